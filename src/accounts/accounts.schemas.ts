@@ -1,0 +1,63 @@
+import { Type } from 'typebox';
+
+const Password = Type.String({ minLength: 8, maxLength: 128, description: '8–128 characters' });
+
+export const RegisterBody = Type.Object({
+  username: Type.String({
+    minLength: 6,
+    maxLength: 32,
+    pattern: '^[A-Za-z0-9_.\\-]+$',
+    description: '6–32 letters, digits, `_`, `.` or `-`',
+  }),
+  password: Password,
+  email: Type.Optional(
+    Type.String({
+      maxLength: 254,
+      pattern: '^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$',
+      description: 'unique when given',
+    }),
+  ),
+  phone: Type.Optional(
+    Type.String({ maxLength: 20, pattern: '^\\+?[0-9]{5,19}$', description: 'unique when given' }),
+  ),
+});
+
+export const LoginBody = Type.Object({
+  username: Type.String({ minLength: 1, maxLength: 254, description: 'user name, phone number or e-mail' }),
+  password: Type.String({ minLength: 1, maxLength: 128 }),
+});
+
+export const ReflashBody = Type.Object({ reflash_key: Type.String({ minLength: 1, maxLength: 256 }) });
+
+/** The manual sends `{username, token}`; with the token in the header the body may be empty. */
+export const LogoutBody = Type.Union([
+  Type.Object({
+    username: Type.Optional(Type.String({ maxLength: 254 })),
+    token: Type.Optional(Type.String({ maxLength: 256 })),
+  }),
+  Type.Null(),
+]);
+
+export const ChangePasswordBody = Type.Object({
+  old_password: Type.String({ minLength: 1, maxLength: 128 }),
+  new_password: Password,
+});
+
+export const DeleteAccountBody = Type.Object({ password: Type.String({ minLength: 1, maxLength: 128 }) });
+
+export const LoginResponse = Type.Object({
+  id: Type.Integer({ description: 'user id' }),
+  token: Type.String({ description: 'send it in the `token` header of every later call' }),
+  reflash_key: Type.String({ description: 'trade it at /v1/api/user/reflash for a new pair; single use' }),
+  time: Type.Integer({ description: 'Unix seconds at which `token` expires' }),
+  expires_in: Type.Integer({ description: 'seconds until `token` expires' }),
+  message: Type.Literal('success'),
+});
+
+export const ProfileResponse = Type.Object({
+  id: Type.Integer(),
+  username: Type.String(),
+  email: Type.Union([Type.String(), Type.Null()]),
+  phone: Type.Union([Type.String(), Type.Null()]),
+  created_at: Type.Integer({ description: 'Unix seconds' }),
+});

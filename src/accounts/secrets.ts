@@ -1,0 +1,14 @@
+import { createHash, randomBytes } from 'node:crypto';
+
+/** An opaque bearer secret: 256 bits from the CSPRNG, base64url. */
+export function newOpaqueSecret(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+/**
+ * Tokens and reflash keys are stored only as SHA-256 digests. They carry 256 random bits,
+ * so a fast unsalted digest is enough: nothing can be guessed from a leaked table.
+ */
+export function digestSecret(secret: string): string {
+  return createHash('sha256').update(secret).digest('base64url');
+}

@@ -1,0 +1,61 @@
+/**
+ * The one error catalogue. `message` keeps the wording of the Lancens manual, which real
+ * clients compare against; `code` is Bellhop's stable machine-readable name.
+ */
+const catalogue = {
+  NO_TOKEN: { status: 401, message: 'no token' },
+  INVALID_TOKEN: { status: 401, message: 'invalid token' },
+  FIELD_MISSING: { status: 400, message: 'undefined {field}' },
+  FIELD_LENGTH: { status: 400, message: '{field} length error' },
+  FIELD_FORMAT: { status: 400, message: '{field} format error' },
+  FIELD_INVALID: { status: 400, message: '{field} error' },
+  MALFORMED_BODY: { status: 400, message: 'paramer error' },
+  BAD_CREDENTIALS: { status: 401, message: 'username or password error' },
+  WRONG_PASSWORD: { status: 403, message: 'password error' },
+  INVALID_REFLASH_KEY: { status: 401, message: 'invalid reflash_key' },
+  FORBIDDEN: { status: 403, message: '{field} error' },
+  USERNAME_EXISTS: { status: 409, message: 'username exist' },
+  EMAIL_EXISTS: { status: 409, message: 'email exist' },
+  PHONE_EXISTS: { status: 409, message: 'phone exist' },
+  NOT_FOUND: { status: 404, message: 'no data error' },
+  ROUTE_NOT_FOUND: { status: 404, message: 'no func' },
+  METHOD_NOT_ALLOWED: { status: 405, message: 'method not allowed' },
+  BODY_TOO_LARGE: { status: 413, message: 'body too large' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'content-type error' },
+  RATE_LIMITED: { status: 429, message: 'too many requests' },
+  SERVICE_UNAVAILABLE: { status: 503, message: 'service unavailable' },
+  INTERNAL: { status: 500, message: 'server error' },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+export type ErrorCode = keyof typeof catalogue;
+
+export interface AppErrorOptions {
+  /** Fills `{field}` in the catalogue message. */
+  field?: string;
+  /** Seconds until the client may try again (sent as `Retry-After`). */
+  retryAfterSeconds?: number;
+  cause?: unknown;
+}
+
+export class AppError extends Error {
+  override name = 'AppError';
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly retryAfterSeconds: number | undefined;
+
+  constructor(code: ErrorCode, options: AppErrorOptions = {}) {
+    const entry = catalogue[code];
+    super(entry.message.replace('{field}', options.field ?? 'paramer'), { cause: options.cause });
+    this.code = code;
+    this.status = entry.status;
+    this.retryAfterSeconds = options.retryAfterSeconds;
+  }
+}
+
+export function errorBody(
+  code: ErrorCode,
+  field?: string,
+  message = new AppError(code, field === undefined ? {} : { field }).message,
+): { message: string; code: ErrorCode } {
+  return { message, code };
+}

@@ -1,0 +1,108 @@
+import { Type } from 'typebox';
+import type { AccountsService } from '../accounts/accounts.service.js';
+import { requireSession, sessionOf } from '../http/auth.js';
+import { authErrors, commonErrors, ErrorBody, SuccessBody, tokenSecurity } from '../http/schemas.js';
+import type { TypedApp } from '../http/typed-app.js';
+import type { Channel } from './registry.repository.js';
+import {
+  DeleteAllResponse,
+  RegistrationBody,
+  RegistrationResponse,
+  RegistrationUpdateBody,
+  SeqParams,
+} from './registry.schemas.js';
+import type { RegistryService } from './registry.service.js';
+
+const channels: ReadonlyArray<{ channel: Channel; path: string; name: string }> = [
+  { channel: 'ring', path: '/v1/api/user/token', name: 'ring push (doorbell presses)' },
+  { channel: 'message', path: '/v1/api/user/message/token', name: 'message push (notifications)' },
+];
+
+const success = { message: 'success' } as const;
+
+export function registryRoutes(app: TypedApp, accounts: AccountsService, registry: RegistryService): void {
+  const onRequest = requireSession(accounts);
+  const common = { security: tokenSecurity, tags: ['push tokens'] };
+
+  for (const { channel, path, name } of channels) {
+    app.post(
+      path,
+      {
+        onRequest,
+        schema: {
+          ...common,
+          summary: `Register the phone's ${name} token`,
+          description:
+            'Upsert: the same token updates its row; a token another user holds moves to the caller. A user keeps at most the configured number of rows per channel (oldest dropped).',
+          body: RegistrationBody,
+          response: { 201: SuccessBody, 403: ErrorBody, ...authErrors, ...commonErrors },
+        },
+      },
+      async (request, reply) => {
+        await registry.register(sessionOf(request), channel, request.body);
+        return reply.code(201).send(success);
+      },
+    );
+
+    app.get(
+      path,
+      {
+        onRequest,
+        schema: {
+          ...common,
+          summary: `List the caller's ${name} tokens`,
+          response: { 200: Type.Array(RegistrationResponse), ...authErrors },
+        },
+      },
+      async (request) => registry.list(sessionOf(request), channel),
+    );
+
+    app.put(
+      `${path}/:seq`,
+      {
+        onRequest,
+        schema: {
+          ...common,
+          summary: `Change the push_token or language of one ${name} row`,
+          params: SeqParams,
+          body: RegistrationUpdateBody,
+          response: { 200: SuccessBody, 404: ErrorBody, ...authErrors, ...commonErrors },
+        },
+      },
+      async (request) => {
+        await registry.update(sessionOf(request), channel, Number(request.params.seq), request.body);
+        return success;
+      },
+    );
+
+    app.delete(
+      `${path}/:seq`,
+      {
+        onRequest,
+        schema: {
+          ...common,
+          summary: `Delete one ${name} row`,
+          params: SeqParams,
+          response: { 200: SuccessBody, 404: ErrorBody, ...authErrors, 400: ErrorBody },
+        },
+      },
+      async (request) => {
+        await registry.remove(sessionOf(request), channel, Number(request.params.seq));
+        return success;
+      },
+    );
+
+    app.delete(
+      path,
+      {
+        onRequest,
+        schema: {
+          ...common,
+          summary: `Delete all of the caller's ${name} rows`,
+          response: { 200: DeleteAllResponse, ...authErrors },
+        },
+      },
+      async (request) => ({ ...success, deleted: await registry.removeAll(sessionOf(request), channel) }),
+    );
+  }
+}

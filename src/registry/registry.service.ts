@@ -1,0 +1,150 @@
+import type { AuthenticatedSession } from '../accounts/session-cache.js';
+import type { Clock } from '../clock.js';
+import type { Executor } from '../db/schema.js';
+import { AppError } from '../errors.js';
+import {
+  type Channel,
+  deleteRegistration,
+  deleteRegistrationByToken,
+  deleteRegistrationsOfUser,
+  findRegistration,
+  listRegistrations,
+  type RegistrationRow,
+  trimRegistrations,
+  updateRegistration,
+  upsertRegistration,
+} from './registry.repository.js';
+import { routeRegistration } from './routing.js';
+
+export interface RegistrationInput {
+  push_token: string;
+  language: string;
+  id?: number | undefined;
+  dev?: number | undefined;
+  bundleid?: string | null | undefined;
+  os?: string | null | undefined;
+  os_token?: string | null | undefined;
+  push_platform?: string | null | undefined;
+  phone_model?: string | null | undefined;
+}
+
+/** A registration as the manual's GET returns it (`id` is the user id), plus `seq` and the route. */
+export interface Registration {
+  seq: number;
+  id: number;
+  push_token: string;
+  language: string;
+  dev: number;
+  bundleid: string;
+  os: string;
+  os_token: string;
+  push_platform: string;
+  phone_model: string;
+  provider: string;
+}
+
+export interface RegistryDeps {
+  db: Executor;
+  clock: Clock;
+  maxPerChannel: number;
+  defaultBundleId: string;
+}
+
+/** `zh_CN` and `zh-CN` are the same language tag. */
+export function normalizeLanguage(language: string): string {
+  return language.trim().replaceAll('_', '-');
+}
+
+function toRegistration(row: RegistrationRow): Registration {
+  return {
+    seq: row.seq,
+    id: row.user_id,
+    push_token: row.push_token,
+    language: row.language,
+    dev: row.dev,
+    bundleid: row.bundleid,
+    os: row.os,
+    os_token: row.os_token,
+    push_platform: row.push_platform,
+    phone_model: row.phone_model,
+    provider: row.provider,
+  };
+}
+
+function routeColumns(registration: Parameters<typeof routeRegistration>[0]) {
+  const route = routeRegistration(registration);
+  return {
+    provider: route.provider,
+    provider_token: route.providerToken,
+    apns_environment: route.apnsEnvironment,
+  };
+}
+
+export function createRegistryService(deps: RegistryDeps) {
+  const { db, clock } = deps;
+
+  return {
+    /** Registers (or updates) a push token for the caller on a channel; the token moves to the caller. */
+    async register(session: AuthenticatedSession, channel: Channel, input: RegistrationInput): Promise<void> {
+      if (input.id !== undefined && input.id !== 0 && input.id !== session.userId) {
+        throw new AppError('FORBIDDEN', { field: 'id' });
+      }
+      const now = clock.now();
+      const fields = {
+        push_token: input.push_token,
+        os: (input.os ?? '').trim().toUpperCase(),
+        os_token: (input.os_token ?? '').trim(),
+        push_platform: (input.push_platform ?? '').trim().toUpperCase(),
+        dev: input.dev ?? 0,
+      };
+      await upsertRegistration(db, {
+        ...fields,
+        user_id: session.userId,
+        session_id: session.sessionId,
+        channel,
+        language: normalizeLanguage(input.language),
+        bundleid: input.bundleid?.trim() || deps.defaultBundleId,
+        phone_model: (input.phone_model ?? '').trim(),
+        ...routeColumns(fields),
+        created_at: now,
+        updated_at: now,
+      });
+      await trimRegistrations(db, session.userId, channel, deps.maxPerChannel);
+    },
+
+    async list(session: AuthenticatedSession, channel: Channel): Promise<Registration[]> {
+      return (await listRegistrations(db, session.userId, channel)).map(toRegistration);
+    },
+
+    /** Changes one of the caller's registrations; another user's `seq` is not found. */
+    async update(
+      session: AuthenticatedSession,
+      channel: Channel,
+      seq: number,
+      changes: { push_token?: string | undefined; language?: string | undefined },
+    ): Promise<void> {
+      await db.transaction().execute(async (trx) => {
+        const row = await findRegistration(trx, session.userId, channel, seq);
+        if (row === undefined) throw new AppError('NOT_FOUND');
+        const pushToken = changes.push_token ?? row.push_token;
+        if (pushToken !== row.push_token) await deleteRegistrationByToken(trx, channel, pushToken, seq);
+        await updateRegistration(trx, seq, {
+          push_token: pushToken,
+          language: changes.language === undefined ? row.language : normalizeLanguage(changes.language),
+          ...routeColumns({ ...row, push_token: pushToken }),
+          updated_at: clock.now(),
+        });
+      });
+    },
+
+    async remove(session: AuthenticatedSession, channel: Channel, seq: number): Promise<void> {
+      if (!(await deleteRegistration(db, session.userId, channel, seq))) throw new AppError('NOT_FOUND');
+    },
+
+    async removeAll(session: AuthenticatedSession, channel: Channel): Promise<number> {
+      return deleteRegistrationsOfUser(db, session.userId, channel);
+    },
+  };
+}
+
+export type RegistryService = ReturnType<typeof createRegistryService>;

@@ -1,0 +1,123 @@
+import { randomBytes } from 'node:crypto';
+import type { LightMyRequestResponse } from 'fastify';
+import pg from 'pg';
+import { inject } from 'vitest';
+import { buildApp } from '../../src/app.js';
+import { type Config, loadConfig } from '../../src/config.js';
+import { createDatabase, type DatabaseHandle, type Dialect } from '../../src/db/database.js';
+import { migrateToLatest } from '../../src/db/migrate.js';
+import type { TypedApp } from '../../src/http/typed-app.js';
+import { ManualClock } from './clock.js';
+
+/** The databases to run every suite on (see global-setup.ts). */
+export function testDialects(): Dialect[] {
+  return inject('dialects');
+}
+
+/** Fast argon2 and generous limits; a test that needs other settings passes them. */
+export const testEnvironment: Record<string, string> = {
+  ARGON2_MEMORY_KIB: '64',
+  ARGON2_ITERATIONS: '1',
+  PASSWORD_HASH_CONCURRENCY: '4',
+  RATE_LIMIT_AUTH_PER_IP: '100000',
+  LOG_LEVEL: 'silent',
+};
+
+export interface TestDatabase {
+  handle: DatabaseHandle;
+  config: Config['database'];
+  drop(): Promise<void>;
+}
+
+/** A migrated database of its own: in-memory SQLite, or a fresh PostgreSQL schema. */
+export async function createTestDatabase(dialect: Dialect): Promise<TestDatabase> {
+  if (dialect === 'sqlite') {
+    const config = { dialect: 'sqlite', file: ':memory:' } as const;
+    const handle = createDatabase(config);
+    await migrateToLatest(handle.db);
+    return { handle, config, drop: () => handle.close() };
+  }
+  const url = inject('postgresUrl');
+  const schema = `bh_test_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  await admin.query(`create schema ${schema}`);
+  await admin.end();
+  const config = { dialect: 'postgres', url, poolSize: 4, schema } as const;
+  const handle = createDatabase(config);
+  await migrateToLatest(handle.db);
+  return {
+    handle,
+    config,
+    drop: async () => {
+      await handle.close();
+      const cleaner = new pg.Client({ connectionString: url });
+      await cleaner.connect();
+      await cleaner.query(`drop schema ${schema} cascade`);
+      await cleaner.end();
+    },
+  };
+}
+
+export interface TestApp {
+  app: TypedApp;
+  clock: ManualClock;
+  database: TestDatabase;
+  close(): Promise<void>;
+}
+
+export async function createTestApp(
+  dialect: Dialect,
+  environment: Record<string, string> = {},
+): Promise<TestApp> {
+  const database = await createTestDatabase(dialect);
+  const config = loadConfig({ ...testEnvironment, ...environment });
+  const clock = new ManualClock();
+  const app = await buildApp(config, { database: database.handle, clock, logger: false });
+  await app.ready();
+  return {
+    app,
+    clock,
+    database,
+    close: async () => {
+      await app.close();
+      await database.drop();
+    },
+  };
+}
+
+let userCounter = 0;
+
+export function uniqueUsername(prefix = 'user'): string {
+  userCounter += 1;
+  return `${prefix}_${process.pid}_${userCounter}_${randomBytes(3).toString('hex')}`.slice(0, 32);
+}
+
+export interface LoginBody {
+  id: number;
+  token: string;
+  reflash_key: string;
+  time: number;
+  expires_in: number;
+  message: string;
+}
+
+export async function registerUser(
+  app: TypedApp,
+  fields: { username?: string; password?: string; email?: string; phone?: string } = {},
+): Promise<LoginBody & { username: string; password: string }> {
+  const username = fields.username ?? uniqueUsername();
+  const password = fields.password ?? 'correct horse battery';
+  const response = await app.inject({
+    method: 'POST',
+    url: '/v1/api/user',
+    payload: { ...fields, username, password },
+  });
+  if (response.statusCode !== 201)
+    throw new Error(`register failed: ${response.statusCode} ${response.body}`);
+  return { ...(response.json() as LoginBody), username, password };
+}
+
+export function json<T = Record<string, unknown>>(response: LightMyRequestResponse): T {
+  return response.json() as T;
+}
