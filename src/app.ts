@@ -1,7 +1,7 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyServerOptions } from 'fastify';
+import Fastify from 'fastify';
 import { Type } from 'typebox';
 import { accountsRoutes } from './accounts/accounts.routes.js';
 import { createAccountsService } from './accounts/accounts.service.js';
@@ -21,8 +21,10 @@ import { createRegistryService } from './registry/registry.service.js';
 export interface AppDeps {
   database: DatabaseHandle;
   clock?: Clock;
-  /** Overrides the pino logger settings derived from the config (tests pass `false`). */
-  logger?: FastifyServerOptions['logger'];
+  /** `false` turns logging off (most tests). */
+  logger?: false;
+  /** Where log lines go instead of standard output. */
+  logStream?: { write(line: string): void };
 }
 
 /** Where secrets can appear in a log line; pino replaces them with `[redacted]`. */
@@ -45,7 +47,11 @@ export const apiVersion = '0.1.0';
 export async function buildApp(config: Config, deps: AppDeps): Promise<TypedApp> {
   const clock = deps.clock ?? systemClock;
   const app = Fastify({
-    logger: deps.logger ?? { level: config.logLevel, redact: { paths: redactedPaths, censor: '[redacted]' } },
+    logger: deps.logger ?? {
+      level: config.logLevel,
+      redact: { paths: redactedPaths, censor: '[redacted]' },
+      ...(deps.logStream === undefined ? {} : { stream: deps.logStream }),
+    },
     bodyLimit: config.bodyLimitBytes,
     trustProxy: config.trustProxy,
     return503OnClosing: true,
@@ -58,7 +64,8 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<TypedApp>
   // Clients send `content-type: application/json` on every call, DELETE and GET included:
   // an empty body then means "no body", not a parse error.
   const parseJson = app.getDefaultJsonParser('error', 'error');
-  app.removeContentTypeParser('application/json');
+  // JSON is the only body type: anything else, `text/plain` included, is a 415.
+  app.removeContentTypeParser(['application/json', 'text/plain']);
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     const text = typeof body === 'string' ? body : body.toString('utf8');
     if (text.trim() === '') {

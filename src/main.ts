@@ -6,9 +6,16 @@ import { migrateToLatest } from './db/migrate.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const database = createDatabase(config.database);
-  await migrateToLatest(database.db);
+  let onConnectionError = (error: Error): void => {
+    process.stderr.write(`database connection lost: ${error.message}\n`);
+  };
+  const database = createDatabase(config.database, {
+    onConnectionError: (error) => onConnectionError(error),
+  });
+  await migrateToLatest(database.db, { schema: database.schema });
   const app = await buildApp(config, { database });
+  onConnectionError = (error) =>
+    app.log.warn({ err: error }, 'database connection lost; the pool reconnects');
   app.addHook('onClose', async () => {
     await database.close();
   });

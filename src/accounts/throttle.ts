@@ -89,8 +89,9 @@ export function createAuthThrottle(clock: Clock, limits: ThrottleLimits) {
   );
   const failureWindow = limits.failureWindowSeconds * 1000;
   const block = limits.blockSeconds * 1000;
-  const perAccountAndIp = new WindowCounter(clock, limits.failuresPerAccountAndIp, failureWindow, block);
-  const perAccount = new WindowCounter(clock, limits.failuresPerAccount, failureWindow, block);
+  // A failure is counted after it happened: the Nth failure itself starts the block.
+  const perAccountAndIp = new WindowCounter(clock, limits.failuresPerAccountAndIp - 1, failureWindow, block);
+  const perAccount = new WindowCounter(clock, limits.failuresPerAccount - 1, failureWindow, block);
   const accountKey = (login: string) => login.trim().toLowerCase();
   const knownAddressMs = 30 * 24 * 3600 * 1000;
   const knownAddresses = new Map<string, number>();

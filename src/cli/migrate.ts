@@ -5,7 +5,7 @@ import { migrateToLatest } from '../db/migrate.js';
 const config = loadConfig();
 const database = createDatabase(config.database);
 try {
-  const result = await migrateToLatest(database.db);
+  const result = await migrateToLatest(database.db, { schema: database.schema });
   const applied = result.results?.filter((entry) => entry.status === 'Success') ?? [];
   for (const entry of applied) process.stdout.write(`applied ${entry.migrationName}\n`);
   process.stdout.write(

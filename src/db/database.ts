@@ -11,6 +11,8 @@ export type Dialect = DatabaseConfig['dialect'];
 export interface DatabaseHandle {
   db: Kysely<Database>;
   dialect: Dialect;
+  /** The PostgreSQL schema in use, when one is configured. */
+  schema: string | undefined;
   /** A cheap round trip, for readiness checks. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -54,7 +56,12 @@ function openSqlite(file: string): SQLite.Database {
   return database;
 }
 
-export function createDatabase(config: DatabaseConfig): DatabaseHandle {
+export interface DatabaseOptions {
+  /** Told when an idle PostgreSQL connection breaks; the pool replaces it by itself. */
+  onConnectionError?: (error: Error) => void;
+}
+
+export function createDatabase(config: DatabaseConfig, options: DatabaseOptions = {}): DatabaseHandle {
   if (config.dialect === 'sqlite') {
     const db = new Kysely<Database>({
       dialect: new SqliteDialect({ database: withStatementCache(openSqlite(config.file)) }),
@@ -62,6 +69,7 @@ export function createDatabase(config: DatabaseConfig): DatabaseHandle {
     return {
       db,
       dialect: 'sqlite',
+      schema: undefined,
       ping: async () => {
         await sql`select 1`.execute(db);
       },
@@ -76,11 +84,12 @@ export function createDatabase(config: DatabaseConfig): DatabaseHandle {
   });
   // An idle client that loses its server connection emits 'error' on the pool; without a
   // listener that would crash the process instead of letting the pool reconnect.
-  pool.on('error', () => {});
+  pool.on('error', (error) => options.onConnectionError?.(error));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return {
     db,
     dialect: 'postgres',
+    schema: config.schema,
     ping: async () => {
       await sql`select 1`.execute(db);
     },

@@ -18,9 +18,20 @@ export class MigrationError extends Error {
   override name = 'MigrationError';
 }
 
-/** Runs every pending migration; Kysely's lock table makes concurrent starts safe. */
-export async function migrateToLatest<DB>(db: Kysely<DB>): Promise<MigrationResultSet> {
-  const migrator = new Migrator({ db, provider });
+/**
+ * Runs every pending migration; Kysely's lock table makes concurrent starts safe. With a
+ * PostgreSQL schema, the bookkeeping tables live in it too: Kysely looks for them across
+ * all schemas and would otherwise find another schema's.
+ */
+export async function migrateToLatest<DB>(
+  db: Kysely<DB>,
+  options: { schema?: string | undefined } = {},
+): Promise<MigrationResultSet> {
+  const migrator = new Migrator({
+    db,
+    provider,
+    ...(options.schema === undefined ? {} : { migrationTableSchema: options.schema }),
+  });
   const result = await migrator.migrateToLatest();
   if (result.error !== undefined) {
     const failed = result.results?.find((entry) => entry.status === 'Error')?.migrationName ?? 'unknown';

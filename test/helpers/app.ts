@@ -45,7 +45,7 @@ export async function createTestDatabase(dialect: Dialect): Promise<TestDatabase
   await admin.end();
   const config = { dialect: 'postgres', url, poolSize: 4, schema } as const;
   const handle = createDatabase(config);
-  await migrateToLatest(handle.db);
+  await migrateToLatest(handle.db, { schema });
   return {
     handle,
     config,

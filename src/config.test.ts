@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './config.js';
+
+describe('configuration', () => {
+  it('has working defaults: port 8080, SQLite under ./data, 30-day tokens', () => {
+    const config = loadConfig({});
+    expect(config.port).toBe(8080);
+    expect(config.database).toEqual({ dialect: 'sqlite', file: './data/bellhop.db' });
+    expect(config.sessions).toMatchObject({
+      tokenTtlSeconds: 2_592_000,
+      policy: 'multi',
+      reflashGraceSeconds: 10,
+    });
+    expect(config.passwords).toMatchObject({ memoryKib: 19_456, iterations: 2 });
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('reads PostgreSQL and SQLite URLs and the data directory', () => {
+    expect(loadConfig({ DATABASE_URL: 'postgres://u@h:5432/db' }).database).toMatchObject({
+      dialect: 'postgres',
+      url: 'postgres://u@h:5432/db',
+    });
+    expect(loadConfig({ DATABASE_URL: 'sqlite:///var/lib/bellhop/x.db' }).database).toEqual({
+      dialect: 'sqlite',
+      file: '/var/lib/bellhop/x.db',
+    });
+    expect(loadConfig({ DATA_DIR: '/srv/bellhop/' }).database).toEqual({
+      dialect: 'sqlite',
+      file: '/srv/bellhop/bellhop.db',
+    });
+  });
+
+  it('converts numbers and booleans and rejects nonsense with every problem named', () => {
+    expect(loadConfig({ PORT: '9000', TRUST_PROXY: 'yes', SESSION_POLICY: 'single' })).toMatchObject({
+      port: 9000,
+      trustProxy: true,
+      sessions: { policy: 'single' },
+    });
+    expect(() => loadConfig({ PORT: 'eighty', SESSION_POLICY: 'many', DATABASE_URL: 'mysql://x' })).toThrow(
+      ConfigError,
+    );
+    try {
+      loadConfig({ PORT: 'eighty', SESSION_POLICY: 'many', DATABASE_URL: 'mysql://x' });
+    } catch (error) {
+      const message = String(error);
+      for (const name of ['PORT', 'SESSION_POLICY', 'DATABASE_URL']) expect(message).toContain(name);
+    }
+  });
+});

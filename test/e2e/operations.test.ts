@@ -1,0 +1,123 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../../src/app.js';
+import { loadConfig } from '../../src/config.js';
+import {
+  createTestApp,
+  createTestDatabase,
+  json,
+  registerUser,
+  type TestApp,
+  testDialects,
+  testEnvironment,
+} from '../helpers/app.js';
+
+describe.each(testDialects())('operations on %s', (dialect) => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp(dialect);
+  });
+  afterAll(async () => t.close());
+
+  it('answers /healthz and /readyz', async () => {
+    expect(json(await t.app.inject({ method: 'GET', url: '/healthz' }))).toEqual({ status: 'ok' });
+    const ready = await t.app.inject({ method: 'GET', url: '/readyz' });
+    expect(ready.statusCode).toBe(200);
+    expect(json(ready)).toEqual({ status: 'ready' });
+  });
+
+  it('counts requests by route and status in /metrics', async () => {
+    await t.app.inject({ method: 'GET', url: '/v1/api/user/token' });
+    await t.app.inject({ method: 'GET', url: '/no/such/route' });
+    const metrics = await t.app.inject({ method: 'GET', url: '/metrics' });
+    expect(metrics.statusCode).toBe(200);
+    expect(metrics.headers['content-type']).toContain('text/plain');
+    expect(metrics.body).toMatch(
+      /bellhop_http_requests_total\{method="GET",route="\/v1\/api\/user\/token",status_code="401"\} 1/,
+    );
+    expect(metrics.body).toMatch(
+      /bellhop_http_requests_total\{method="GET",route="unmatched",status_code="404"\} 1/,
+    );
+    expect(metrics.body).toContain('bellhop_http_request_duration_seconds_bucket{');
+  });
+
+  it('publishes an OpenAPI 3.1 document generated from the routes, and a docs page', async () => {
+    const document = json<{ openapi: string; paths: Record<string, Record<string, unknown>> }>(
+      await t.app.inject({ method: 'GET', url: '/openapi.json' }),
+    );
+    expect(document.openapi).toBe('3.1.0');
+    for (const [path, methods] of Object.entries({
+      '/v1/api/user': ['post', 'get', 'delete'],
+      '/v1/api/user/login': ['post'],
+      '/v1/api/user/reflash': ['post'],
+      '/v1/api/user/refresh': ['post'],
+      '/v1/api/user/logout': ['post'],
+      '/v1/api/user/password': ['put'],
+      '/v1/api/user/token': ['post', 'get', 'delete'],
+      '/v1/api/user/token/{seq}': ['put', 'delete'],
+      '/v1/api/user/message/token': ['post', 'get', 'delete'],
+      '/v1/api/user/message/token/{seq}': ['put', 'delete'],
+    })) {
+      expect(Object.keys(document.paths[path] ?? {}).sort(), path).toEqual([...methods].sort());
+    }
+    const docs = await t.app.inject({ method: 'GET', url: '/docs/' });
+    expect(docs.statusCode).toBe(200);
+    expect(docs.headers['content-type']).toContain('text/html');
+  });
+});
+
+describe.each(testDialects())('readiness and logs on %s', (dialect) => {
+  it('reports 503 on /readyz when the database is gone', async () => {
+    const database = await createTestDatabase(dialect);
+    const app = await buildApp(loadConfig(testEnvironment), { database: database.handle, logger: false });
+    try {
+      await database.drop();
+      const response = await app.inject({ method: 'GET', url: '/readyz' });
+      expect(response.statusCode).toBe(503);
+      expect(json(response)).toEqual({ message: 'database unavailable', code: 'SERVICE_UNAVAILABLE' });
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('never writes passwords or tokens to the log', async () => {
+    const database = await createTestDatabase(dialect);
+    const lines: string[] = [];
+    const app = await buildApp(loadConfig({ ...testEnvironment, LOG_LEVEL: 'trace' }), {
+      database: database.handle,
+      logStream: { write: (line) => lines.push(line) },
+    });
+    try {
+      const user = await registerUser(app, { password: 'secret password 123' });
+      await app.inject({
+        method: 'POST',
+        url: '/v1/api/user/reflash',
+        payload: { reflash_key: user.reflash_key },
+      });
+      await app.inject({
+        method: 'POST',
+        url: '/v1/api/user/token',
+        headers: { token: user.token, authorization: `Bearer ${user.token}` },
+        payload: { push_token: 'device-push-token-1234', language: 'en', os_token: 'maker-token-5678' },
+      });
+      await app.inject({
+        method: 'POST',
+        url: '/v1/api/user/logout',
+        payload: { username: user.username, token: user.token },
+      });
+      const log = lines.join('');
+      expect(lines.length).toBeGreaterThan(4);
+      for (const secret of [
+        'secret password 123',
+        user.token,
+        user.reflash_key,
+        'device-push-token-1234',
+        'maker-token-5678',
+      ]) {
+        expect(log).not.toContain(secret);
+      }
+    } finally {
+      await app.close();
+      await database.drop();
+    }
+  });
+});
