@@ -10,3 +10,13 @@ export function uniqueViolationTarget(error: unknown): string | undefined {
   if (code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY') return String(message);
   return undefined;
 }
+
+/**
+ * A foreign-key violation: the row referred to (a session, a user) was deleted by a
+ * concurrent request between the check and the write.
+ */
+export function isForeignKeyViolation(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const { code } = error as { code?: unknown };
+  return code === '23503' || code === 'SQLITE_CONSTRAINT_FOREIGNKEY';
+}

@@ -4,7 +4,10 @@ import {
   type MigrationProvider,
   type MigrationResultSet,
   Migrator,
+  PostgresAdapter,
+  sql,
 } from 'kysely';
+
 import * as accountsAndRegistry from './migrations/2026_11_30_001_accounts_and_registry.js';
 
 /** Listed by hand, in order, so that no folder scan can break after bundling or compiling. */
@@ -18,6 +21,13 @@ export class MigrationError extends Error {
   override name = 'MigrationError';
 }
 
+/** The schema new tables go to (PostgreSQL's search_path), or undefined on SQLite. */
+async function currentPostgresSchema<DB>(db: Kysely<DB>): Promise<string | undefined> {
+  if (!(db.getExecutor().adapter instanceof PostgresAdapter)) return undefined;
+  const result = await sql<{ schema: string }>`select current_schema() as schema`.execute(db);
+  return result.rows[0]?.schema;
+}
+
 /**
  * Runs every pending migration; Kysely's lock table makes concurrent starts safe. With a
  * PostgreSQL schema, the bookkeeping tables live in it too: Kysely looks for them across
@@ -27,10 +37,11 @@ export async function migrateToLatest<DB>(
   db: Kysely<DB>,
   options: { schema?: string | undefined } = {},
 ): Promise<MigrationResultSet> {
+  const schema = options.schema ?? (await currentPostgresSchema(db));
   const migrator = new Migrator({
     db,
     provider,
-    ...(options.schema === undefined ? {} : { migrationTableSchema: options.schema }),
+    ...(schema === undefined ? {} : { migrationTableSchema: schema }),
   });
   const result = await migrator.migrateToLatest();
   if (result.error !== undefined) {

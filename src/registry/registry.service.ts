@@ -1,5 +1,6 @@
 import type { AuthenticatedSession } from '../accounts/session-cache.js';
 import type { Clock } from '../clock.js';
+import { isForeignKeyViolation } from '../db/errors.js';
 import type { Executor } from '../db/schema.js';
 import { AppError } from '../errors.js';
 import {
@@ -97,7 +98,7 @@ export function createRegistryService(deps: RegistryDeps) {
         push_platform: (input.push_platform ?? '').trim().toUpperCase(),
         dev: input.dev ?? 0,
       };
-      await upsertRegistration(db, {
+      const registration = {
         ...fields,
         user_id: session.userId,
         session_id: session.sessionId,
@@ -108,7 +109,14 @@ export function createRegistryService(deps: RegistryDeps) {
         ...routeColumns(fields),
         created_at: now,
         updated_at: now,
-      });
+      };
+      try {
+        await upsertRegistration(db, registration);
+      } catch (error) {
+        // The session ended (logout, password change) while this request was in flight.
+        if (isForeignKeyViolation(error)) throw new AppError('INVALID_TOKEN');
+        throw error;
+      }
       await trimRegistrations(db, session.userId, channel, deps.maxPerChannel);
     },
 
