@@ -1,57 +1,25 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify from 'fastify';
+import Fastify, { type FastifyBaseLogger } from 'fastify';
 import { Type } from 'typebox';
 import { accountsRoutes } from './accounts/accounts.routes.js';
-import { createAccountsService } from './accounts/accounts.service.js';
-import { createPasswordHasher } from './accounts/passwords.js';
-import { SessionCache } from './accounts/session-cache.js';
-import { createAuthThrottle } from './accounts/throttle.js';
-import { type Clock, systemClock } from './clock.js';
+import { adminRoutes } from './admin/admin.routes.js';
 import type { Config } from './config.js';
-import type { DatabaseHandle } from './db/database.js';
+import { deliveryRoutes } from './delivery/delivery.routes.js';
 import { installErrorHandlers } from './http/error-handler.js';
 import { installMetrics } from './http/metrics.js';
 import { ErrorBody } from './http/schemas.js';
 import type { TypedApp } from './http/typed-app.js';
 import { registryRoutes } from './registry/registry.routes.js';
-import { createRegistryService } from './registry/registry.service.js';
-
-export interface AppDeps {
-  database: DatabaseHandle;
-  clock?: Clock;
-  /** `false` turns logging off (most tests). */
-  logger?: false;
-  /** Where log lines go instead of standard output. */
-  logStream?: { write(line: string): void };
-}
-
-/** Where secrets can appear in a log line; pino replaces them with `[redacted]`. */
-export const redactedPaths = [
-  'req.headers.token',
-  'req.headers.authorization',
-  'req.headers.cookie',
-  '*.password',
-  '*.old_password',
-  '*.new_password',
-  '*.token',
-  '*.reflash_key',
-  '*.push_token',
-  '*.os_token',
-];
+import type { Services } from './services.js';
 
 export const apiVersion = '0.1.0';
 
 /** Builds the whole HTTP application; the server entry point and the tests boot the same thing. */
-export async function buildApp(config: Config, deps: AppDeps): Promise<TypedApp> {
-  const clock = deps.clock ?? systemClock;
+export async function buildApp(config: Config, services: Services): Promise<TypedApp> {
   const app = Fastify({
-    logger: deps.logger ?? {
-      level: config.logLevel,
-      redact: { paths: redactedPaths, censor: '[redacted]' },
-      ...(deps.logStream === undefined ? {} : { stream: deps.logStream }),
-    },
+    loggerInstance: services.logger as FastifyBaseLogger,
     bodyLimit: config.bodyLimitBytes,
     trustProxy: config.trustProxy,
     return503OnClosing: true,
@@ -59,6 +27,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<TypedApp>
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.decorateRequest('session', null);
+  app.decorateRequest('apiKey', null);
   installErrorHandlers(app);
 
   // Clients send `content-type: application/json` on every call, DELETE and GET included:
@@ -88,6 +57,11 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<TypedApp>
         securitySchemes: {
           token: { type: 'apiKey', in: 'header', name: 'token', description: 'the login token' },
           bearer: { type: 'http', scheme: 'bearer', description: 'the login token, as a bearer token' },
+          apiKey: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'a server-to-server API key (scopes: admin, send)',
+          },
         },
       },
     },
@@ -95,30 +69,10 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<TypedApp>
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.addSchema(ErrorBody);
 
-  const database = deps.database;
-  const hasher = createPasswordHasher(config.passwords);
-  const cache = new SessionCache(
-    clock,
-    config.sessions.cacheTtlSeconds * 1000,
-    config.sessions.cacheMaxEntries,
-  );
-  const throttle = createAuthThrottle(clock, config.rateLimits);
-  const accounts = createAccountsService({
-    db: database.db,
-    clock,
-    hasher,
-    cache,
-    throttle,
-    sessions: config.sessions,
+  const { database, accounts, registry } = services;
+  installMetrics(app, services.metrics, async () => {
+    services.metrics.queueDepth.set(await services.worker.queueDepth());
   });
-  const registry = createRegistryService({
-    db: database.db,
-    clock,
-    maxPerChannel: config.registry.maxPerChannel,
-    defaultBundleId: config.defaultBundleId,
-  });
-
-  installMetrics(app);
   const Status = Type.Object({ status: Type.String() });
   app.get(
     '/healthz',
@@ -150,5 +104,14 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<TypedApp>
 
   accountsRoutes(app, accounts);
   registryRoutes(app, accounts, registry);
+  deliveryRoutes(app, services.apiKeys, services.delivery, config.delivery.pushBodyLimitBytes);
+  adminRoutes(app, {
+    apiKeys: services.apiKeys,
+    apps: services.apps,
+    delivery: services.delivery,
+    providerSchemas: Object.fromEntries(
+      Object.entries(services.catalogue).map(([id, module]) => [id, module.schema]),
+    ),
+  });
   return app;
 }

@@ -41,6 +41,17 @@ const EnvSchema = Type.Object({
   TRUST_PROXY: Type.Boolean({ default: false }),
   BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, maximum: 10 * 1024 * 1024, default: 64 * 1024 }),
   SHUTDOWN_GRACE_MS: Type.Integer({ minimum: 0, default: 10_000 }),
+  BELLHOP_MASTER_KEY: Type.Optional(Type.String({ minLength: 1 })),
+  BELLHOP_ADMIN_KEY: Type.Optional(Type.String({ minLength: 32, maxLength: 256 })),
+  ROLE: Type.Union([Type.Literal('all'), Type.Literal('api'), Type.Literal('worker')], { default: 'all' }),
+  PUSH_BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, maximum: 64 * 1024 * 1024, default: 8 * 1024 * 1024 }),
+  RING_TTL_SECONDS: Type.Integer({ minimum: 1, maximum: 3600, default: 30 }),
+  MESSAGE_TTL_SECONDS: Type.Integer({ minimum: 1, maximum: 28 * 24 * 3600, default: 24 * 3600 }),
+  DELIVERY_MAX_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 100, default: 8 }),
+  DELIVERY_RETENTION_DAYS: Type.Integer({ minimum: 1, maximum: 3650, default: 7 }),
+  WORKER_BATCH_SIZE: Type.Integer({ minimum: 1, maximum: 5000, default: 500 }),
+  WORKER_POLL_MS: Type.Integer({ minimum: 10, maximum: 60_000, default: 1000 }),
+  WORKER_LEASE_SECONDS: Type.Integer({ minimum: 5, maximum: 3600, default: 60 }),
 });
 
 type Env = Static<typeof EnvSchema>;
@@ -79,6 +90,20 @@ export interface Config {
   trustProxy: boolean;
   bodyLimitBytes: number;
   shutdownGraceMs: number;
+  /** What this process runs: the HTTP API, the delivery worker, or both. */
+  role: 'all' | 'api' | 'worker';
+  masterKey: string | undefined;
+  bootstrapAdminKey: string | undefined;
+  delivery: {
+    pushBodyLimitBytes: number;
+    ringTtlSeconds: number;
+    messageTtlSeconds: number;
+    maxAttempts: number;
+    retentionDays: number;
+    batchSize: number;
+    pollMs: number;
+    leaseSeconds: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -159,5 +184,18 @@ export function loadConfig(raw: Record<string, string | undefined> = process.env
     trustProxy: env.TRUST_PROXY,
     bodyLimitBytes: env.BODY_LIMIT_BYTES,
     shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
+    role: env.ROLE,
+    masterKey: env.BELLHOP_MASTER_KEY,
+    bootstrapAdminKey: env.BELLHOP_ADMIN_KEY,
+    delivery: {
+      pushBodyLimitBytes: env.PUSH_BODY_LIMIT_BYTES,
+      ringTtlSeconds: env.RING_TTL_SECONDS,
+      messageTtlSeconds: env.MESSAGE_TTL_SECONDS,
+      maxAttempts: env.DELIVERY_MAX_ATTEMPTS,
+      retentionDays: env.DELIVERY_RETENTION_DAYS,
+      batchSize: env.WORKER_BATCH_SIZE,
+      pollMs: env.WORKER_POLL_MS,
+      leaseSeconds: env.WORKER_LEASE_SECONDS,
+    },
   });
 }

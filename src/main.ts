@@ -1,40 +1,64 @@
 import closeWithGrace from 'close-with-grace';
+import { createSecretBox, loadMasterKey, MasterKeyError } from './admin/secret-box.js';
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createDatabase } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
+import { createLogger } from './logger.js';
+import { createServices } from './services.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  let onConnectionError = (error: Error): void => {
-    process.stderr.write(`database connection lost: ${error.message}\n`);
-  };
+  const logger = createLogger(config);
   const database = createDatabase(config.database, {
-    onConnectionError: (error) => onConnectionError(error),
+    onConnectionError: (error) =>
+      logger.warn({ err: error }, 'database connection lost; the pool reconnects'),
   });
   await migrateToLatest(database.db, { schema: database.schema });
-  const app = await buildApp(config, { database });
-  onConnectionError = (error) =>
-    app.log.warn({ err: error }, 'database connection lost; the pool reconnects');
-  app.addHook('onClose', async () => {
+  const masterKey = loadMasterKey({
+    configured: config.masterKey,
+    dataDir: config.dataDir,
+    embedded: config.database.dialect === 'sqlite',
+    warn: (message) => logger.warn(message),
+  });
+  const services = createServices(config, { database, logger, box: createSecretBox(masterKey) });
+
+  const bootstrapKey = await services.apiKeys.bootstrap(config.bootstrapAdminKey);
+  if (bootstrapKey !== undefined && config.bootstrapAdminKey === undefined) {
+    process.stdout.write(
+      `\nCreated the first admin API key (shown only this once; store it now):\n\n  ${bootstrapKey.key}\n\n` +
+        'Use it as "Authorization: Bearer <key>" for /v1/admin and /v1/push; manage keys with "npm run bellhop -- keys".\n\n',
+    );
+  }
+  if (await services.apps.ensureDefault(config.defaultBundleId)) {
+    logger.info({ bundleid: config.defaultBundleId }, 'created the default app in inbox mode');
+  }
+
+  const stopWorker = config.role === 'api' ? undefined : services.startWorker();
+  const app = config.role === 'worker' ? undefined : await buildApp(config, services);
+
+  closeWithGrace({ delay: config.shutdownGraceMs }, async ({ signal, err }) => {
+    if (err !== undefined) logger.error({ err }, 'stopping after an error');
+    else logger.info({ signal }, 'stopping');
+    await app?.close();
+    await stopWorker?.();
     await database.close();
   });
 
-  closeWithGrace({ delay: config.shutdownGraceMs }, async ({ signal, err }) => {
-    if (err !== undefined) app.log.error({ err }, 'stopping after an error');
-    else app.log.info({ signal }, 'stopping');
-    await app.close();
-  });
-
+  if (app === undefined) {
+    logger.info({ role: config.role }, 'delivery worker running');
+    return;
+  }
   const address = await app.listen({ port: config.port, host: config.host });
   const where = config.database.dialect === 'sqlite' ? `SQLite ${config.database.file}` : 'PostgreSQL';
   const shown = config.publicUrl ?? address.replace('0.0.0.0', 'localhost');
-  app.log.info({ address, database: config.database.dialect }, 'listening');
+  logger.info({ address, database: config.database.dialect, role: config.role }, 'listening');
   process.stdout.write(`\nBellhop is serving on ${shown} (${where})\n  API docs: ${shown}/docs\n\n`);
 }
 
 main().catch((error: unknown) => {
-  if (error instanceof ConfigError) process.stderr.write(`${error.message}\n`);
+  if (error instanceof ConfigError || error instanceof MasterKeyError)
+    process.stderr.write(`${error.message}\n`);
   else
     process.stderr.write(
       `Bellhop could not start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,

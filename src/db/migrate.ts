@@ -9,10 +9,12 @@ import {
 } from 'kysely';
 
 import * as accountsAndRegistry from './migrations/2026_11_30_001_accounts_and_registry.js';
+import * as appsAndDelivery from './migrations/2026_11_30_002_apps_and_delivery.js';
 
 /** Listed by hand, in order, so that no folder scan can break after bundling or compiling. */
 const migrations: Record<string, Migration> = {
   '2026_11_30_001_accounts_and_registry': accountsAndRegistry,
+  '2026_11_30_002_apps_and_delivery': appsAndDelivery,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

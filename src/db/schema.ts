@@ -55,11 +55,106 @@ export interface RegistrationsTable {
   updated_at: number;
 }
 
+export interface ApiKeysTable {
+  id: string;
+  name: string;
+  /** The first characters of the key, to recognise it in listings. */
+  prefix: string;
+  key_hash: string;
+  /** Comma-separated: `admin`, `send`. */
+  scopes: string;
+  created_at: number;
+  last_used_at: number | null;
+  revoked_at: number | null;
+}
+
+export interface AppsTable {
+  bundleid: string;
+  name: string;
+  default_language: string;
+  mode: 'live' | 'inbox';
+  /** JSON: non-secret provider settings (ids, URLs, channel ids, fingerprints). */
+  settings: string;
+  /** AES-256-GCM box of the JSON of provider secrets; null when there are none. */
+  secrets: string | null;
+  /** JSON: provider → {reason, at} for credentials the provider rejected. */
+  flags: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface NotificationsTable {
+  id: string;
+  kind: 'send' | 'cancel';
+  channel: 'ring' | 'message';
+  bundleid: string | null;
+  /** JSON: title, body, localized, data, sound, badge. */
+  content: string;
+  collapse_id: string | null;
+  ttl_seconds: number;
+  expires_at: number;
+  idempotency_key: string | null;
+  parent_id: string | null;
+  api_key_id: string | null;
+  targets: number;
+  created_at: number;
+  cancelled_at: number | null;
+}
+
+export type DeliveryStatus =
+  | 'queued'
+  | 'sending'
+  | 'sent'
+  | 'retrying'
+  | 'failed'
+  | 'invalid_token'
+  | 'expired'
+  | 'no_route';
+
+export interface DeliveriesTable {
+  /** A lowercase UUID, also the `apns-id`: stable across retries. */
+  id: string;
+  notification_id: string;
+  user_id: number;
+  registration_seq: number | null;
+  provider: string;
+  token: string;
+  environment: string | null;
+  bundleid: string;
+  language: string;
+  status: DeliveryStatus;
+  reason: string | null;
+  attempts: number;
+  /** 0 for rings, 1 for messages: rings are claimed first. */
+  priority: number;
+  due_at: number | null;
+  provider_message_id: string | null;
+  created_at: number;
+  updated_at: number;
+  sent_at: number | null;
+}
+
+export interface InboxTable {
+  id: Generated<number>;
+  bundleid: string;
+  delivery_id: string;
+  notification_id: string;
+  provider: string;
+  /** JSON of the exact provider request. */
+  request: string;
+  created_at: number;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
   session_credentials: SessionCredentialsTable;
   registrations: RegistrationsTable;
+  api_keys: ApiKeysTable;
+  apps: AppsTable;
+  notifications: NotificationsTable;
+  deliveries: DeliveriesTable;
+  inbox: InboxTable;
 }
 
 /**

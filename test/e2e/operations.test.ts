@@ -1,14 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
-import { loadConfig } from '../../src/config.js';
 import {
   createTestApp,
   createTestDatabase,
+  createTestServices,
   json,
   registerUser,
   type TestApp,
   testDialects,
-  testEnvironment,
 } from '../helpers/app.js';
 
 describe.each(testDialects())('operations on %s', (dialect) => {
@@ -68,7 +67,8 @@ describe.each(testDialects())('operations on %s', (dialect) => {
 describe.each(testDialects())('readiness and logs on %s', (dialect) => {
   it('reports 503 on /readyz when the database is gone', async () => {
     const database = await createTestDatabase(dialect);
-    const app = await buildApp(loadConfig(testEnvironment), { database: database.handle, logger: false });
+    const services = createTestServices(database);
+    const app = await buildApp(services.config, services);
     try {
       await database.drop();
       const response = await app.inject({ method: 'GET', url: '/readyz' });
@@ -82,10 +82,12 @@ describe.each(testDialects())('readiness and logs on %s', (dialect) => {
   it('never writes passwords or tokens to the log', async () => {
     const database = await createTestDatabase(dialect);
     const lines: string[] = [];
-    const app = await buildApp(loadConfig({ ...testEnvironment, LOG_LEVEL: 'trace' }), {
-      database: database.handle,
-      logStream: { write: (line) => lines.push(line) },
-    });
+    const services = createTestServices(
+      database,
+      { LOG_LEVEL: 'trace' },
+      { logStream: { write: (line: string) => lines.push(line) } },
+    );
+    const app = await buildApp(services.config, services);
     try {
       const user = await registerUser(app, { password: 'secret password 123' });
       await app.inject({

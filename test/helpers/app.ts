@@ -1,12 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import type { LightMyRequestResponse } from 'fastify';
 import pg from 'pg';
+import { pino } from 'pino';
 import { inject } from 'vitest';
+import { createSecretBox } from '../../src/admin/secret-box.js';
 import { buildApp } from '../../src/app.js';
 import { type Config, loadConfig } from '../../src/config.js';
 import { createDatabase, type DatabaseHandle, type Dialect } from '../../src/db/database.js';
 import { migrateToLatest } from '../../src/db/migrate.js';
+import type { ProviderCatalogue } from '../../src/delivery/providers/catalogue.js';
 import type { TypedApp } from '../../src/http/typed-app.js';
+import { createLogger } from '../../src/logger.js';
+import { createServices, type Services } from '../../src/services.js';
 import { ManualClock } from './clock.js';
 
 /** The databases to run every suite on (see global-setup.ts). */
@@ -63,24 +68,55 @@ export interface TestApp {
   app: TypedApp;
   clock: ManualClock;
   database: TestDatabase;
+  services: Services;
   close(): Promise<void>;
+}
+
+export interface TestAppOptions {
+  catalogue?: ProviderCatalogue;
+  /** Runs the delivery worker in the same process, as `npm start` does. */
+  worker?: boolean;
+  /** Log lines go here (at LOG_LEVEL) instead of nowhere. */
+  logStream?: { write(line: string): void };
+  clock?: ManualClock;
+}
+
+/** Services over a given test database, as main.ts wires them. */
+export function createTestServices(
+  database: TestDatabase,
+  environment: Record<string, string> = {},
+  options: TestAppOptions = {},
+): Services {
+  const config = loadConfig({ ...testEnvironment, ...environment });
+  return createServices(config, {
+    database: database.handle,
+    clock: options.clock ?? new ManualClock(),
+    logger:
+      options.logStream === undefined ? pino({ enabled: false }) : createLogger(config, options.logStream),
+    box: createSecretBox(randomBytes(32)),
+    ...(options.catalogue === undefined ? {} : { catalogue: options.catalogue }),
+  });
 }
 
 export async function createTestApp(
   dialect: Dialect,
   environment: Record<string, string> = {},
+  options: TestAppOptions = {},
 ): Promise<TestApp> {
   const database = await createTestDatabase(dialect);
-  const config = loadConfig({ ...testEnvironment, ...environment });
-  const clock = new ManualClock();
-  const app = await buildApp(config, { database: database.handle, clock, logger: false });
+  const clock = options.clock ?? new ManualClock();
+  const services = createTestServices(database, environment, { ...options, clock });
+  const app = await buildApp(services.config, services);
   await app.ready();
+  const stopWorker = options.worker === true ? services.startWorker() : undefined;
   return {
     app,
     clock,
     database,
+    services,
     close: async () => {
       await app.close();
+      await stopWorker?.();
       await database.drop();
     },
   };

@@ -1,0 +1,239 @@
+import { type TSchema, Type } from 'typebox';
+import type { DeliveryService } from '../delivery/delivery.service.js';
+import { AppError } from '../errors.js';
+import { requireApiKey } from '../http/api-key-auth.js';
+import { commonErrors, ErrorBody, SuccessBody } from '../http/schemas.js';
+import type { TypedApp } from '../http/typed-app.js';
+import { Language } from '../registry/registry.schemas.js';
+import { type ApiKeys, scopes } from './api-keys.js';
+import type { Apps } from './apps.js';
+
+const security = [{ apiKey: [] }];
+const keyErrors = { 401: ErrorBody, 403: ErrorBody } as const;
+const BundleParams = Type.Object({
+  bundleid: Type.String({ minLength: 1, maxLength: 155, pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$' }),
+});
+
+const Flag = Type.Union([Type.Object({ reason: Type.String(), at: Type.Integer() }), Type.Null()]);
+const AppView = Type.Object({
+  bundleid: Type.String(),
+  name: Type.String(),
+  default_language: Type.String(),
+  mode: Type.Union([Type.Literal('live'), Type.Literal('inbox')]),
+  providers: Type.Record(
+    Type.String(),
+    Type.Object(
+      { fingerprint: Type.String(), flagged: Flag },
+      { additionalProperties: true, description: 'the non-secret settings; secrets are never shown' },
+    ),
+  ),
+  created_at: Type.Integer(),
+  updated_at: Type.Integer(),
+});
+
+const ApiKeyView = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  prefix: Type.String(),
+  scopes: Type.Array(Type.String()),
+  created_at: Type.Integer(),
+  last_used_at: Type.Union([Type.Integer(), Type.Null()]),
+  revoked_at: Type.Union([Type.Integer(), Type.Null()]),
+});
+
+export function adminRoutes(
+  app: TypedApp,
+  deps: { apiKeys: ApiKeys; apps: Apps; delivery: DeliveryService; providerSchemas: Record<string, TSchema> },
+): void {
+  const onRequest = requireApiKey(deps.apiKeys, 'admin');
+  const tags = ['admin'];
+  const providerFields: Record<string, TSchema> = {};
+  for (const [provider, schema] of Object.entries(deps.providerSchemas)) {
+    providerFields[provider] = Type.Optional(
+      Type.Union([schema, Type.Null()], {
+        description: `${provider} settings; null removes them, absent keeps them`,
+      }),
+    );
+  }
+  const AppBody = Type.Object({
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+    default_language: Type.Optional(Language),
+    mode: Type.Optional(
+      Type.Union([Type.Literal('live'), Type.Literal('inbox')], {
+        description: 'live: send to the providers; inbox: store the exact requests instead',
+      }),
+    ),
+    ...providerFields,
+  });
+
+  app.put(
+    '/v1/admin/apps/:bundleid',
+    {
+      onRequest,
+      schema: {
+        tags,
+        security,
+        summary: 'Create or change an app and its provider credentials',
+        description:
+          'Secrets are write-only and encrypted at rest. Provider objects replace the stored ones; null removes one.',
+        params: BundleParams,
+        body: AppBody,
+        response: { 200: AppView, 201: AppView, ...keyErrors, ...commonErrors },
+      },
+    },
+    async (request, reply) => {
+      const { name, default_language, mode, ...rest } = request.body as Record<string, unknown> & {
+        name?: string;
+        default_language?: string;
+        mode?: 'live' | 'inbox';
+      };
+      const providers: Record<string, unknown> = {};
+      for (const provider of Object.keys(deps.providerSchemas)) {
+        if (provider in rest) providers[provider] = rest[provider];
+      }
+      const result = await deps.apps.put(request.params.bundleid, {
+        name,
+        default_language,
+        mode,
+        providers,
+      });
+      return reply.code(result.created ? 201 : 200).send(result.app);
+    },
+  );
+
+  app.get(
+    '/v1/admin/apps',
+    {
+      onRequest,
+      schema: { tags, security, summary: 'List apps', response: { 200: Type.Array(AppView), ...keyErrors } },
+    },
+    async () => deps.apps.list(),
+  );
+
+  app.get(
+    '/v1/admin/apps/:bundleid',
+    {
+      onRequest,
+      schema: {
+        tags,
+        security,
+        summary: 'One app',
+        params: BundleParams,
+        response: { 200: AppView, 404: ErrorBody, ...keyErrors },
+      },
+    },
+    async (request) => deps.apps.get(request.params.bundleid),
+  );
+
+  app.delete(
+    '/v1/admin/apps/:bundleid',
+    {
+      onRequest,
+      schema: {
+        tags,
+        security,
+        summary: 'Delete an app',
+        params: BundleParams,
+        response: { 200: SuccessBody, 404: ErrorBody, ...keyErrors },
+      },
+    },
+    async (request) => {
+      await deps.apps.remove(request.params.bundleid);
+      return { message: 'success' as const };
+    },
+  );
+
+  app.get(
+    '/v1/admin/apps/:bundleid/inbox',
+    {
+      onRequest,
+      schema: {
+        tags,
+        security,
+        summary: 'Deliveries captured in inbox mode, newest first, with the exact provider request',
+        params: BundleParams,
+        querystring: Type.Object({
+          before: Type.Optional(Type.String({ pattern: '^[0-9]{1,15}$' })),
+          limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$' })),
+        }),
+        response: {
+          200: Type.Array(
+            Type.Object({
+              id: Type.Integer(),
+              delivery_id: Type.String(),
+              notification_id: Type.String(),
+              provider: Type.String(),
+              request: Type.Unknown(),
+              created_at: Type.Integer(),
+            }),
+          ),
+          ...keyErrors,
+          400: ErrorBody,
+        },
+      },
+    },
+    async (request) =>
+      deps.delivery.inbox(request.params.bundleid, {
+        before: request.query.before === undefined ? undefined : Number(request.query.before),
+        limit: Math.min(1000, Math.max(1, Number(request.query.limit ?? 100))),
+      }),
+  );
+
+  app.get(
+    '/v1/admin/keys',
+    {
+      onRequest,
+      schema: {
+        tags,
+        security,
+        summary: 'List API keys',
+        response: { 200: Type.Array(ApiKeyView), ...keyErrors },
+      },
+    },
+    async () => deps.apiKeys.list(),
+  );
+
+  app.post(
+    '/v1/admin/keys',
+    {
+      onRequest,
+      schema: {
+        tags,
+        security,
+        summary: 'Create an API key (the key is shown once)',
+        body: Type.Object({
+          name: Type.String({ minLength: 1, maxLength: 128 }),
+          scopes: Type.Array(Type.Union(scopes.map((scope) => Type.Literal(scope))), {
+            minItems: 1,
+            maxItems: 2,
+          }),
+        }),
+        response: {
+          201: Type.Object({ ...ApiKeyView.properties, key: Type.String() }),
+          ...keyErrors,
+          ...commonErrors,
+        },
+      },
+    },
+    async (request, reply) =>
+      reply.code(201).send(await deps.apiKeys.create(request.body.name, request.body.scopes)),
+  );
+
+  app.delete(
+    '/v1/admin/keys/:id',
+    {
+      onRequest,
+      schema: {
+        tags,
+        security,
+        summary: 'Revoke an API key',
+        params: Type.Object({ id: Type.String({ pattern: '^key_[0-9a-f]{12}$' }) }),
+        response: { 200: SuccessBody, 404: ErrorBody, ...keyErrors, 400: ErrorBody },
+      },
+    },
+    async (request) => {
+      if (!(await deps.apiKeys.revoke(request.params.id))) throw new AppError('NOT_FOUND');
+      return { message: 'success' as const };
+    },
+  );
+}

@@ -1,0 +1,215 @@
+import { createHash } from 'node:crypto';
+import type { Clock } from '../clock.js';
+import type { AppsTable, Executor } from '../db/schema.js';
+import { AppError } from '../errors.js';
+import type { SecretBox } from './secret-box.js';
+
+/** How the admin API knows one provider's settings: checks them and says what may be shown. */
+export interface ProviderSettingsSpec {
+  /** An error message for settings the provider could not use, or undefined. */
+  validate(settings: unknown): string | undefined;
+  /** The non-secret part, shown by GET (ids, URLs); never a key or a password. */
+  describe(settings: unknown): Record<string, unknown>;
+}
+
+export type AppMode = 'live' | 'inbox';
+
+export interface ProviderFlag {
+  reason: string;
+  at: number;
+}
+
+/** An app with its provider settings decrypted, for the delivery worker. */
+export interface App {
+  bundleid: string;
+  name: string;
+  defaultLanguage: string;
+  mode: AppMode;
+  providers: Record<string, unknown>;
+  /** A digest per provider's settings: adapters are rebuilt when it changes. */
+  fingerprints: Record<string, string>;
+  flags: Record<string, ProviderFlag>;
+}
+
+/** An app as the admin API shows it: secrets replaced by a fingerprint. */
+export interface AppView {
+  bundleid: string;
+  name: string;
+  default_language: string;
+  mode: AppMode;
+  providers: Record<string, Record<string, unknown> & { fingerprint: string; flagged: ProviderFlag | null }>;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface AppChanges {
+  name?: string | undefined;
+  default_language?: string | undefined;
+  mode?: AppMode | undefined;
+  /** Per provider: settings to store, or null to remove them; absent providers are kept. */
+  providers: Record<string, unknown>;
+}
+
+function fingerprint(settings: unknown): string {
+  return createHash('sha256').update(JSON.stringify(settings)).digest('hex').slice(0, 16);
+}
+
+export function createApps(deps: {
+  db: Executor;
+  clock: Clock;
+  box: SecretBox;
+  specs: Readonly<Record<string, ProviderSettingsSpec>>;
+}) {
+  const { db, clock, box, specs } = deps;
+  const cache = new Map<string, { app: App | undefined; until: number }>();
+  const cacheMs = 2_000;
+
+  function decode(row: AppsTable): App {
+    const providers =
+      row.secrets === null ? {} : (JSON.parse(box.open(row.secrets)) as Record<string, unknown>);
+    const fingerprints: Record<string, string> = {};
+    for (const [provider, settings] of Object.entries(providers))
+      fingerprints[provider] = fingerprint(settings);
+    return {
+      bundleid: row.bundleid,
+      name: row.name,
+      defaultLanguage: row.default_language,
+      mode: row.mode,
+      providers,
+      fingerprints,
+      flags: JSON.parse(row.flags) as Record<string, ProviderFlag>,
+    };
+  }
+
+  function view(row: AppsTable): AppView {
+    const app = decode(row);
+    const providers: AppView['providers'] = {};
+    for (const [provider, settings] of Object.entries(app.providers)) {
+      providers[provider] = {
+        ...(specs[provider]?.describe(settings) ?? {}),
+        fingerprint: app.fingerprints[provider] ?? '',
+        flagged: app.flags[provider] ?? null,
+      };
+    }
+    return {
+      bundleid: row.bundleid,
+      name: row.name,
+      default_language: row.default_language,
+      mode: row.mode,
+      providers,
+      created_at: row.created_at,
+      updated_at: row.updated_at,
+    };
+  }
+
+  const findRow = (bundleid: string) =>
+    db.selectFrom('apps').selectAll().where('bundleid', '=', bundleid).executeTakeFirst();
+
+  return {
+    /** Creates or changes an app; returns its view and whether it was created. */
+    async put(bundleid: string, changes: AppChanges): Promise<{ app: AppView; created: boolean }> {
+      for (const [provider, settings] of Object.entries(changes.providers)) {
+        const spec = specs[provider];
+        if (spec === undefined) throw new AppError('FIELD_INVALID', { field: provider });
+        if (settings === null) continue;
+        const problem = spec.validate(settings);
+        if (problem !== undefined)
+          throw new AppError('INVALID_CREDENTIALS', { field: `${provider}: ${problem}` });
+      }
+      const now = clock.now();
+      const result = await db.transaction().execute(async (trx) => {
+        const existing = await trx
+          .selectFrom('apps')
+          .selectAll()
+          .where('bundleid', '=', bundleid)
+          .executeTakeFirst();
+        const current = existing === undefined ? undefined : decode(existing);
+        const providers = { ...(current?.providers ?? {}) };
+        const flags = { ...(current?.flags ?? {}) };
+        for (const [provider, settings] of Object.entries(changes.providers)) {
+          if (settings === null) delete providers[provider];
+          else providers[provider] = settings;
+          // New settings deserve a new chance: the flag was about the old ones.
+          delete flags[provider];
+        }
+        const row: AppsTable = {
+          bundleid,
+          name: changes.name ?? existing?.name ?? bundleid,
+          default_language: changes.default_language ?? existing?.default_language ?? 'en',
+          mode: changes.mode ?? existing?.mode ?? 'live',
+          settings: '{}',
+          secrets: Object.keys(providers).length === 0 ? null : box.seal(JSON.stringify(providers)),
+          flags: JSON.stringify(flags),
+          created_at: existing?.created_at ?? now,
+          updated_at: now,
+        };
+        if (existing === undefined) await trx.insertInto('apps').values(row).execute();
+        else await trx.updateTable('apps').set(row).where('bundleid', '=', bundleid).execute();
+        return { row, created: existing === undefined };
+      });
+      cache.delete(bundleid);
+      return { app: view(result.row), created: result.created };
+    },
+
+    async get(bundleid: string): Promise<AppView> {
+      const row = await findRow(bundleid);
+      if (row === undefined) throw new AppError('NOT_FOUND');
+      return view(row);
+    },
+
+    async list(): Promise<AppView[]> {
+      return (await db.selectFrom('apps').selectAll().orderBy('bundleid').execute()).map(view);
+    },
+
+    async remove(bundleid: string): Promise<void> {
+      const result = await db.deleteFrom('apps').where('bundleid', '=', bundleid).executeTakeFirst();
+      cache.delete(bundleid);
+      if (result.numDeletedRows === 0n) throw new AppError('NOT_FOUND');
+    },
+
+    /** The app with decrypted settings, cached briefly for the delivery path. */
+    async load(bundleid: string): Promise<App | undefined> {
+      const now = clock.now();
+      const cached = cache.get(bundleid);
+      if (cached !== undefined && cached.until > now) return cached.app;
+      const row = await findRow(bundleid);
+      const app = row === undefined ? undefined : decode(row);
+      cache.set(bundleid, { app, until: now + cacheMs });
+      return app;
+    },
+
+    /** Records that a provider rejected the app's credentials (until they are replaced). */
+    async flag(bundleid: string, provider: string, reason: string): Promise<void> {
+      await db.transaction().execute(async (trx) => {
+        const row = await trx
+          .selectFrom('apps')
+          .select('flags')
+          .where('bundleid', '=', bundleid)
+          .executeTakeFirst();
+        if (row === undefined) return;
+        const flags = JSON.parse(row.flags) as Record<string, ProviderFlag>;
+        flags[provider] = { reason, at: clock.now() };
+        await trx
+          .updateTable('apps')
+          .set({ flags: JSON.stringify(flags) })
+          .where('bundleid', '=', bundleid)
+          .execute();
+      });
+      cache.delete(bundleid);
+    },
+
+    /** The first start's app: the deployment's default bundle id, in inbox mode. */
+    async ensureDefault(bundleid: string): Promise<boolean> {
+      if ((await findRow(bundleid)) !== undefined) return false;
+      try {
+        await this.put(bundleid, { name: 'Default app', mode: 'inbox', providers: {} });
+        return true;
+      } catch {
+        // Another process created it first.
+        return false;
+      }
+    },
+  };
+}
+
+export type Apps = ReturnType<typeof createApps>;

@@ -1,0 +1,23 @@
+import type { TSchema } from 'typebox';
+import type { ProviderSettingsSpec } from '../../admin/apps.js';
+import type { Clock } from '../../clock.js';
+import type { ProviderRequest, PushAdapter, PushMessage } from './adapter.js';
+
+export interface AdapterContext {
+  clock: Clock;
+}
+
+/** Everything Bellhop knows about one push provider. */
+export interface ProviderModule {
+  id: string;
+  /** The shape of the app settings, for validation and the OpenAPI document. */
+  schema: TSchema;
+  /** The app settings of this provider (`apns`, `fcm`, …) in the admin API. */
+  settings: ProviderSettingsSpec;
+  /** A long-lived adapter for one app's settings. */
+  createAdapter(settings: unknown, context: AdapterContext): PushAdapter;
+  /** The exact request the provider would receive; settings may be absent (inbox mode). */
+  buildRequest(message: PushMessage, settings: unknown, now: number): ProviderRequest;
+}
+
+export type ProviderCatalogue = Readonly<Record<string, ProviderModule>>;

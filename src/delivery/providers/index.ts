@@ -1,0 +1,4 @@
+import type { ProviderCatalogue } from './catalogue.js';
+
+/** The providers Bellhop delivers through, by the id the routing rule gives. */
+export const providerCatalogue: ProviderCatalogue = {};

@@ -1,0 +1,19 @@
+/**
+ * The delivery queue. The database is the record of every delivery; a queue backend only
+ * decides which process works on which delivery, and when. The SQL backend (this folder)
+ * claims straight from the `deliveries` table; a Redis backend implements the same contract.
+ */
+export interface DeliveryQueue {
+  /**
+   * Deliveries were stored and are due at `dueAt` (Unix ms): make them reach a consumer,
+   * without polling delay when they are due now.
+   */
+  enqueue(jobs: ReadonlyArray<{ id: string; dueAt: number; priority: number }>): Promise<void>;
+  /**
+   * Starts handing due deliveries to `handler`, leased: a delivery whose handler neither
+   * settles nor reschedules it before the lease ends is handed out again.
+   */
+  start(handler: (ids: string[]) => Promise<void>): void;
+  /** Stops taking work and waits for the handler calls in progress. */
+  stop(): Promise<void>;
+}

@@ -1,0 +1,317 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { App, Apps } from '../admin/apps.js';
+import type { Clock } from '../clock.js';
+import type { Config } from '../config.js';
+import type { DeliveryStatus, Executor } from '../db/schema.js';
+import type { Metrics } from '../metrics.js';
+import type { NotificationContent } from './delivery.service.js';
+import { localize } from './localization.js';
+import type { PushMessage, PushResult } from './providers/adapter.js';
+import type { AdapterPool } from './providers/adapters.js';
+import type { ProviderCatalogue } from './providers/catalogue.js';
+
+interface ClaimedDelivery {
+  id: string;
+  notification_id: string;
+  registration_seq: number | null;
+  provider: string;
+  token: string;
+  environment: string | null;
+  bundleid: string;
+  language: string;
+  attempts: number;
+  kind: 'send' | 'cancel';
+  channel: 'ring' | 'message';
+  content: string;
+  collapse_id: string | null;
+  expires_at: number;
+  accepted_at: number;
+}
+
+/** Exponential backoff with full jitter: 1 s, 2 s, 4 s … capped at 5 min. */
+export function backoffMs(attempt: number, random: () => number = Math.random): number {
+  const ceiling = Math.min(300_000, 1000 * 2 ** Math.max(0, attempt - 1));
+  return Math.round(ceiling / 2 + random() * (ceiling / 2));
+}
+
+export function createDeliveryWorker(deps: {
+  db: Executor;
+  clock: Clock;
+  apps: Apps;
+  catalogue: ProviderCatalogue;
+  adapters: AdapterPool;
+  settings: Config['delivery'];
+  metrics: Metrics;
+  log: FastifyBaseLogger;
+}) {
+  const { db, clock, apps, metrics, log } = deps;
+
+  function toMessage(
+    row: ClaimedDelivery,
+    app: App | undefined,
+    contents: Map<string, NotificationContent>,
+  ): PushMessage {
+    let content = contents.get(row.notification_id);
+    if (content === undefined) {
+      content = JSON.parse(row.content) as NotificationContent;
+      contents.set(row.notification_id, content);
+    }
+    const text = localize(content, row.language, app?.defaultLanguage ?? 'en');
+    const settings = app?.providers[row.provider] as { channel_id?: unknown } | undefined;
+    const data =
+      row.channel === 'ring' && row.kind === 'send'
+        ? { ...content.data, ring_id: row.notification_id }
+        : content.data;
+    return {
+      deliveryId: row.id,
+      token: row.token,
+      channel: row.channel,
+      bundleId: row.bundleid,
+      environment: row.environment === 'sandbox' ? 'sandbox' : row.environment === null ? null : 'production',
+      title: text.title,
+      body: text.body,
+      data,
+      sound: content.sound,
+      badge: content.badge,
+      collapseId: row.collapse_id ?? (row.channel === 'ring' ? row.notification_id : undefined),
+      expiresAt: row.expires_at,
+      androidChannelId: typeof settings?.channel_id === 'string' ? settings.channel_id : undefined,
+    };
+  }
+
+  /** Gives deliveries a final status; `attempted` when a provider (or the inbox) saw them. */
+  async function settle(
+    rows: readonly ClaimedDelivery[],
+    status: DeliveryStatus,
+    reason: string | null,
+    options: { attempted: boolean; sentAt?: number; providerMessageId?: string | null },
+  ): Promise<void> {
+    if (rows.length === 0) return;
+    const now = clock.now();
+    for (let index = 0; index < rows.length; index += 500) {
+      const ids = rows.slice(index, index + 500).map((row) => row.id);
+      await db
+        .updateTable('deliveries')
+        .set((eb) => ({
+          status,
+          reason,
+          due_at: null,
+          updated_at: now,
+          sent_at: options.sentAt ?? null,
+          ...(options.providerMessageId === undefined
+            ? {}
+            : { provider_message_id: options.providerMessageId }),
+          ...(options.attempted ? { attempts: eb('attempts', '+', 1) } : {}),
+        }))
+        .where('id', 'in', ids)
+        .execute();
+    }
+    for (const row of rows) metrics.deliveries.inc({ provider: row.provider, channel: row.channel, status });
+  }
+
+  async function applyResults(
+    app: App,
+    rows: readonly ClaimedDelivery[],
+    results: readonly PushResult[],
+  ): Promise<void> {
+    const now = clock.now();
+    const sentSameId: ClaimedDelivery[] = [];
+    const sentOwnId: Array<{ row: ClaimedDelivery; messageId: string }> = [];
+    const dead: Array<{ row: ClaimedDelivery; reason: string }> = [];
+    const failed: Array<{ row: ClaimedDelivery; reason: string }> = [];
+    const retry: Array<{ row: ClaimedDelivery; reason: string; retryAfterMs: number | undefined }> = [];
+    rows.forEach((row, index) => {
+      const result = results[index] ?? { ok: false, failure: 'retry', reason: 'no_result' };
+      if (result.ok) {
+        metrics.acceptToProvider.observe(
+          { provider: row.provider, channel: row.channel },
+          (now - row.accepted_at) / 1000,
+        );
+        if (result.providerMessageId === undefined || result.providerMessageId === row.id)
+          sentSameId.push(row);
+        else sentOwnId.push({ row, messageId: result.providerMessageId });
+      } else if (result.failure === 'dead') dead.push({ row, reason: result.reason });
+      else if (result.failure === 'retry')
+        retry.push({ row, reason: result.reason, retryAfterMs: result.retryAfterMs });
+      else failed.push({ row, reason: result.reason });
+      if (!result.ok && result.failure === 'creds') void flag(app, row.provider, result.reason);
+    });
+
+    await settle(sentSameId, 'sent', null, { attempted: true, sentAt: now });
+    await db.transaction().execute(async (trx) => {
+      for (const { row, messageId } of sentOwnId) {
+        await trx
+          .updateTable('deliveries')
+          .set({
+            status: 'sent',
+            reason: null,
+            due_at: null,
+            updated_at: now,
+            sent_at: now,
+            provider_message_id: messageId,
+            attempts: row.attempts + 1,
+          })
+          .where('id', '=', row.id)
+          .execute();
+        metrics.deliveries.inc({ provider: row.provider, channel: row.channel, status: 'sent' });
+      }
+    });
+
+    // A dead token's registration goes, unless the phone has registered a new token since.
+    await db.transaction().execute(async (trx) => {
+      for (const { row } of dead) {
+        if (row.registration_seq === null) continue;
+        await trx
+          .deleteFrom('registrations')
+          .where('seq', '=', row.registration_seq)
+          .where('provider_token', '=', row.token)
+          .execute();
+      }
+    });
+    for (const { row, reason } of dead) await settle([row], 'invalid_token', reason, { attempted: true });
+    for (const { row, reason } of failed) await settle([row], 'failed', reason, { attempted: true });
+
+    await db.transaction().execute(async (trx) => {
+      for (const { row, reason, retryAfterMs } of retry) {
+        const attempts = row.attempts + 1;
+        const dueAt = now + Math.max(retryAfterMs ?? 0, backoffMs(attempts));
+        const status: DeliveryStatus =
+          attempts >= deps.settings.maxAttempts ? 'failed' : dueAt >= row.expires_at ? 'expired' : 'retrying';
+        await trx
+          .updateTable('deliveries')
+          .set({ status, reason, attempts, updated_at: now, due_at: status === 'retrying' ? dueAt : null })
+          .where('id', '=', row.id)
+          .execute();
+        if (status === 'retrying') metrics.deliveryRetries.inc({ provider: row.provider });
+        else metrics.deliveries.inc({ provider: row.provider, channel: row.channel, status });
+      }
+    });
+  }
+
+  async function flag(app: App, provider: string, reason: string): Promise<void> {
+    if (app.flags[provider]?.reason === reason) return;
+    log.error({ bundleid: app.bundleid, provider, reason }, 'the provider rejected the app credentials');
+    try {
+      await apps.flag(app.bundleid, provider, reason);
+    } catch (error) {
+      log.error({ err: error }, 'could not flag the app');
+    }
+  }
+
+  async function deliverGroup(rows: ClaimedDelivery[]): Promise<void> {
+    const first = rows[0];
+    if (first === undefined) return;
+    const now = clock.now();
+    const live = rows.filter((row) => row.expires_at > now);
+    await settle(
+      rows.filter((row) => row.expires_at <= now),
+      'expired',
+      'ttl_passed',
+      { attempted: false },
+    );
+    if (live.length === 0) return;
+    const app = await apps.load(first.bundleid);
+    const contents = new Map<string, NotificationContent>();
+    const module = deps.catalogue[first.provider];
+    if (app === undefined || module === undefined) {
+      await settle(live, 'failed', 'app_not_configured', { attempted: false });
+      return;
+    }
+    const messages = live.map((row) => toMessage(row, app, contents));
+    if (app.mode === 'inbox') {
+      const entries = messages.map((message, index) => ({
+        bundleid: app.bundleid,
+        delivery_id: message.deliveryId,
+        notification_id: live[index]?.notification_id ?? '',
+        provider: first.provider,
+        request: JSON.stringify(module.buildRequest(message, app.providers[first.provider], now)),
+        created_at: now,
+      }));
+      for (let index = 0; index < entries.length; index += 200) {
+        await db
+          .insertInto('inbox')
+          .values(entries.slice(index, index + 200))
+          .execute();
+      }
+      await settle(live, 'sent', 'inbox', { attempted: true, sentAt: now });
+      return;
+    }
+    const adapter = deps.adapters.get(app, first.provider);
+    if (adapter === undefined) {
+      await settle(live, 'failed', 'app_not_configured', { attempted: false });
+      return;
+    }
+    const results = await adapter.send(messages);
+    await applyResults(app, live, results);
+  }
+
+  return {
+    /** Delivers claimed deliveries: one adapter call per app and provider. */
+    async process(ids: string[]): Promise<void> {
+      const rows = (await db
+        .selectFrom('deliveries as d')
+        .innerJoin('notifications as n', 'n.id', 'd.notification_id')
+        .select([
+          'd.id',
+          'd.notification_id',
+          'd.registration_seq',
+          'd.provider',
+          'd.token',
+          'd.environment',
+          'd.bundleid',
+          'd.language',
+          'd.attempts',
+          'n.kind',
+          'n.channel',
+          'n.content',
+          'n.collapse_id',
+          'n.expires_at',
+          'n.created_at as accepted_at',
+        ])
+        .where('d.id', 'in', ids)
+        .where('d.status', '=', 'sending')
+        .execute()) as ClaimedDelivery[];
+      const groups = new Map<string, ClaimedDelivery[]>();
+      for (const row of rows) {
+        const key = `${row.bundleid}\u0000${row.provider}`;
+        const group = groups.get(key);
+        if (group === undefined) groups.set(key, [row]);
+        else group.push(row);
+      }
+      await Promise.all(
+        [...groups.values()].map((group) =>
+          deliverGroup(group).catch((error: unknown) => {
+            // The lease runs out and the deliveries are handed out again.
+            log.error({ err: error }, 'delivery batch failed');
+          }),
+        ),
+      );
+    },
+
+    /** Deletes notifications (with their deliveries) and inbox entries past the retention. */
+    async prune(): Promise<void> {
+      const before = clock.now() - deps.settings.retentionDays * 24 * 3600 * 1000;
+      await db
+        .deleteFrom('deliveries')
+        .where(
+          'notification_id',
+          'in',
+          db.selectFrom('notifications').select('id').where('created_at', '<', before),
+        )
+        .execute();
+      await db.deleteFrom('notifications').where('created_at', '<', before).execute();
+      await db.deleteFrom('inbox').where('created_at', '<', before).execute();
+    },
+
+    async queueDepth(): Promise<number> {
+      const row = await db
+        .selectFrom('deliveries')
+        .select((eb) => eb.fn.countAll<number>().as('count'))
+        .where('status', 'in', ['queued', 'retrying', 'sending'])
+        .executeTakeFirst();
+      return Number(row?.count ?? 0);
+    },
+  };
+}
+
+export type DeliveryWorker = ReturnType<typeof createDeliveryWorker>;

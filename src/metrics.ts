@@ -1,0 +1,50 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+/** The process's Prometheus metrics, created once and handed to whoever records them. */
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'bellhop_' });
+  const registers = [registry];
+  return {
+    registry,
+    httpRequests: new Counter({
+      name: 'bellhop_http_requests_total',
+      help: 'HTTP requests answered, by method, route and status',
+      labelNames: ['method', 'route', 'status_code'] as const,
+      registers,
+    }),
+    httpDuration: new Histogram({
+      name: 'bellhop_http_request_duration_seconds',
+      help: 'HTTP request latency, by method, route and status',
+      labelNames: ['method', 'route', 'status_code'] as const,
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers,
+    }),
+    deliveries: new Counter({
+      name: 'bellhop_deliveries_total',
+      help: 'Deliveries settled, by provider, channel and final status',
+      labelNames: ['provider', 'channel', 'status'] as const,
+      registers,
+    }),
+    deliveryRetries: new Counter({
+      name: 'bellhop_delivery_retries_total',
+      help: 'Delivery attempts rescheduled after a transient failure, by provider',
+      labelNames: ['provider'] as const,
+      registers,
+    }),
+    acceptToProvider: new Histogram({
+      name: 'bellhop_delivery_accept_to_provider_seconds',
+      help: 'From the send API accepting a notification to the provider accepting a delivery',
+      labelNames: ['provider', 'channel'] as const,
+      buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers,
+    }),
+    queueDepth: new Gauge({
+      name: 'bellhop_delivery_queue_depth',
+      help: 'Deliveries waiting for a first or next attempt',
+      registers,
+    }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

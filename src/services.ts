@@ -1,0 +1,110 @@
+import type { Logger } from 'pino';
+import { createAccountsService } from './accounts/accounts.service.js';
+import { createPasswordHasher } from './accounts/passwords.js';
+import { SessionCache } from './accounts/session-cache.js';
+import { createAuthThrottle } from './accounts/throttle.js';
+import { createApiKeys } from './admin/api-keys.js';
+import { createApps } from './admin/apps.js';
+import type { SecretBox } from './admin/secret-box.js';
+import { type Clock, systemClock } from './clock.js';
+import type { Config } from './config.js';
+import type { DatabaseHandle } from './db/database.js';
+import { createDeliveryService } from './delivery/delivery.service.js';
+import { createAdapterPool } from './delivery/providers/adapters.js';
+import type { ProviderCatalogue } from './delivery/providers/catalogue.js';
+import { providerCatalogue } from './delivery/providers/index.js';
+import type { DeliveryQueue } from './delivery/queue/queue.js';
+import { createSqlQueue } from './delivery/queue/sql-queue.js';
+import { createDeliveryWorker } from './delivery/worker.js';
+import { createMetrics } from './metrics.js';
+import { createRegistryService } from './registry/registry.service.js';
+
+export interface ServiceDeps {
+  database: DatabaseHandle;
+  logger: Logger;
+  box: SecretBox;
+  clock?: Clock;
+  catalogue?: ProviderCatalogue;
+  queue?: DeliveryQueue;
+}
+
+/** Every service of the process, wired once; the HTTP app and the delivery worker share them. */
+export function createServices(config: Config, deps: ServiceDeps) {
+  const clock = deps.clock ?? systemClock;
+  const db = deps.database.db;
+  const catalogue = deps.catalogue ?? providerCatalogue;
+  const metrics = createMetrics();
+  const accounts = createAccountsService({
+    db,
+    clock,
+    hasher: createPasswordHasher(config.passwords),
+    cache: new SessionCache(clock, config.sessions.cacheTtlSeconds * 1000, config.sessions.cacheMaxEntries),
+    throttle: createAuthThrottle(clock, config.rateLimits),
+    sessions: config.sessions,
+  });
+  const registry = createRegistryService({
+    db,
+    clock,
+    maxPerChannel: config.registry.maxPerChannel,
+    defaultBundleId: config.defaultBundleId,
+  });
+  const apiKeys = createApiKeys({ db, clock });
+  const specs = Object.fromEntries(Object.entries(catalogue).map(([id, module]) => [id, module.settings]));
+  const apps = createApps({ db, clock, box: deps.box, specs });
+  const queue =
+    deps.queue ??
+    createSqlQueue({
+      db,
+      clock,
+      batchSize: config.delivery.batchSize,
+      pollMs: config.delivery.pollMs,
+      leaseMs: config.delivery.leaseSeconds * 1000,
+      concurrency: 4,
+      onError: (error) => deps.logger.error({ err: error }, 'delivery queue error'),
+    });
+  const adapters = createAdapterPool(catalogue, clock);
+  const delivery = createDeliveryService({ db, clock, apps, catalogue, queue, settings: config.delivery });
+  const worker = createDeliveryWorker({
+    db,
+    clock,
+    apps,
+    catalogue,
+    adapters,
+    settings: config.delivery,
+    metrics,
+    log: deps.logger,
+  });
+
+  return {
+    config,
+    clock,
+    database: deps.database,
+    logger: deps.logger,
+    catalogue,
+    metrics,
+    accounts,
+    registry,
+    apiKeys,
+    apps,
+    queue,
+    adapters,
+    delivery,
+    worker,
+    /** Starts delivering: the queue hands due work to the worker; old records are pruned hourly. */
+    startWorker(): () => Promise<void> {
+      queue.start((ids) => worker.process(ids));
+      const prune = () =>
+        worker.prune().catch((error: unknown) => deps.logger.error({ err: error }, 'pruning failed'));
+      void prune();
+      const timer = setInterval(prune, 3600_000);
+      timer.unref();
+      return async () => {
+        clearInterval(timer);
+        await queue.stop();
+        await adapters.closeAll();
+      };
+    },
+  };
+}
+
+export type Services = ReturnType<typeof createServices>;
