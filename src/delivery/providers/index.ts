@@ -1,4 +1,7 @@
 import type { ProviderCatalogue } from './catalogue.js';
+import { fcmProvider } from './fcm/index.js';
 
 /** The providers Bellhop delivers through, by the id the routing rule gives. */
-export const providerCatalogue: ProviderCatalogue = {};
+export const providerCatalogue: ProviderCatalogue = {
+  fcm: fcmProvider,
+};

@@ -1,0 +1,261 @@
+import { type KeyObject, sign } from 'node:crypto';
+import type { Clock } from '../../../clock.js';
+import { parseRetryAfter } from './fcm.errors.js';
+import { type HttpPost, HttpTransportError } from './fcm.http.js';
+
+/** The one scope FCM HTTP v1 needs. */
+export const FCM_SCOPE = 'https://www.googleapis.com/auth/firebase.messaging';
+/** Google caps assertions at one hour. */
+const ASSERTION_LIFETIME_SECONDS = 3600;
+/** A token is replaced once less than this is left (the Admin SDK's threshold). */
+export const ACCESS_TOKEN_REFRESH_MARGIN_MS = 5 * 60_000;
+const JWT_BEARER_GRANT = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
+
+export interface CachedAccessToken {
+  token: string;
+  /** Unix ms. */
+  expiresAt: number;
+}
+
+/**
+ * Where access tokens are kept. The default lives in the process; a shared implementation
+ * (database, Redis) lets several processes use one token per service account.
+ */
+export interface AccessTokenStore {
+  get(key: string): Promise<CachedAccessToken | undefined>;
+  set(key: string, value: CachedAccessToken): Promise<void>;
+}
+
+export function createMemoryAccessTokenStore(): AccessTokenStore {
+  const entries = new Map<string, CachedAccessToken>();
+  return {
+    get: async (key) => entries.get(key),
+    set: async (key, value) => {
+      entries.set(key, value);
+    },
+  };
+}
+
+/** The service-account fields the OAuth2 flow uses. */
+export interface ServiceAccountIdentity {
+  clientEmail: string;
+  privateKey: KeyObject;
+  privateKeyId: string | undefined;
+  tokenUri: string;
+}
+
+/** The store key of a service account's tokens. */
+export function accessTokenKey(identity: Pick<ServiceAccountIdentity, 'clientEmail' | 'tokenUri'>): string {
+  return `fcm ${identity.clientEmail} ${identity.tokenUri}`;
+}
+
+/** Getting an access token failed; `failure` says how the sends waiting for it fail. */
+export class FcmAuthError extends Error {
+  override name = 'FcmAuthError';
+  constructor(
+    readonly failure: 'creds' | 'retry',
+    /** e.g. `oauth_invalid_grant`, `oauth_http_503`, `oauth_network_error`. */
+    readonly reason: string,
+    message: string,
+    readonly retryAfterMs?: number | undefined,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+function base64url(input: string | Buffer): string {
+  return Buffer.from(input).toString('base64url');
+}
+
+/**
+ * The signed assertion of the JWT-bearer grant (RFC 7523): RS256, `iss` = the service
+ * account, `scope` = FCM, `aud` = the token endpoint, one hour at most.
+ */
+export function createServiceAccountAssertion(identity: ServiceAccountIdentity, now: number): string {
+  const iat = Math.floor(now / 1000);
+  const header = {
+    alg: 'RS256',
+    typ: 'JWT',
+    ...(identity.privateKeyId !== undefined ? { kid: identity.privateKeyId } : {}),
+  };
+  const claims = {
+    iss: identity.clientEmail,
+    scope: FCM_SCOPE,
+    aud: identity.tokenUri,
+    iat,
+    exp: iat + ASSERTION_LIFETIME_SECONDS,
+  };
+  const signingInput = `${base64url(JSON.stringify(header))}.${base64url(JSON.stringify(claims))}`;
+  const signature = sign('sha256', Buffer.from(signingInput), identity.privateKey);
+  return `${signingInput}.${base64url(signature)}`;
+}
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function oauthErrorName(body: string): string | undefined {
+  try {
+    const parsed = JSON.parse(body) as { error?: unknown; error_description?: unknown };
+    if (typeof parsed.error === 'string' && /^[\w.-]{1,64}$/.test(parsed.error)) return parsed.error;
+  } catch {
+    // not JSON: the HTTP status speaks
+  }
+  return undefined;
+}
+
+function describe(body: string): string {
+  try {
+    const parsed = JSON.parse(body) as { error_description?: unknown };
+    if (typeof parsed.error_description === 'string') return parsed.error_description.slice(0, 300);
+  } catch {
+    // fall through
+  }
+  return body.slice(0, 120);
+}
+
+/** Exchanges an assertion for an access token; throws `FcmAuthError`. */
+export async function fetchAccessToken(
+  identity: ServiceAccountIdentity,
+  post: HttpPost,
+  now: number,
+): Promise<CachedAccessToken> {
+  let assertion: string;
+  try {
+    assertion = createServiceAccountAssertion(identity, now);
+  } catch (error) {
+    throw new FcmAuthError('creds', 'oauth_signing_failed', 'the private key cannot sign', undefined, {
+      cause: error,
+    });
+  }
+  const form = new URLSearchParams({ grant_type: JWT_BEARER_GRANT, assertion }).toString();
+  let answer: Awaited<ReturnType<HttpPost>>;
+  try {
+    answer = await post(
+      identity.tokenUri,
+      { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+      form,
+    );
+  } catch (error) {
+    const transport = error instanceof HttpTransportError ? error.reason : 'network_error';
+    const reason = transport === 'closed' ? 'adapter_closed' : `oauth_${transport}`;
+    const detail = error instanceof Error ? error.message : String(error);
+    throw new FcmAuthError('retry', reason, `token endpoint unreachable: ${detail}`, undefined, {
+      cause: error,
+    });
+  }
+
+  if (answer.status >= 200 && answer.status < 300) {
+    let parsed: { access_token?: unknown; expires_in?: unknown; token_type?: unknown };
+    try {
+      parsed = JSON.parse(answer.body) as typeof parsed;
+    } catch {
+      parsed = {};
+    }
+    if (typeof parsed.access_token !== 'string' || parsed.access_token === '') {
+      throw new FcmAuthError(
+        'retry',
+        'oauth_bad_response',
+        'the token endpoint answered without an access_token',
+      );
+    }
+    if (typeof parsed.token_type === 'string' && parsed.token_type.toLowerCase() !== 'bearer') {
+      throw new FcmAuthError('retry', 'oauth_bad_response', `unexpected token_type ${parsed.token_type}`);
+    }
+    const expiresIn = Number(parsed.expires_in);
+    const lifetimeSeconds = Number.isFinite(expiresIn) && expiresIn > 0 ? expiresIn : 3600;
+    return { token: parsed.access_token, expiresAt: now + lifetimeSeconds * 1000 };
+  }
+
+  const status = answer.status;
+  const name = oauthErrorName(answer.body);
+  if (status >= 500 || status === 429 || status === 408) {
+    throw new FcmAuthError(
+      'retry',
+      `oauth_http_${status}`,
+      `token endpoint answered ${status}: ${describe(answer.body)}`,
+      parseRetryAfter(headerValue(answer.headers['retry-after']), now),
+    );
+  }
+  // 400 invalid_grant (bad key, deleted key, clock skew), 401 invalid_client, 403, …: ours.
+  throw new FcmAuthError(
+    'creds',
+    name !== undefined ? `oauth_${name}` : `oauth_http_${status}`,
+    `token endpoint refused the service account (${status}): ${describe(answer.body)}`,
+  );
+}
+
+export interface AccessTokenSourceOptions {
+  identity: ServiceAccountIdentity;
+  post: HttpPost;
+  clock: Clock;
+  store?: AccessTokenStore | undefined;
+}
+
+export interface AccessTokenSource {
+  /**
+   * A token with more than 5 minutes left. `rejected`: a token FCM just refused (401) —
+   * never returned again, a new one is fetched (once, for all callers that saw it fail).
+   */
+  get(options?: { rejected?: string | undefined }): Promise<string>;
+}
+
+/**
+ * Access tokens for one service account: cached until 5 minutes before they expire, looked
+ * up in the store before Google is asked, and fetched by one request however many callers
+ * wait (single flight).
+ */
+export function createAccessTokenSource(options: AccessTokenSourceOptions): AccessTokenSource {
+  const { identity, post, clock } = options;
+  const store = options.store ?? createMemoryAccessTokenStore();
+  const key = accessTokenKey(identity);
+  let current: CachedAccessToken | undefined;
+  let inflight: Promise<CachedAccessToken> | undefined;
+
+  const usable = (entry: CachedAccessToken | undefined, rejected: string | undefined) =>
+    entry !== undefined &&
+    entry.token !== rejected &&
+    entry.expiresAt - clock.now() > ACCESS_TOKEN_REFRESH_MARGIN_MS;
+
+  const refresh = async (rejected: string | undefined): Promise<CachedAccessToken> => {
+    // A store that fails is a store that is empty: sending matters more than sharing.
+    const stored = await Promise.resolve()
+      .then(() => store.get(key))
+      .catch(() => undefined);
+    if (stored !== undefined && usable(stored, rejected)) return stored;
+    const fresh = await fetchAccessToken(identity, post, clock.now());
+    await Promise.resolve()
+      .then(() => store.set(key, fresh))
+      .catch(() => undefined);
+    return fresh;
+  };
+
+  const shared = (rejected: string | undefined): Promise<CachedAccessToken> => {
+    if (inflight === undefined) {
+      const attempt = refresh(rejected).then((entry) => {
+        current = entry;
+        return entry;
+      });
+      inflight = attempt;
+      const clear = () => {
+        if (inflight === attempt) inflight = undefined;
+      };
+      attempt.then(clear, clear);
+    }
+    return inflight;
+  };
+
+  return {
+    async get(getOptions) {
+      const rejected = getOptions?.rejected;
+      if (rejected !== undefined && current?.token === rejected) current = undefined;
+      if (current !== undefined && usable(current, rejected)) return current.token;
+      // Joining a flight that started before the rejection may bring the rejected token back:
+      // then one more flight, which skips it.
+      let entry = await shared(rejected);
+      if (rejected !== undefined && entry.token === rejected) entry = await shared(rejected);
+      return entry.token;
+    },
+  };
+}
