@@ -7,7 +7,8 @@ import { accountsRoutes } from './accounts/accounts.routes.js';
 import { adminRoutes } from './admin/admin.routes.js';
 import type { Config } from './config.js';
 import { deliveryRoutes } from './delivery/delivery.routes.js';
-import { installErrorHandlers } from './http/error-handler.js';
+import { AppError } from './errors.js';
+import { installErrorHandlers, sendError } from './http/error-handler.js';
 import { installMetrics } from './http/metrics.js';
 import { ErrorBody } from './http/schemas.js';
 import type { TypedApp } from './http/typed-app.js';
@@ -23,6 +24,18 @@ export async function buildApp(config: Config, services: Services): Promise<Type
     bodyLimit: config.bodyLimitBytes,
     trustProxy: config.trustProxy,
     return503OnClosing: true,
+    // A URL the router cannot decode (bad percent-encoding, an over-long parameter) is an
+    // unknown route in the catalogue's terms; Fastify's own answer would echo the URL.
+    frameworkErrors: (error, _request, reply) => {
+      void sendError(
+        reply,
+        new AppError(
+          error.code === 'FST_ERR_BAD_URL' || error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+            ? 'ROUTE_NOT_FOUND'
+            : 'MALFORMED_BODY',
+        ),
+      );
+    },
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 

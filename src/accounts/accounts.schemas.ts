@@ -1,6 +1,20 @@
 import { Type } from 'typebox';
 
-const Password = Type.String({ minLength: 8, maxLength: 128, description: '8–128 characters' });
+/**
+ * Text that is stored or looked up in the database: no control characters (PostgreSQL rejects
+ * NUL) and no lone UTF-16 surrogates (UTF-8 cannot encode them; drivers turn them into U+FFFD,
+ * so that different strings would compare equal). Patterns run with the `u` flag.
+ */
+const noControl = '\\x00-\\x1F\\x7F';
+const noLoneSurrogate = '\\uD800-\\uDFFF';
+const emailPart = `[^@\\s${noControl}${noLoneSurrogate}]+`;
+
+const Password = Type.String({
+  minLength: 8,
+  maxLength: 128,
+  pattern: `^[^${noLoneSurrogate}]+$`,
+  description: '8–128 characters',
+});
 
 export const RegisterBody = Type.Object({
   username: Type.String({
@@ -13,17 +27,27 @@ export const RegisterBody = Type.Object({
   email: Type.Optional(
     Type.String({
       maxLength: 254,
-      pattern: '^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$',
-      description: 'unique when given',
+      // Empty means "not given": clients send every field of the form.
+      pattern: `^(${emailPart}@${emailPart}\\.${emailPart})?$`,
+      description: 'unique when given; empty = not given',
     }),
   ),
   phone: Type.Optional(
-    Type.String({ maxLength: 20, pattern: '^\\+?[0-9]{5,19}$', description: 'unique when given' }),
+    Type.String({
+      maxLength: 20,
+      pattern: '^(\\+?[0-9]{5,19})?$',
+      description: 'unique when given; empty = not given',
+    }),
   ),
 });
 
 export const LoginBody = Type.Object({
-  username: Type.String({ minLength: 1, maxLength: 254, description: 'user name, phone number or e-mail' }),
+  username: Type.String({
+    minLength: 1,
+    maxLength: 254,
+    pattern: `^[^${noControl}]+$`,
+    description: 'user name, phone number or e-mail',
+  }),
   password: Type.String({ minLength: 1, maxLength: 128 }),
 });
 

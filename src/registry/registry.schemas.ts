@@ -37,12 +37,17 @@ export const RegistrationBody = Type.Object({
   os: optionalText(32, '^[A-Za-z0-9 _.\\-]*$', 'phone system or maker, e.g. iOS, Android, Huawei'),
   os_token: optionalText(512, '^[\\x21-\\x7E]*$', 'the phone maker’s push token'),
   push_platform: optionalText(32, '^[A-Za-z0-9 _.\\-]*$', 'HUAWEI, HONOR, XIAOMI, OPPO, VIVO, MEIZU or FCM'),
-  phone_model: optionalText(128, '^[^\\x00-\\x1F\\x7F]*$', 'free text, e.g. xiaomi6'),
+  // No control characters, no lone UTF-16 surrogates (UTF-8 cannot store them); the `u` flag is on.
+  phone_model: optionalText(128, '^[^\\x00-\\x1F\\x7F\\uD800-\\uDFFF]*$', 'free text, e.g. xiaomi6'),
 });
 
+/**
+ * At least one of the two fields: a body with neither (`{}`, or only unknown fields such as
+ * `{"pushtoken": …}`) would otherwise be a silent no-op answered `success`.
+ */
 export const RegistrationUpdateBody = Type.Object(
   { push_token: Type.Optional(PushToken), language: Type.Optional(Language) },
-  { minProperties: 1 },
+  { not: { properties: { push_token: false, language: false } } },
 );
 
 export const SeqParams = Type.Object({

@@ -74,6 +74,18 @@ describe.each(testDialects())('accounts on %s', (dialect) => {
     return json<{ email: string }>(profile).email;
   }
 
+  it('takes an empty e-mail or phone as not given', async () => {
+    const first = await registerUser(t.app, { email: '', phone: '' });
+    const second = await registerUser(t.app, { email: '', phone: '' });
+    expect(second.id).not.toBe(first.id);
+    const profile = await t.app.inject({
+      method: 'GET',
+      url: '/v1/api/user',
+      headers: { token: first.token },
+    });
+    expect(json(profile)).toMatchObject({ email: null, phone: null });
+  });
+
   it('enforces user name and password lengths with the manual wording', async () => {
     const short = await t.app.inject({
       method: 'POST',
