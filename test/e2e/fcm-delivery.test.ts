@@ -93,7 +93,8 @@ describe.each(testDialects())('delivery through FCM on %s', (dialect) => {
       provider_message_id: expect.stringMatching(/^projects\/bellhop-test\/messages\//),
     });
     const received = fcm.received.find((entry) => entry.token === pushToken);
-    const message = (received?.body as { message: Record<string, unknown> }).message;
+    expect(received).toBeDefined();
+    const message = (received?.body as { message: Record<string, unknown> } | undefined)?.message ?? {};
     expect(message.notification).toBeUndefined();
     expect(message.data).toMatchObject({ uid: 'U1', ring_id: id, title: 'Türklingel' });
     expect(message.android).toMatchObject({ priority: 'HIGH', ttl: '30s', collapse_key: id });
@@ -114,10 +115,10 @@ describe.each(testDialects())('delivery through FCM on %s', (dialect) => {
     await settled(id);
     const received = fcm.received.find((entry) => entry.token === `fcm-msg-${user.id}`);
     const message = (
-      received?.body as { message: { notification: unknown; android: { notification: unknown } } }
-    ).message;
-    expect(message.notification).toEqual({ title: 'Battery low', body: 'Front door lock' });
-    expect(message.android.notification).toMatchObject({ channel_id: 'alarms' });
+      received?.body as { message: { notification: unknown; android: { notification: unknown } } } | undefined
+    )?.message;
+    expect(message?.notification).toEqual({ title: 'Battery low', body: 'Front door lock' });
+    expect(message?.android.notification).toMatchObject({ channel_id: 'alarms' });
   });
 
   it('removes a registration FCM reports UNREGISTERED, and retries UNAVAILABLE', async () => {

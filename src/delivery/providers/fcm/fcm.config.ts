@@ -73,7 +73,8 @@ export const FcmCredentialsSchema = Type.Object(
       Type.String({
         minLength: 1,
         maxLength: 128,
-        description: 'the app’s Android notification channel for messages (`android.notification.channel_id`)',
+        description:
+          'the app’s Android notification channel for messages (`android.notification.channel_id`)',
       }),
     ),
   },

@@ -1,6 +1,11 @@
 import type { ProviderModule } from '../catalogue.js';
 import { createFcmAdapter } from './fcm.adapter.js';
-import { FCM_DEFAULT_BASE_URL, type FcmCredentials, FcmCredentialsSchema, validateFcmCredentials } from './fcm.config.js';
+import {
+  FCM_DEFAULT_BASE_URL,
+  type FcmCredentials,
+  FcmCredentialsSchema,
+  validateFcmCredentials,
+} from './fcm.config.js';
 import { buildFcmRequest } from './fcm.request.js';
 
 export const fcmProvider: ProviderModule = {
@@ -24,7 +29,8 @@ export const fcmProvider: ProviderModule = {
       };
     },
   },
-  createAdapter: (settings, context) => createFcmAdapter(settings as FcmCredentials, { clock: context.clock }),
+  createAdapter: (settings, context) =>
+    createFcmAdapter(settings as FcmCredentials, { clock: context.clock }),
   buildRequest(message, settings, now) {
     const credentials = settings as FcmCredentials | undefined;
     return buildFcmRequest(
