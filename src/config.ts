@@ -39,6 +39,7 @@ const EnvSchema = Type.Object({
   RATE_LIMIT_FAILURE_WINDOW_SECONDS: Type.Integer({ minimum: 1, default: 3600 }),
   RATE_LIMIT_BLOCK_SECONDS: Type.Integer({ minimum: 1, maximum: 3600, default: 900 }),
   TRUST_PROXY: Type.Boolean({ default: false }),
+  LOG_REQUESTS: Type.Boolean({ default: true }),
   BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, maximum: 10 * 1024 * 1024, default: 64 * 1024 }),
   SHUTDOWN_GRACE_MS: Type.Integer({ minimum: 0, default: 10_000 }),
   BELLHOP_MASTER_KEY: Type.Optional(Type.String({ minLength: 1 })),
@@ -88,6 +89,8 @@ export interface Config {
     blockSeconds: number;
   };
   trustProxy: boolean;
+  /** One info line per HTTP request (method, route pattern, status, time). */
+  logRequests: boolean;
   bodyLimitBytes: number;
   shutdownGraceMs: number;
   /** What this process runs: the HTTP API, the delivery worker, or both. */
@@ -182,6 +185,7 @@ export function loadConfig(raw: Record<string, string | undefined> = process.env
       blockSeconds: env.RATE_LIMIT_BLOCK_SECONDS,
     },
     trustProxy: env.TRUST_PROXY,
+    logRequests: env.LOG_REQUESTS,
     bodyLimitBytes: env.BODY_LIMIT_BYTES,
     shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
     role: env.ROLE,

@@ -1,25 +1,30 @@
 import type { FastifyInstance } from 'fastify';
 import type { Metrics } from '../metrics.js';
 
-/** Counts requests by route and status, and serves `/metrics`. */
+/**
+ * Counts requests by route and status, writes one access-log line per request (when
+ * `logRequests`), and serves `/metrics`.
+ */
 export function installMetrics(
   app: FastifyInstance,
   metrics: Metrics,
-  beforeScrape?: () => Promise<void>,
+  options: { logRequests: boolean; beforeScrape?: () => Promise<void> },
 ): void {
   app.addHook('onResponse', async (request, reply) => {
     // Unmatched URLs share one label, so that probing cannot create unbounded series.
-    const labels = {
-      method: request.method,
-      route: request.routeOptions.url ?? 'unmatched',
-      status_code: String(reply.statusCode),
-    };
+    const route = request.routeOptions.url ?? 'unmatched';
+    const labels = { method: request.method, route, status_code: String(reply.statusCode) };
     metrics.httpRequests.inc(labels);
     metrics.httpDuration.observe(labels, reply.elapsedTime / 1000);
+    if (options.logRequests) {
+      // The route pattern, not the URL: no user data ends up in the log.
+      const ms = Math.round(reply.elapsedTime * 10) / 10;
+      request.log.info({ method: request.method, route, status: reply.statusCode, ms }, 'request');
+    }
   });
 
   app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
-    await beforeScrape?.();
+    await options.beforeScrape?.();
     return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
 }

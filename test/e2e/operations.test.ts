@@ -107,7 +107,9 @@ describe.each(testDialects())('readiness and logs on %s', (dialect) => {
         payload: { username: user.username, token: user.token },
       });
       const log = lines.join('');
-      expect(lines.length).toBeGreaterThan(4);
+      // One access-log line per request, with the route pattern and no user data.
+      expect(lines.filter((line) => line.includes('"msg":"request"'))).toHaveLength(4);
+      expect(log).toContain('"route":"/v1/api/user/token"');
       for (const secret of [
         'secret password 123',
         user.token,
