@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Executor, RegistrationsTable } from '../db/schema.js';
 
 export type Channel = RegistrationsTable['channel'];
@@ -5,16 +6,36 @@ export type RegistrationRow = Omit<RegistrationsTable, 'seq'> & { seq: number };
 export type NewRegistration = Omit<RegistrationRow, 'seq'>;
 
 /**
- * One statement: a push token already on this channel is updated in place and moves to the
- * caller (a phone that changed accounts), otherwise a row is added.
+ * One statement: a push token already on this channel is updated in place, otherwise a row is
+ * added. With `onlyIfOwn`, a row that belongs to another user is left alone and nothing is
+ * returned; without it the token moves to the caller (a phone that changed accounts). Returns
+ * the row's `created_at`, which equals the new `updated_at` only for a row just added.
+ *
+ * Written as one SQL text rather than with the query builder: it is the hottest write of the
+ * API, and the same text is valid in SQLite and PostgreSQL.
  */
-export async function upsertRegistration(db: Executor, registration: NewRegistration): Promise<void> {
-  const { created_at: _created, channel: _channel, push_token: _token, ...changes } = registration;
-  await db
-    .insertInto('registrations')
-    .values(registration)
-    .onConflict((conflict) => conflict.columns(['channel', 'push_token']).doUpdateSet(changes))
-    .execute();
+export async function upsertRegistration(
+  db: Executor,
+  registration: NewRegistration,
+  options: { onlyIfOwn: boolean },
+): Promise<{ created_at: number } | undefined> {
+  const r = registration;
+  const result = await sql<{ created_at: number }>`
+    insert into registrations (user_id, session_id, channel, push_token, language, dev, bundleid, os, os_token,
+      push_platform, phone_model, provider, provider_token, apns_environment, created_at, updated_at)
+    values (${r.user_id}, ${r.session_id}, ${r.channel}, ${r.push_token}, ${r.language}, ${r.dev}, ${r.bundleid},
+      ${r.os}, ${r.os_token}, ${r.push_platform}, ${r.phone_model}, ${r.provider}, ${r.provider_token},
+      ${r.apns_environment}, ${r.created_at}, ${r.updated_at})
+    on conflict (channel, push_token) do update set
+      user_id = excluded.user_id, session_id = excluded.session_id, language = excluded.language,
+      dev = excluded.dev, bundleid = excluded.bundleid, os = excluded.os, os_token = excluded.os_token,
+      push_platform = excluded.push_platform, phone_model = excluded.phone_model, provider = excluded.provider,
+      provider_token = excluded.provider_token, apns_environment = excluded.apns_environment,
+      updated_at = excluded.updated_at
+    ${options.onlyIfOwn ? sql`where registrations.user_id = excluded.user_id` : sql``}
+    returning created_at`.execute(db);
+  const row = result.rows[0];
+  return row === undefined ? undefined : { created_at: Number(row.created_at) };
 }
 
 /** Keeps the user's `keep` most recently registered rows on the channel. */

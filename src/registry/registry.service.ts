@@ -111,7 +111,12 @@ export function createRegistryService(deps: RegistryDeps) {
         updated_at: now,
       };
       try {
-        await upsertRegistration(db, registration);
+        // The common case is a phone re-registering its own token: one statement, and the
+        // user's row count cannot have grown. A new row, or one taken over from another
+        // user, may take the user past the limit.
+        const own = await upsertRegistration(db, registration, { onlyIfOwn: true });
+        if (own !== undefined && own.created_at !== now) return;
+        if (own === undefined) await upsertRegistration(db, registration, { onlyIfOwn: false });
       } catch (error) {
         // The session ended (logout, password change) while this request was in flight.
         if (isForeignKeyViolation(error)) throw new AppError('INVALID_TOKEN');
