@@ -3,7 +3,7 @@ import { TEST_APNS_BUNDLE_ID, testApnsTokenCredentials } from '../fakes/apns-fix
 import { type FakeApns, startFakeApns } from '../fakes/apns-server.js';
 import { createTestApp, json, registerUser, type TestApp, testDialects } from '../helpers/app.js';
 import { ManualClock } from '../helpers/clock.js';
-import { eventually } from '../helpers/wait.js';
+import { pushApi } from '../helpers/push.js';
 
 const bundle = TEST_APNS_BUNDLE_ID;
 const hex = (seed: number, fill = 'a') => seed.toString(16).padStart(8, '0').padEnd(64, fill);
@@ -40,35 +40,8 @@ describe.each(testDialects())('delivery through APNs on %s', (dialect) => {
     await sandbox.close();
   });
 
-  const send = async (payload: Record<string, unknown>) => {
-    const response = await t.app.inject({
-      method: 'POST',
-      url: '/v1/push',
-      headers: { authorization: `Bearer ${key}` },
-      payload,
-    });
-    expect(response.statusCode, response.body).toBe(202);
-    return json<{ id: string }>(response).id;
-  };
-  const settled = (id: string) =>
-    eventually(async () => {
-      const view = json<{
-        state: string;
-        deliveries: Array<{
-          id: string;
-          status: string;
-          reason: string | null;
-          provider_message_id: string | null;
-        }>;
-      }>(
-        await t.app.inject({
-          method: 'GET',
-          url: `/v1/push/${id}`,
-          headers: { authorization: `Bearer ${key}` },
-        }),
-      );
-      return view.state === 'pending' ? undefined : view;
-    }, 'the notification to settle');
+  const send = (payload: Record<string, unknown>) => pushApi(t.app, key).send(payload);
+  const settled = (id: string) => pushApi(t.app, key).settled(id);
   // The seed's registration call, as an iPhone makes it.
   const register = async (token: string, url: string, pushToken: string, dev = 0) => {
     const response = await t.app.inject({

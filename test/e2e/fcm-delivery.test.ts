@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeFcm, startFakeFcm } from '../fakes/fcm-server.js';
 import { createTestApp, json, registerUser, type TestApp, testDialects } from '../helpers/app.js';
 import { ManualClock } from '../helpers/clock.js';
+import { pushApi } from '../helpers/push.js';
 import { eventually } from '../helpers/wait.js';
 
 const bundle = 'com.example.android.doorbell';
@@ -29,30 +30,8 @@ describe.each(testDialects())('delivery through FCM on %s', (dialect) => {
     await fcm.close();
   });
 
-  const send = async (payload: Record<string, unknown>) => {
-    const response = await t.app.inject({
-      method: 'POST',
-      url: '/v1/push',
-      headers: { authorization: `Bearer ${key}` },
-      payload,
-    });
-    expect(response.statusCode, response.body).toBe(202);
-    return json<{ id: string }>(response).id;
-  };
-  const settled = (id: string) =>
-    eventually(async () => {
-      const view = json<{
-        state: string;
-        deliveries: Array<{ status: string; reason: string | null; provider_message_id: string | null }>;
-      }>(
-        await t.app.inject({
-          method: 'GET',
-          url: `/v1/push/${id}`,
-          headers: { authorization: `Bearer ${key}` },
-        }),
-      );
-      return view.state === 'pending' ? undefined : view;
-    }, 'the notification to settle');
+  const send = (payload: Record<string, unknown>) => pushApi(t.app, key).send(payload);
+  const settled = (id: string) => pushApi(t.app, key).settled(id);
   const register = async (
     token: string,
     url: string,

@@ -1,4 +1,5 @@
 import type { FailureClass, PushResult } from '../adapter.js';
+import { parseRetryAfter } from '../retry-after.js';
 
 export type PushFailure = Extract<PushResult, { ok: false }>;
 
@@ -26,18 +27,7 @@ const reasonClass: Readonly<Record<string, FailureClass>> = {
   Shutdown: 'retry',
 };
 
-/**
- * `Retry-After` as milliseconds: delta-seconds, or an HTTP date relative to `now` (Unix ms).
- * Undefined when absent or unreadable.
- */
-export function parseRetryAfter(value: string | undefined, now: number): number | undefined {
-  if (value === undefined) return undefined;
-  const text = value.trim();
-  if (/^\d+$/.test(text)) return Number(text) * 1000;
-  const date = Date.parse(text);
-  if (Number.isNaN(date)) return undefined;
-  return Math.max(0, date - now);
-}
+export { parseRetryAfter };
 
 /**
  * The failure class of an APNs error answer. `reason` is APNs's `reason` string (from the

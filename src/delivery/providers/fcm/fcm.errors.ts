@@ -1,4 +1,5 @@
 import type { FailureClass, PushResult } from '../adapter.js';
+import { parseRetryAfter } from '../retry-after.js';
 
 export type PushFailure = Extract<PushResult, { ok: false }>;
 
@@ -77,18 +78,7 @@ export function parseFcmError(body: string): FcmErrorInfo {
   return info;
 }
 
-/**
- * `Retry-After` in milliseconds from `now`: delta-seconds or an HTTP date (RFC 9110 §10.2.3).
- * Unreadable → undefined; a date in the past → 0.
- */
-export function parseRetryAfter(value: string | undefined, now: number): number | undefined {
-  if (value === undefined) return undefined;
-  const trimmed = value.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
-  const date = Date.parse(trimmed);
-  if (Number.isNaN(date)) return undefined;
-  return Math.max(0, date - now);
-}
+export { parseRetryAfter };
 
 /** The class of one FCM code, or undefined when it says nothing (`UNSPECIFIED_ERROR`, unknown). */
 function classOf(code: string, info: FcmErrorInfo): FailureClass | undefined {
