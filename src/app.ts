@@ -1,7 +1,7 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyBaseLogger } from 'fastify';
+import Fastify, { type FastifyBaseLogger, LogController } from 'fastify';
 import { Type } from 'typebox';
 import { accountsRoutes } from './accounts/accounts.routes.js';
 import { adminRoutes } from './admin/admin.routes.js';
@@ -25,7 +25,7 @@ export async function buildApp(config: Config, services: Services): Promise<Type
     trustProxy: config.trustProxy,
     return503OnClosing: true,
     // One access-log line per request (see installMetrics) instead of Fastify's two.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     // A URL the router cannot decode (bad percent-encoding, an over-long parameter) is an
     // unknown route in the catalogue's terms; Fastify's own answer would echo the URL.
     frameworkErrors: (error, _request, reply) => {
