@@ -84,7 +84,7 @@ export function createDeliveryWorker(deps: {
     rows: readonly ClaimedDelivery[],
     status: DeliveryStatus,
     reason: string | null,
-    options: { attempted: boolean; sentAt?: number; providerMessageId?: string | null },
+    options: { attempted: boolean; sentAt?: number; messageIdIsDeliveryId?: boolean },
   ): Promise<void> {
     if (rows.length === 0) return;
     const now = clock.now();
@@ -98,9 +98,8 @@ export function createDeliveryWorker(deps: {
           due_at: null,
           updated_at: now,
           sent_at: options.sentAt ?? null,
-          ...(options.providerMessageId === undefined
-            ? {}
-            : { provider_message_id: options.providerMessageId }),
+          // APNs echoes the apns-id, which is the delivery id.
+          ...(options.messageIdIsDeliveryId === true ? { provider_message_id: eb.ref('id') } : {}),
           ...(options.attempted ? { attempts: eb('attempts', '+', 1) } : {}),
         }))
         .where('id', 'in', ids)
@@ -116,10 +115,12 @@ export function createDeliveryWorker(deps: {
   ): Promise<void> {
     const now = clock.now();
     const sentSameId: ClaimedDelivery[] = [];
+    const sentWithoutId: ClaimedDelivery[] = [];
     const sentOwnId: Array<{ row: ClaimedDelivery; messageId: string }> = [];
     const dead: Array<{ row: ClaimedDelivery; reason: string }> = [];
     const failed: Array<{ row: ClaimedDelivery; reason: string }> = [];
     const retry: Array<{ row: ClaimedDelivery; reason: string; retryAfterMs: number | undefined }> = [];
+    const credsReasons = new Map<string, string>();
     rows.forEach((row, index) => {
       const result = results[index] ?? { ok: false, failure: 'retry', reason: 'no_result' };
       if (result.ok) {
@@ -134,10 +135,12 @@ export function createDeliveryWorker(deps: {
       else if (result.failure === 'retry')
         retry.push({ row, reason: result.reason, retryAfterMs: result.retryAfterMs });
       else failed.push({ row, reason: result.reason });
-      if (!result.ok && result.failure === 'creds') void flag(app, row.provider, result.reason);
+      if (!result.ok && result.failure === 'creds') credsReasons.set(row.provider, result.reason);
     });
+    for (const [provider, reason] of credsReasons) void flag(app, provider, reason);
 
-    await settle(sentSameId, 'sent', null, { attempted: true, sentAt: now });
+    await settle(sentSameId, 'sent', null, { attempted: true, sentAt: now, messageIdIsDeliveryId: true });
+    await settle(sentWithoutId, 'sent', null, { attempted: true, sentAt: now });
     await db.transaction().execute(async (trx) => {
       for (const { row, messageId } of sentOwnId) {
         await trx

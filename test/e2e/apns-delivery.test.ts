@@ -77,7 +77,10 @@ describe.each(testDialects())('delivery through APNs on %s', (dialect) => {
       data: { uid: 'U' },
     });
     const ringView = await settled(ring);
-    expect(ringView.deliveries[0]).toMatchObject({ status: 'sent' });
+    expect(ringView.deliveries[0]).toMatchObject({
+      status: 'sent',
+      provider_message_id: ringView.deliveries[0]?.id,
+    });
     const voip = production.received.find((entry) => entry.token === ringToken);
     expect(voip?.headers).toMatchObject({
       'apns-push-type': 'voip',
