@@ -47,7 +47,7 @@ describe.each(testDialects())('delivery pipeline on %s', (dialect) => {
         name: 'Doorbell',
         default_language: 'de',
         mode: 'live',
-        apns: { secret: 's1' },
+        apns: { secret: 'apns-secret-value-0123456789' },
         fcm: { secret: 's2' },
       },
     });
@@ -369,6 +369,49 @@ describe.each(testDialects())('delivery pipeline on %s', (dialect) => {
     expect(refused.statusCode).toBe(409);
   });
 
+  it('counts deliveries, retries and latency in /metrics', async () => {
+    const metrics = (await t.app.inject({ method: 'GET', url: '/metrics' })).body;
+    expect(metrics).toMatch(/bellhop_deliveries_total\{provider="apns",channel="ring",status="sent"\} [1-9]/);
+    expect(metrics).toMatch(
+      /bellhop_deliveries_total\{provider="none",channel="ring",status="no_route"\}|bellhop_deliveries_total\{provider="apns",channel="ring",status="expired"\} [1-9]/,
+    );
+    expect(metrics).toMatch(/bellhop_delivery_retries_total\{provider="apns"\} [1-9]/);
+    expect(metrics).toMatch(
+      /bellhop_delivery_accept_to_provider_seconds_count\{provider="apns",channel="ring"\} [1-9]/,
+    );
+    expect(metrics).toMatch(/bellhop_delivery_queue_depth \d+/);
+  });
+
+  it('prunes notifications, deliveries and inbox entries past the retention', async () => {
+    const user = await registerUser(t.app);
+    await registerToken(user.token, '/v1/api/user/message/token', {
+      push_token: `old-${user.id}`,
+      language: 'en',
+    });
+    const old = json<{ id: string }>(await send({ channel: 'message', users: [user.id], body: 'old' })).id;
+    await settled(old);
+    t.clock.advance(7 * 24 * 3600 * 1000 + 1);
+    const recent = json<{ id: string }>(await send({ channel: 'message', users: [user.id], body: 'new' })).id;
+    await settled(recent);
+    await t.services.worker.prune();
+    const readStatus = async (id: string) =>
+      (
+        await t.app.inject({
+          method: 'GET',
+          url: `/v1/push/${id}`,
+          headers: { authorization: `Bearer ${sendKey}` },
+        })
+      ).statusCode;
+    expect(await readStatus(old)).toBe(404);
+    expect(await readStatus(recent)).toBe(200);
+    const orphans = await t.database.handle.db
+      .selectFrom('deliveries')
+      .select('id')
+      .where('notification_id', '=', old)
+      .execute();
+    expect(orphans).toEqual([]);
+  });
+
   it('guards the send and admin APIs with scoped keys', async () => {
     expect((await send({ channel: 'ring', users: [1] }, 'not-a-key')).statusCode).toBe(401);
     const noKey = await t.app.inject({
@@ -412,7 +455,7 @@ describe.each(testDialects())('delivery pipeline on %s', (dialect) => {
       .where('bundleid', '=', bundle)
       .executeTakeFirstOrThrow();
     expect(row.secrets).toMatch(/^v1\./);
-    expect(row.secrets).not.toContain('s1');
+    expect(row.secrets).not.toContain('apns-secret-value');
     const bad = await t.app.inject({
       method: 'PUT',
       url: `/v1/admin/apps/${bundle}`,
