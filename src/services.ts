@@ -13,6 +13,7 @@ import { createDeliveryService } from './delivery/delivery.service.js';
 import { createAdapterPool } from './delivery/providers/adapters.js';
 import type { ProviderCatalogue } from './delivery/providers/catalogue.js';
 import { providerCatalogue } from './delivery/providers/index.js';
+import { createPostgresWakeup } from './delivery/queue/pg-wakeup.js';
 import type { DeliveryQueue } from './delivery/queue/queue.js';
 import { createSqlQueue } from './delivery/queue/sql-queue.js';
 import { createDeliveryWorker } from './delivery/worker.js';
@@ -61,6 +62,16 @@ export function createServices(config: Config, deps: ServiceDeps) {
       leaseMs: config.delivery.leaseSeconds * 1000,
       concurrency: 4,
       onError: (error) => deps.logger.error({ err: error }, 'delivery queue error'),
+      ...(config.database.dialect === 'postgres'
+        ? {
+            wakeup: createPostgresWakeup({
+              connectionString: config.database.url,
+              schema: config.database.schema,
+              onError: (error) =>
+                deps.logger.warn({ err: error }, 'delivery wake-up listener lost; reconnecting'),
+            }),
+          }
+        : {}),
     });
   const adapters = createAdapterPool(catalogue, clock);
   const delivery = createDeliveryService({ db, clock, apps, catalogue, queue, settings: config.delivery });

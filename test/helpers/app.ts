@@ -3,7 +3,7 @@ import type { LightMyRequestResponse } from 'fastify';
 import pg from 'pg';
 import { pino } from 'pino';
 import { inject } from 'vitest';
-import { createSecretBox } from '../../src/admin/secret-box.js';
+import { createSecretBox, type SecretBox } from '../../src/admin/secret-box.js';
 import { buildApp } from '../../src/app.js';
 import { type Config, loadConfig } from '../../src/config.js';
 import { createDatabase, type DatabaseHandle, type Dialect } from '../../src/db/database.js';
@@ -79,6 +79,8 @@ export interface TestAppOptions {
   /** Log lines go here (at LOG_LEVEL) instead of nowhere. */
   logStream?: { write(line: string): void };
   clock?: ManualClock;
+  /** The credentials box; processes sharing a database must share it. */
+  box?: SecretBox;
 }
 
 /** Services over a given test database, as main.ts wires them. */
@@ -87,13 +89,13 @@ export function createTestServices(
   environment: Record<string, string> = {},
   options: TestAppOptions = {},
 ): Services {
-  const config = loadConfig({ ...testEnvironment, ...environment });
+  const config = { ...loadConfig({ ...testEnvironment, ...environment }), database: database.config };
   return createServices(config, {
     database: database.handle,
     clock: options.clock ?? new ManualClock(),
     logger:
       options.logStream === undefined ? pino({ enabled: false }) : createLogger(config, options.logStream),
-    box: createSecretBox(randomBytes(32)),
+    box: options.box ?? createSecretBox(randomBytes(32)),
     ...(options.catalogue === undefined ? {} : { catalogue: options.catalogue }),
   });
 }

@@ -1,6 +1,7 @@
 import { type Kysely, PostgresAdapter, sql } from 'kysely';
 import type { Clock } from '../../clock.js';
 import type { Database } from '../../db/schema.js';
+import { type Wakeup, wakeupChannel } from './pg-wakeup.js';
 import type { DeliveryQueue } from './queue.js';
 
 export interface SqlQueueOptions {
@@ -12,6 +13,8 @@ export interface SqlQueueOptions {
   leaseMs: number;
   /** Claimed batches handled at once. */
   concurrency: number;
+  /** Cross-process wake-ups (PostgreSQL); without it other processes' work waits for a poll. */
+  wakeup?: Wakeup;
   onError: (error: unknown) => void;
 }
 
@@ -19,7 +22,7 @@ export interface SqlQueueOptions {
  * Claims due rows of `deliveries` in one statement: `FOR UPDATE SKIP LOCKED` on
  * PostgreSQL so that processes never claim the same row; a plain conditional update on
  * SQLite, whose single writer serialises claims. Work enqueued in this process wakes the
- * consumer at once; other processes' work is found by the next poll.
+ * consumer at once; other processes' work wakes it through `wakeup`, or the next poll.
  */
 export function createSqlQueue(
   options: SqlQueueOptions,
@@ -112,15 +115,20 @@ export function createSqlQueue(
     async enqueue(jobs) {
       const earliest = Math.min(...jobs.map((job) => job.dueAt));
       if (earliest <= nextDue) wake?.();
+      if (options.wakeup !== undefined && earliest <= clock.now()) {
+        await sql`select pg_notify(${wakeupChannel}, '')`.execute(db).catch(options.onError);
+      }
     },
     start(handler) {
       if (running) return;
       running = true;
       loop = run(handler);
+      void options.wakeup?.listen(() => wake?.()).catch(options.onError);
     },
     async stop() {
       running = false;
       wake?.();
+      await options.wakeup?.close();
       await loop;
     },
   };
