@@ -1215,6 +1215,14 @@ function summary(report: DatabaseReport): string {
     '',
     'What limited the figures:',
     ...report.limits.map((line) => `- ${line}`),
+    ...(s.bellhopEntry !== 'src/main.ts' || s.serverNodeFlags.length > 0
+      ? [
+          '',
+          `Note: these figures are NOT of src/main.ts as \`npm start\` runs it: entry ${s.bellhopEntry}` +
+            (s.serverNodeFlags.length === 0 ? '' : `, node flags ${s.serverNodeFlags.join(' ')}`) +
+            '.',
+        ]
+      : []),
     ...(report.settings.n < targets.minN
       ? ['', `Note: N = ${report.settings.n} is below the ${number(targets.minN)} the target is defined for.`]
       : []),
