@@ -102,8 +102,8 @@ export function createApps(deps: {
     };
   }
 
-  const findRow = (bundleid: string) =>
-    db.selectFrom('apps').selectAll().where('bundleid', '=', bundleid).executeTakeFirst();
+  const findRow = (bundleid: string, executor: Executor = db) =>
+    executor.selectFrom('apps').selectAll().where('bundleid', '=', bundleid).executeTakeFirst();
 
   return {
     /** Creates or changes an app; returns its view and whether it was created. */
@@ -168,11 +168,11 @@ export function createApps(deps: {
     },
 
     /** The app with decrypted settings, cached briefly for the delivery path. */
-    async load(bundleid: string): Promise<App | undefined> {
+    async load(bundleid: string, executor: Executor = db): Promise<App | undefined> {
       const now = clock.now();
       const cached = cache.get(bundleid);
       if (cached !== undefined && cached.until > now) return cached.app;
-      const row = await findRow(bundleid);
+      const row = await findRow(bundleid, executor);
       const app = row === undefined ? undefined : decode(row);
       cache.set(bundleid, { app, until: now + cacheMs });
       return app;

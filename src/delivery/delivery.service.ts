@@ -45,6 +45,16 @@ export interface NotificationContent {
   badge?: number | undefined;
 }
 
+interface Target {
+  user_id: number;
+  seq: number | null;
+  provider: string;
+  token: string | null;
+  environment: string | null;
+  bundleid: string;
+  language: string;
+}
+
 const terminal: ReadonlySet<DeliveryStatus> = new Set([
   'sent',
   'failed',
@@ -53,6 +63,8 @@ const terminal: ReadonlySet<DeliveryStatus> = new Set([
   'no_route',
 ]);
 const idempotencyWindowMs = 24 * 3600 * 1000;
+/** Users whose registrations are read and stored at once. */
+const TARGET_PAGE = 1000;
 
 export function shortenToken(token: string): string {
   return token.length <= 12 ? token : `${token.slice(0, 6)}…${token.slice(-4)}`;
@@ -72,67 +84,77 @@ export function createDeliveryService(deps: {
   async function unsendable(
     provider: string,
     bundleid: string,
+    executor: Executor,
   ): Promise<{ status: DeliveryStatus; reason: string } | undefined> {
     if (provider === 'none') return { status: 'no_route', reason: 'no_route' };
     if (deps.catalogue[provider] === undefined) return { status: 'failed', reason: 'provider_not_supported' };
-    const app = await apps.load(bundleid);
+    const app = await apps.load(bundleid, executor);
     if (app === undefined) return { status: 'failed', reason: 'app_not_configured' };
     if (app.mode === 'live' && app.providers[provider] === undefined)
       return { status: 'failed', reason: 'app_not_configured' };
     return undefined;
   }
 
-  /** Stores a notification and one delivery per target, then hands the sendable ones to the queue. */
+  /**
+   * Stores a notification and one delivery per target, then hands the sendable ones to the
+   * queue. Targets come in pages (read inside the transaction), so that a fan-out to 100,000
+   * phones never holds more than a page of rows and delivery objects at once.
+   */
   async function store(
     notification: NotificationsTable,
-    targets: ReadonlyArray<{
-      user_id: number;
-      seq: number | null;
-      provider: string;
-      token: string | null;
-      environment: string | null;
-      bundleid: string;
-      language: string;
-    }>,
+    pages: (trx: Executor) => AsyncIterable<ReadonlyArray<Target>>,
   ): Promise<{ id: string; targets: number }> {
     const now = notification.created_at;
     const priority = notification.channel === 'ring' ? 0 : 1;
     const verdicts = new Map<string, Awaited<ReturnType<typeof unsendable>>>();
-    const deliveries: DeliveriesTable[] = [];
-    for (const target of targets) {
-      const key = `${target.provider}\u0000${target.bundleid}`;
-      if (!verdicts.has(key)) verdicts.set(key, await unsendable(target.provider, target.bundleid));
-      const verdict = verdicts.get(key);
-      deliveries.push({
-        id: randomUUID(),
-        notification_id: notification.id,
-        user_id: target.user_id,
-        registration_seq: target.seq,
-        provider: target.provider,
-        token: target.token ?? '',
-        environment: target.environment,
-        bundleid: target.bundleid,
-        language: target.language,
-        status: verdict?.status ?? 'queued',
-        reason: verdict?.reason ?? null,
-        attempts: 0,
-        priority,
-        due_at: verdict === undefined ? now : null,
-        provider_message_id: null,
-        created_at: now,
-        updated_at: now,
-        sent_at: null,
-      });
-    }
+    const jobIds: string[] = [];
+    let count = 0;
     await db.transaction().execute(async (trx) => {
-      await insertNotification(trx, { ...notification, targets: deliveries.length });
-      await insertDeliveries(trx, deliveries);
+      await insertNotification(trx, notification);
+      for await (const targets of pages(trx)) {
+        const deliveries: DeliveriesTable[] = [];
+        for (const target of targets) {
+          const key = `${target.provider}\u0000${target.bundleid}`;
+          if (!verdicts.has(key)) verdicts.set(key, await unsendable(target.provider, target.bundleid, trx));
+          const verdict = verdicts.get(key);
+          const id = randomUUID();
+          if (verdict === undefined) jobIds.push(id);
+          deliveries.push({
+            id,
+            notification_id: notification.id,
+            user_id: target.user_id,
+            registration_seq: target.seq,
+            provider: target.provider,
+            token: target.token ?? '',
+            environment: target.environment,
+            bundleid: target.bundleid,
+            language: target.language,
+            status: verdict?.status ?? 'queued',
+            reason: verdict?.reason ?? null,
+            attempts: 0,
+            priority,
+            due_at: verdict === undefined ? now : null,
+            provider_message_id: null,
+            created_at: now,
+            updated_at: now,
+            sent_at: null,
+          });
+        }
+        await insertDeliveries(trx, deliveries);
+        count += deliveries.length;
+      }
+      if (count !== notification.targets) {
+        await trx
+          .updateTable('notifications')
+          .set({ targets: count })
+          .where('id', '=', notification.id)
+          .execute();
+      }
     });
-    const jobs = deliveries.filter((delivery) => delivery.due_at !== null);
-    if (jobs.length > 0) {
-      await queue.enqueue(jobs.map((delivery) => ({ id: delivery.id, dueAt: now, priority })));
+    if (jobIds.length > 0) {
+      await queue.enqueue(jobIds.map((id) => ({ id, dueAt: now, priority })));
     }
-    return { id: notification.id, targets: deliveries.length };
+    return { id: notification.id, targets: count };
   }
 
   async function summary(id: string) {
@@ -172,7 +194,22 @@ export function createDeliveryService(deps: {
         badge: input.badge,
       };
       const id = randomUUID();
-      const registrations = await findTargets(db, input.users, input.channel, input.bundleid);
+      const users = [...new Set(input.users)];
+      const toTarget = (registration: Awaited<ReturnType<typeof findTargets>>[number]): Target => ({
+        user_id: registration.user_id,
+        seq: registration.seq,
+        provider: registration.provider,
+        token: registration.provider_token,
+        environment: registration.apns_environment,
+        bundleid: registration.bundleid,
+        language: registration.language,
+      });
+      // One page (a ring, a small send): read before the transaction, as short as it can be.
+      // More: read page by page inside it, never holding every target at once.
+      const single =
+        users.length <= TARGET_PAGE
+          ? (await findTargets(db, users, input.channel, input.bundleid)).map(toTarget)
+          : undefined;
       try {
         const result = await store(
           {
@@ -187,19 +224,20 @@ export function createDeliveryService(deps: {
             idempotency_key: input.idempotency_key ?? null,
             parent_id: null,
             api_key_id: apiKeyId,
-            targets: 0,
+            targets: single?.length ?? 0,
             created_at: now,
             cancelled_at: null,
           },
-          registrations.map((registration) => ({
-            user_id: registration.user_id,
-            seq: registration.seq,
-            provider: registration.provider,
-            token: registration.provider_token,
-            environment: registration.apns_environment,
-            bundleid: registration.bundleid,
-            language: registration.language,
-          })),
+          async function* (trx) {
+            if (single !== undefined) {
+              yield single;
+              return;
+            }
+            for (let index = 0; index < users.length; index += TARGET_PAGE) {
+              const page = users.slice(index, index + TARGET_PAGE);
+              yield (await findTargets(trx, page, input.channel, input.bundleid)).map(toTarget);
+            }
+          },
         );
         return { ...result, duplicate: false };
       } catch (error) {
@@ -289,19 +327,21 @@ export function createDeliveryService(deps: {
           idempotency_key: null,
           parent_id: id,
           api_key_id: ring.api_key_id,
-          targets: 0,
+          targets: reached.length,
           created_at: now,
           cancelled_at: null,
         },
-        reached.map((delivery) => ({
-          user_id: delivery.user_id,
-          seq: delivery.registration_seq,
-          provider: delivery.provider,
-          token: delivery.token,
-          environment: delivery.environment,
-          bundleid: delivery.bundleid,
-          language: delivery.language,
-        })),
+        async function* () {
+          yield reached.map((delivery) => ({
+            user_id: delivery.user_id,
+            seq: delivery.registration_seq,
+            provider: delivery.provider,
+            token: delivery.token,
+            environment: delivery.environment,
+            bundleid: delivery.bundleid,
+            language: delivery.language,
+          }));
+        },
       );
     },
 

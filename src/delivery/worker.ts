@@ -141,54 +141,61 @@ export function createDeliveryWorker(deps: {
 
     await settle(sentSameId, 'sent', null, { attempted: true, sentAt: now, messageIdIsDeliveryId: true });
     await settle(sentWithoutId, 'sent', null, { attempted: true, sentAt: now });
-    await db.transaction().execute(async (trx) => {
-      for (const { row, messageId } of sentOwnId) {
-        await trx
-          .updateTable('deliveries')
-          .set({
-            status: 'sent',
-            reason: null,
-            due_at: null,
-            updated_at: now,
-            sent_at: now,
-            provider_message_id: messageId,
-            attempts: row.attempts + 1,
-          })
-          .where('id', '=', row.id)
-          .execute();
-        metrics.deliveries.inc({ provider: row.provider, channel: row.channel, status: 'sent' });
-      }
-    });
+    if (sentOwnId.length > 0)
+      await db.transaction().execute(async (trx) => {
+        for (const { row, messageId } of sentOwnId) {
+          await trx
+            .updateTable('deliveries')
+            .set({
+              status: 'sent',
+              reason: null,
+              due_at: null,
+              updated_at: now,
+              sent_at: now,
+              provider_message_id: messageId,
+              attempts: row.attempts + 1,
+            })
+            .where('id', '=', row.id)
+            .execute();
+          metrics.deliveries.inc({ provider: row.provider, channel: row.channel, status: 'sent' });
+        }
+      });
 
     // A dead token's registration goes, unless the phone has registered a new token since.
-    await db.transaction().execute(async (trx) => {
-      for (const { row } of dead) {
-        if (row.registration_seq === null) continue;
-        await trx
-          .deleteFrom('registrations')
-          .where('seq', '=', row.registration_seq)
-          .where('provider_token', '=', row.token)
-          .execute();
-      }
-    });
+    if (dead.length > 0)
+      await db.transaction().execute(async (trx) => {
+        for (const { row } of dead) {
+          if (row.registration_seq === null) continue;
+          await trx
+            .deleteFrom('registrations')
+            .where('seq', '=', row.registration_seq)
+            .where('provider_token', '=', row.token)
+            .execute();
+        }
+      });
     for (const { row, reason } of dead) await settle([row], 'invalid_token', reason, { attempted: true });
     for (const { row, reason } of failed) await settle([row], 'failed', reason, { attempted: true });
 
-    await db.transaction().execute(async (trx) => {
-      for (const { row, reason, retryAfterMs } of retry) {
-        const attempts = row.attempts + 1;
-        const dueAt = now + Math.max(retryAfterMs ?? 0, backoffMs(attempts));
-        const status: DeliveryStatus =
-          attempts >= deps.settings.maxAttempts ? 'failed' : dueAt >= row.expires_at ? 'expired' : 'retrying';
-        await trx
-          .updateTable('deliveries')
-          .set({ status, reason, attempts, updated_at: now, due_at: status === 'retrying' ? dueAt : null })
-          .where('id', '=', row.id)
-          .execute();
-        if (status === 'retrying') metrics.deliveryRetries.inc({ provider: row.provider });
-        else metrics.deliveries.inc({ provider: row.provider, channel: row.channel, status });
-      }
-    });
+    if (retry.length > 0)
+      await db.transaction().execute(async (trx) => {
+        for (const { row, reason, retryAfterMs } of retry) {
+          const attempts = row.attempts + 1;
+          const dueAt = now + Math.max(retryAfterMs ?? 0, backoffMs(attempts));
+          const status: DeliveryStatus =
+            attempts >= deps.settings.maxAttempts
+              ? 'failed'
+              : dueAt >= row.expires_at
+                ? 'expired'
+                : 'retrying';
+          await trx
+            .updateTable('deliveries')
+            .set({ status, reason, attempts, updated_at: now, due_at: status === 'retrying' ? dueAt : null })
+            .where('id', '=', row.id)
+            .execute();
+          if (status === 'retrying') metrics.deliveryRetries.inc({ provider: row.provider });
+          else metrics.deliveries.inc({ provider: row.provider, channel: row.channel, status });
+        }
+      });
   }
 
   async function flag(app: App, provider: string, reason: string): Promise<void> {

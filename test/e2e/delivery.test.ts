@@ -369,6 +369,61 @@ describe.each(testDialects())('delivery pipeline on %s', (dialect) => {
     expect(refused.statusCode).toBe(409);
   });
 
+  it('fans out to more users than one page holds', async () => {
+    const db = t.database.handle.db;
+    const now = t.clock.now();
+    const userIds: number[] = [];
+    for (let batch = 0; batch < 3; batch += 1) {
+      const rows = Array.from({ length: 450 }, (_, index) => ({
+        username: `page_${batch}_${index}_${now}`.slice(0, 32),
+        username_key: `page_${batch}_${index}_${now}`.slice(0, 32),
+        email: null,
+        phone: null,
+        password_hash: null,
+        created_at: now,
+        updated_at: now,
+      }));
+      const inserted = await db.insertInto('users').values(rows).returning('id').execute();
+      userIds.push(...inserted.map((row) => row.id));
+    }
+    for (let index = 0; index < userIds.length; index += 200) {
+      await db
+        .insertInto('registrations')
+        .values(
+          userIds.slice(index, index + 200).map((userId) => ({
+            user_id: userId,
+            session_id: null,
+            channel: 'message' as const,
+            push_token: `page-${userId}`,
+            language: 'en',
+            dev: 0,
+            bundleid: bundle,
+            os: '',
+            os_token: '',
+            push_platform: '',
+            phone_model: '',
+            provider: 'apns',
+            provider_token: `page-${userId}`,
+            apns_environment: 'production',
+            created_at: now,
+            updated_at: now,
+          })),
+        )
+        .execute();
+    }
+    const accepted = await send({
+      channel: 'message',
+      users: [...userIds, ...userIds.slice(0, 10), 99_999_999],
+      body: 'all',
+    });
+    expect(accepted.statusCode).toBe(202);
+    const { id, targets } = json<{ id: string; targets: number }>(accepted);
+    expect(targets).toBe(1350);
+    const result = await settled(id);
+    expect(result.counts).toEqual({ sent: 1350 });
+    expect(new Set(apns.sent.map((message) => message.token)).size).toBe(1350);
+  });
+
   it('counts deliveries, retries and latency in /metrics', async () => {
     const metrics = (await t.app.inject({ method: 'GET', url: '/metrics' })).body;
     expect(metrics).toMatch(/bellhop_deliveries_total\{provider="apns",channel="ring",status="sent"\} [1-9]/);

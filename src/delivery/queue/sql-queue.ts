@@ -113,10 +113,12 @@ export function createSqlQueue(
   return {
     claim,
     async enqueue(jobs) {
-      const earliest = Math.min(...jobs.map((job) => job.dueAt));
+      let earliest = Number.POSITIVE_INFINITY;
+      for (const job of jobs) if (job.dueAt < earliest) earliest = job.dueAt;
       if (earliest <= nextDue) wake?.();
       if (options.wakeup !== undefined && earliest <= clock.now()) {
-        await sql`select pg_notify(${wakeupChannel}, '')`.execute(db).catch(options.onError);
+        // Not awaited: the caller's answer does not wait for other processes' wake-up.
+        void sql`select pg_notify(${wakeupChannel}, '')`.execute(db).catch(options.onError);
       }
     },
     start(handler) {
