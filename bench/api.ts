@@ -26,13 +26,12 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { loadConfig } from '../src/config.js';
-import { createDatabase, type DatabaseHandle } from '../src/db/database.js';
 import { migrateToLatest } from '../src/db/migrate.js';
+import { postgresProblem } from '../test/helpers/postgres.js';
 import {
   machineCpuSeconds,
   postgresCpuSeconds,
@@ -54,6 +53,7 @@ import {
   startLoad,
 } from './lib/load.js';
 import { realPasswordHash, type SeededUser, seedUsers } from './lib/seed.js';
+import { prepareStorage, type Storage } from './lib/storage.js';
 
 type Dialect = 'sqlite' | 'postgres';
 
@@ -151,19 +151,6 @@ function baseEnvironment(): Record<string, string | undefined> {
 const log = (line: string) => process.stdout.write(`${line}\n`);
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const round = (value: number, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;
-
-async function postgresProblem(url: string): Promise<string | undefined> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3_000 });
-  try {
-    await client.connect();
-    await client.query('select 1');
-    return undefined;
-  } catch (error) {
-    return error instanceof Error ? error.message : String(error);
-  } finally {
-    await client.end().catch(() => {});
-  }
-}
 
 async function chooseDialects(): Promise<Dialect[]> {
   const wanted = argument('db') ?? process.env.BENCH_DB;
@@ -297,60 +284,6 @@ async function probe(
 // ---------------------------------------------------------------------------------------------
 // Storage per database
 
-interface Storage {
-  /** The server's environment for this database. */
-  env: Record<string, string | undefined>;
-  open(): DatabaseHandle;
-  describe: string;
-  /** Deletes the database (schema or directory). */
-  drop(): Promise<void>;
-}
-
-async function prepareStorage(dialect: Dialect): Promise<Storage> {
-  if (dialect === 'sqlite') {
-    const dir = mkdtempSync(join(tmpdir(), 'bellhop-bench-'));
-    const file = join(dir, 'bellhop.db');
-    const drop = async () => rmSync(dir, { recursive: true, force: true });
-    cleanups.push(drop);
-    return {
-      env: { DATA_DIR: dir, DATABASE_URL: undefined },
-      open: () => createDatabase({ dialect: 'sqlite', file }),
-      describe: `SQLite file ${file}`,
-      drop,
-    };
-  }
-  const schema = `bh_bench_${randomBytes(5).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: settings.postgresUrl });
-  await admin.connect();
-  await admin.query(`create schema ${schema}`);
-  await admin.end();
-  let dropped = false;
-  const drop = async () => {
-    if (dropped) return;
-    dropped = true;
-    const cleaner = new pg.Client({ connectionString: settings.postgresUrl, connectionTimeoutMillis: 5_000 });
-    await cleaner.connect();
-    await cleaner.query(`drop schema if exists ${schema} cascade`);
-    await cleaner.end();
-  };
-  cleanups.push(drop);
-  // src/config.ts takes a plain URL; node-postgres reads `options` from its query string.
-  const separator = settings.postgresUrl.includes('?') ? '&' : '?';
-  const options = `-c search_path=${schema} ${settings.postgresOptions}`.trim();
-  const url = `${settings.postgresUrl}${separator}options=${encodeURIComponent(options)}`;
-  const check = new pg.Client({ connectionString: url });
-  await check.connect();
-  const shown = (await check.query<{ search_path: string }>('show search_path')).rows[0]?.search_path;
-  await check.end();
-  if (shown !== schema) throw new Error(`DATABASE_URL options did not set search_path (got ${shown})`);
-  return {
-    env: { DATABASE_URL: url },
-    open: () => createDatabase({ dialect: 'postgres', url: settings.postgresUrl, poolSize: 16, schema }),
-    describe: `PostgreSQL schema ${schema} (${settings.postgresUrl})`,
-    drop,
-  };
-}
-
 // ---------------------------------------------------------------------------------------------
 // The runs
 
@@ -480,7 +413,13 @@ async function benchBaseline(workload: RegistrationWorkload): Promise<RunReport>
 async function benchDatabase(dialect: Dialect, passwordHash: string): Promise<DatabaseReport> {
   const label = dialect === 'sqlite' ? 'SQLite' : 'PostgreSQL';
   log(`\n=== ${label} ===`);
-  const storage = await prepareStorage(dialect);
+  const storage = await prepareStorage(dialect, {
+    name: 'bench',
+    postgresUrl: settings.postgresUrl,
+    postgresOptions: settings.postgresOptions,
+    poolSize: 16,
+  });
+  cleanups.push(() => storage.drop());
   log(`database: ${storage.describe}`);
 
   // 1. Seed.

@@ -40,17 +40,16 @@
  */
 import { type ChildProcess, execFileSync, fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
-import { cpus, tmpdir } from 'node:os';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import pg from 'pg';
 import { loadConfig } from '../src/config.js';
-import { createDatabase, type DatabaseHandle } from '../src/db/database.js';
 import { migrateToLatest } from '../src/db/migrate.js';
 import { TEST_APNS_BUNDLE_ID, testApnsTokenCredentials } from '../test/fakes/apns-fixtures.js';
 import { type FakeApns, type ReceivedApnsRequest, startFakeApns } from '../test/fakes/apns-server.js';
+import { postgresProblem } from '../test/helpers/postgres.js';
 import type { BaselineReply, BaselineStart } from './dispatch-baseline-client.js';
 import type { PlainRunResult } from './lib/apns-client.js';
 import { bulkSeed } from './lib/bulk-seed.js';
@@ -64,6 +63,7 @@ import {
   stopAll,
 } from './lib/children.js';
 import { realPasswordHash } from './lib/seed.js';
+import { prepareStorage, type Storage } from './lib/storage.js';
 
 type Dialect = 'sqlite' | 'postgres';
 
@@ -495,26 +495,6 @@ function rssSampler(pid: number) {
 // ---------------------------------------------------------------------------------------------
 // Storage per database
 
-interface Storage {
-  env: Record<string, string | undefined>;
-  open(): DatabaseHandle;
-  describe: string;
-  drop(): Promise<void>;
-}
-
-async function postgresProblem(url: string): Promise<string | undefined> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3_000 });
-  try {
-    await client.connect();
-    await client.query('select 1');
-    return undefined;
-  } catch (error) {
-    return error instanceof Error ? error.message : String(error);
-  } finally {
-    await client.end().catch(() => {});
-  }
-}
-
 async function chooseDialects(): Promise<Dialect[]> {
   const wanted = argument('db') ?? process.env.BENCH_DB ?? 'sqlite';
   if (!['sqlite', 'postgres', 'both'].includes(wanted)) {
@@ -525,44 +505,6 @@ async function chooseDialects(): Promise<Dialect[]> {
   if (problem !== undefined)
     throw new Error(`PostgreSQL at ${settings.postgresUrl} does not answer: ${problem}`);
   return wanted === 'both' ? ['sqlite', 'postgres'] : ['postgres'];
-}
-
-async function prepareStorage(dialect: Dialect): Promise<Storage> {
-  if (dialect === 'sqlite') {
-    const dir = mkdtempSync(join(tmpdir(), 'bellhop-dispatch-'));
-    const file = join(dir, 'bellhop.db');
-    const drop = async () => rmSync(dir, { recursive: true, force: true });
-    cleanups.push(drop);
-    return {
-      env: { DATA_DIR: dir, DATABASE_URL: undefined },
-      open: () => createDatabase({ dialect: 'sqlite', file }),
-      describe: `SQLite file ${file}`,
-      drop,
-    };
-  }
-  const schema = `bh_dispatch_${randomBytes(5).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: settings.postgresUrl });
-  await admin.connect();
-  await admin.query(`create schema ${schema}`);
-  await admin.end();
-  let dropped = false;
-  const drop = async () => {
-    if (dropped) return;
-    dropped = true;
-    const cleaner = new pg.Client({ connectionString: settings.postgresUrl, connectionTimeoutMillis: 5_000 });
-    await cleaner.connect();
-    await cleaner.query(`drop schema if exists ${schema} cascade`);
-    await cleaner.end();
-  };
-  cleanups.push(drop);
-  const separator = settings.postgresUrl.includes('?') ? '&' : '?';
-  const url = `${settings.postgresUrl}${separator}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
-  return {
-    env: { DATABASE_URL: url },
-    open: () => createDatabase({ dialect: 'postgres', url: settings.postgresUrl, poolSize: 4, schema }),
-    describe: `PostgreSQL schema ${schema} (${settings.postgresUrl})`,
-    drop,
-  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -960,7 +902,12 @@ async function benchDatabase(dialect: Dialect, passwordHash: string): Promise<Da
   const others = otherBenchmarks();
   if (others.length > 0)
     log(`Warning: another benchmark is running; figures will be disturbed:\n  ${others.join('\n  ')}`);
-  const storage = await prepareStorage(dialect);
+  const storage = await prepareStorage(dialect, {
+    name: 'dispatch',
+    postgresUrl: settings.postgresUrl,
+    poolSize: 4,
+  });
+  cleanups.push(() => storage.drop());
   log(`database: ${storage.describe}`);
 
   // Seed: the fan-out users (the first N also make the throughput run), warm-up users, the ring user.

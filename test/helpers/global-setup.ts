@@ -1,20 +1,7 @@
-import pg from 'pg';
 import type { TestProject } from 'vitest/node';
+import { postgresProblem } from './postgres.js';
 
 export const defaultPostgresUrl = 'postgres://postgres@127.0.0.1:5432/test';
-
-async function reachable(url: string): Promise<string | undefined> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3_000 });
-  try {
-    await client.connect();
-    await client.query('select 1');
-    return undefined;
-  } catch (error) {
-    return error instanceof Error ? error.message : String(error);
-  } finally {
-    await client.end().catch(() => {});
-  }
-}
 
 /**
  * Chooses the databases every suite runs on. `TEST_POSTGRES_URL` set means PostgreSQL is
@@ -24,7 +11,7 @@ async function reachable(url: string): Promise<string | undefined> {
 export default async function setup(project: TestProject): Promise<void> {
   const explicit = process.env.TEST_POSTGRES_URL;
   const url = explicit ?? defaultPostgresUrl;
-  const problem = await reachable(url);
+  const problem = await postgresProblem(url);
   if (problem !== undefined && explicit !== undefined) {
     throw new Error(`TEST_POSTGRES_URL=${explicit} is not reachable: ${problem}`);
   }
