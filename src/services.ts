@@ -13,6 +13,10 @@ import { createDeliveryService } from './delivery/delivery.service.js';
 import { createAdapterPool } from './delivery/providers/adapters.js';
 import type { ProviderCatalogue } from './delivery/providers/catalogue.js';
 import { providerCatalogue } from './delivery/providers/index.js';
+import {
+  type AccessTokenStore,
+  createMemoryAccessTokenStore,
+} from './delivery/providers/shared/access-tokens.js';
 import { createPostgresWakeup } from './delivery/queue/pg-wakeup.js';
 import type { DeliveryQueue } from './delivery/queue/queue.js';
 import { createSqlQueue } from './delivery/queue/sql-queue.js';
@@ -27,6 +31,8 @@ export interface ServiceDeps {
   clock?: Clock;
   catalogue?: ProviderCatalogue;
   queue?: DeliveryQueue;
+  /** Where providers' OAuth access tokens are cached; default: this process's memory. */
+  accessTokens?: AccessTokenStore;
 }
 
 /** Every service of the process, wired once; the HTTP app and the delivery worker share them. */
@@ -73,7 +79,10 @@ export function createServices(config: Config, deps: ServiceDeps) {
           }
         : {}),
     });
-  const adapters = createAdapterPool(catalogue, clock);
+  const adapters = createAdapterPool(catalogue, {
+    clock,
+    accessTokens: deps.accessTokens ?? createMemoryAccessTokenStore(),
+  });
   const delivery = createDeliveryService({ db, clock, apps, catalogue, queue, settings: config.delivery });
   const worker = createDeliveryWorker({
     db,

@@ -1,13 +1,12 @@
 import type { App } from '../../admin/apps.js';
-import type { Clock } from '../../clock.js';
 import type { PushAdapter } from './adapter.js';
-import type { ProviderCatalogue } from './catalogue.js';
+import type { AdapterContext, ProviderCatalogue } from './catalogue.js';
 
 /**
  * One adapter per app and provider, built once for a set of settings and kept (with its
  * connections) until the settings change or the process stops.
  */
-export function createAdapterPool(catalogue: ProviderCatalogue, clock: Clock) {
+export function createAdapterPool(catalogue: ProviderCatalogue, context: AdapterContext) {
   const adapters = new Map<string, { fingerprint: string; adapter: PushAdapter }>();
 
   return {
@@ -21,7 +20,7 @@ export function createAdapterPool(catalogue: ProviderCatalogue, clock: Clock) {
       const current = adapters.get(key);
       if (current !== undefined && current.fingerprint === fingerprint) return current.adapter;
       if (current !== undefined) void current.adapter.close();
-      const adapter = module.createAdapter(settings, { clock });
+      const adapter = module.createAdapter(settings, context);
       adapters.set(key, { fingerprint, adapter });
       return adapter;
     },

@@ -2,9 +2,12 @@ import type { TSchema } from 'typebox';
 import type { ProviderSettingsSpec } from '../../admin/apps.js';
 import type { Clock } from '../../clock.js';
 import type { ProviderRequest, PushAdapter, PushMessage } from './adapter.js';
+import type { AccessTokenStore } from './shared/access-tokens.js';
 
 export interface AdapterContext {
   clock: Clock;
+  /** Where OAuth access tokens are cached: shared by every adapter of the process (or cluster). */
+  accessTokens: AccessTokenStore;
 }
 
 /** Everything Bellhop knows about one push provider. */

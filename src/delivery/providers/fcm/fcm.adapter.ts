@@ -1,9 +1,11 @@
 import type { Clock } from '../../../clock.js';
 import type { ProviderRequest, PushAdapter, PushMessage, PushResult } from '../adapter.js';
-import { type AccessTokenStore, createAccessTokenSource, FcmAuthError } from './fcm.auth.js';
+import type { AccessTokenStore } from '../shared/access-tokens.js';
+import { type HttpAnswer, HttpClient, type HttpPost, HttpTransportError } from '../shared/http-client.js';
+import { createLimiter } from '../shared/limiter.js';
+import { createFcmAccessTokenSource, FcmAuthError } from './fcm.auth.js';
 import { type FcmCredentials, FcmCredentialsError, validateFcmCredentials } from './fcm.config.js';
 import { classifyFcmError, type PushFailure, parseFcmError } from './fcm.errors.js';
-import { type HttpAnswer, HttpClient, type HttpPost, HttpTransportError } from './fcm.http.js';
 import { buildFcmRequest } from './fcm.request.js';
 
 export interface FcmAdapterOptions {
@@ -18,23 +20,6 @@ export interface FcmAdapterOptions {
 
 const DEFAULT_TIMEOUT_MS = 10_000;
 const DEFAULT_CONCURRENCY = 64;
-
-/** Runs at most `max` tasks at once; the others wait their turn, first come first served. */
-function createLimiter(max: number): <T>(task: () => Promise<T>) => Promise<T> {
-  let active = 0;
-  const waiting: Array<() => void> = [];
-  return async (task) => {
-    if (active < max) active += 1;
-    else await new Promise<void>((resolve) => waiting.push(resolve));
-    try {
-      return await task();
-    } finally {
-      const next = waiting.shift();
-      if (next !== undefined) next();
-      else active -= 1;
-    }
-  };
-}
 
 function header(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
@@ -85,7 +70,7 @@ export function createFcmAdapter(credentials: FcmCredentials, options: FcmAdapte
     client ??= new HttpClient({ ca: settings.ca, maxSockets: concurrency, timeoutMs });
     return client.post(url, headers, body);
   };
-  const accessTokens = createAccessTokenSource({
+  const accessTokens = createFcmAccessTokenSource({
     identity: settings,
     post,
     clock,

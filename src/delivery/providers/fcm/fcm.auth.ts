@@ -1,7 +1,13 @@
 import { type KeyObject, sign } from 'node:crypto';
 import type { Clock } from '../../../clock.js';
+import {
+  type AccessTokenSource,
+  type AccessTokenStore,
+  type CachedAccessToken,
+  createAccessTokenSource,
+} from '../shared/access-tokens.js';
+import { type HttpPost, HttpTransportError } from '../shared/http-client.js';
 import { parseRetryAfter } from './fcm.errors.js';
-import { type HttpPost, HttpTransportError } from './fcm.http.js';
 
 /** The one scope FCM HTTP v1 needs. */
 export const FCM_SCOPE = 'https://www.googleapis.com/auth/firebase.messaging';
@@ -10,31 +16,6 @@ const ASSERTION_LIFETIME_SECONDS = 3600;
 /** A token is replaced once less than this is left (the Admin SDK's threshold). */
 export const ACCESS_TOKEN_REFRESH_MARGIN_MS = 5 * 60_000;
 const JWT_BEARER_GRANT = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
-
-export interface CachedAccessToken {
-  token: string;
-  /** Unix ms. */
-  expiresAt: number;
-}
-
-/**
- * Where access tokens are kept. The default lives in the process; a shared implementation
- * (database, Redis) lets several processes use one token per service account.
- */
-export interface AccessTokenStore {
-  get(key: string): Promise<CachedAccessToken | undefined>;
-  set(key: string, value: CachedAccessToken): Promise<void>;
-}
-
-export function createMemoryAccessTokenStore(): AccessTokenStore {
-  const entries = new Map<string, CachedAccessToken>();
-  return {
-    get: async (key) => entries.get(key),
-    set: async (key, value) => {
-      entries.set(key, value);
-    },
-  };
-}
 
 /** The service-account fields the OAuth2 flow uses. */
 export interface ServiceAccountIdentity {
@@ -186,76 +167,21 @@ export async function fetchAccessToken(
   );
 }
 
-export interface AccessTokenSourceOptions {
+export interface FcmAccessTokenOptions {
   identity: ServiceAccountIdentity;
   post: HttpPost;
   clock: Clock;
   store?: AccessTokenStore | undefined;
 }
 
-export interface AccessTokenSource {
-  /**
-   * A token with more than 5 minutes left. `rejected`: a token FCM just refused (401) —
-   * never returned again, a new one is fetched (once, for all callers that saw it fail).
-   */
-  get(options?: { rejected?: string | undefined }): Promise<string>;
-}
-
-/**
- * Access tokens for one service account: cached until 5 minutes before they expire, looked
- * up in the store before Google is asked, and fetched by one request however many callers
- * wait (single flight).
- */
-export function createAccessTokenSource(options: AccessTokenSourceOptions): AccessTokenSource {
+/** The service account's access tokens, replaced 5 minutes before they expire. */
+export function createFcmAccessTokenSource(options: FcmAccessTokenOptions): AccessTokenSource {
   const { identity, post, clock } = options;
-  const store = options.store ?? createMemoryAccessTokenStore();
-  const key = accessTokenKey(identity);
-  let current: CachedAccessToken | undefined;
-  let inflight: Promise<CachedAccessToken> | undefined;
-
-  const usable = (entry: CachedAccessToken | undefined, rejected: string | undefined) =>
-    entry !== undefined &&
-    entry.token !== rejected &&
-    entry.expiresAt - clock.now() > ACCESS_TOKEN_REFRESH_MARGIN_MS;
-
-  const refresh = async (rejected: string | undefined): Promise<CachedAccessToken> => {
-    // A store that fails is a store that is empty: sending matters more than sharing.
-    const stored = await Promise.resolve()
-      .then(() => store.get(key))
-      .catch(() => undefined);
-    if (stored !== undefined && usable(stored, rejected)) return stored;
-    const fresh = await fetchAccessToken(identity, post, clock.now());
-    await Promise.resolve()
-      .then(() => store.set(key, fresh))
-      .catch(() => undefined);
-    return fresh;
-  };
-
-  const shared = (rejected: string | undefined): Promise<CachedAccessToken> => {
-    if (inflight === undefined) {
-      const attempt = refresh(rejected).then((entry) => {
-        current = entry;
-        return entry;
-      });
-      inflight = attempt;
-      const clear = () => {
-        if (inflight === attempt) inflight = undefined;
-      };
-      attempt.then(clear, clear);
-    }
-    return inflight;
-  };
-
-  return {
-    async get(getOptions) {
-      const rejected = getOptions?.rejected;
-      if (rejected !== undefined && current?.token === rejected) current = undefined;
-      if (current !== undefined && usable(current, rejected)) return current.token;
-      // Joining a flight that started before the rejection may bring the rejected token back:
-      // then one more flight, which skips it.
-      let entry = await shared(rejected);
-      if (rejected !== undefined && entry.token === rejected) entry = await shared(rejected);
-      return entry.token;
-    },
-  };
+  return createAccessTokenSource({
+    key: accessTokenKey(identity),
+    fetch: () => fetchAccessToken(identity, post, clock.now()),
+    clock,
+    refreshMarginMs: ACCESS_TOKEN_REFRESH_MARGIN_MS,
+    store: options.store,
+  });
 }

@@ -1,6 +1,7 @@
-import { createPrivateKey, type KeyObject, X509Certificate } from 'node:crypto';
+import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { type Static, Type } from 'typebox';
 import { Value } from 'typebox/value';
+import { checkBaseUrl, checkCa, checkUrl } from '../shared/settings-checks.js';
 
 /** Where FCM HTTP v1 lives; `url` in the credentials overrides it (proxies, local fakes). */
 export const FCM_DEFAULT_BASE_URL = 'https://fcm.googleapis.com';
@@ -145,34 +146,6 @@ function schemaProblem(input: unknown): string | undefined {
   return 'FCM credentials are malformed';
 }
 
-function checkUrl(value: string, field: string, protocols: readonly string[]): URL | string {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return `${field} is not a valid URL`;
-  }
-  if (!protocols.includes(url.protocol)) {
-    return `${field} must be ${protocols.map((p) => `an ${p.slice(0, -1)}`).join(' or ')} URL`;
-  }
-  if (url.username !== '' || url.password !== '') return `${field} must not carry a user name or password`;
-  if (url.hash !== '') return `${field} must not have a #fragment`;
-  return url;
-}
-
-function checkCa(pem: string): string | undefined {
-  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g);
-  if (blocks === null) return 'ca must hold PEM certificate(s) (-----BEGIN CERTIFICATE-----…)';
-  for (const [index, block] of blocks.entries()) {
-    try {
-      new X509Certificate(block);
-    } catch {
-      return `ca: certificate ${index + 1} cannot be parsed`;
-    }
-  }
-  return undefined;
-}
-
 /**
  * Checks an app's FCM credentials beyond their shape: the key parses as RSA, the URLs are
  * usable, the CA parses. Returns the credentials normalized (`token_uri` filled in, `url`
@@ -215,16 +188,14 @@ export function validateFcmCredentials(input: unknown): FcmCredentialsCheck {
   const tokenUrl = checkUrl(tokenUri, 'service_account.token_uri', ['https:']);
   if (typeof tokenUrl === 'string') return { ok: false, error: tokenUrl };
 
-  const baseUrl = checkUrl(credentials.url ?? FCM_DEFAULT_BASE_URL, 'url', ['https:', 'http:']);
-  if (typeof baseUrl === 'string') return { ok: false, error: baseUrl };
-  if (baseUrl.search !== '') return { ok: false, error: 'url must not have a ?query' };
+  const base = checkBaseUrl(credentials.url ?? FCM_DEFAULT_BASE_URL, 'url');
+  if (typeof base !== 'string') return { ok: false, error: base.error };
 
   if (credentials.ca !== undefined) {
     const caProblem = checkCa(credentials.ca);
     if (caProblem !== undefined) return { ok: false, error: caProblem };
   }
 
-  const base = baseUrl.href.replace(/\/+$/, '');
   const normalized: FcmCredentials = {
     ...credentials,
     service_account: { ...account, private_key: pem, token_uri: tokenUri },

@@ -10,13 +10,13 @@ import {
 } from '../../../../test/fakes/fcm-server.js';
 import { ManualClock } from '../../../../test/helpers/clock.js';
 import type { PushAdapter, PushMessage } from '../adapter.js';
-import { createFcmAdapter, type FcmAdapterOptions } from './fcm.adapter.js';
 import {
   type AccessTokenStore,
   type CachedAccessToken,
   createMemoryAccessTokenStore,
-  FCM_SCOPE,
-} from './fcm.auth.js';
+} from '../shared/access-tokens.js';
+import { createFcmAdapter, type FcmAdapterOptions } from './fcm.adapter.js';
+import { FCM_SCOPE } from './fcm.auth.js';
 import { type FcmCredentials, validateFcmCredentials } from './fcm.config.js';
 import { classifyFcmError, parseRetryAfter } from './fcm.errors.js';
 import { buildFcmRequest } from './fcm.request.js';

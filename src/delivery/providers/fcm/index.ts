@@ -30,7 +30,10 @@ export const fcmProvider: ProviderModule = {
     },
   },
   createAdapter: (settings, context) =>
-    createFcmAdapter(settings as FcmCredentials, { clock: context.clock }),
+    createFcmAdapter(settings as FcmCredentials, {
+      clock: context.clock,
+      accessTokens: context.accessTokens,
+    }),
   buildRequest(message, settings, now) {
     const credentials = settings as FcmCredentials | undefined;
     return buildFcmRequest(

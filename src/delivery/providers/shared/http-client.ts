@@ -33,7 +33,7 @@ export interface HttpClientOptions {
   timeoutMs: number;
 }
 
-/** Bodies past this are cut: FCM answers are small, anything bigger is a proxy's page. */
+/** Bodies past this are cut: provider answers are small, anything bigger is a proxy's page. */
 const MAX_BODY_BYTES = 256 * 1024;
 
 const retryableOnReusedSocket = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);
