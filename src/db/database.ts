@@ -1,10 +1,13 @@
 import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { DatabaseConfig } from '../config.js';
 import type { Database } from './schema.js';
+import { startCheckpointer } from './sqlite-checkpointer.js';
+import { GroupCommitSqliteDialect } from './sqlite-driver.js';
 
 export type Dialect = DatabaseConfig['dialect'];
 
@@ -53,6 +56,8 @@ function openSqlite(file: string): SQLite.Database {
   database.pragma('synchronous = NORMAL');
   database.pragma('foreign_keys = ON');
   database.pragma('busy_timeout = 5000');
+  // A log that a checkpoint emptied is cut back to this size rather than left at its peak.
+  database.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
   return database;
 }
 
@@ -63,8 +68,14 @@ export interface DatabaseOptions {
 
 export function createDatabase(config: DatabaseConfig, options: DatabaseOptions = {}): DatabaseHandle {
   if (config.dialect === 'sqlite') {
+    const database = openSqlite(config.file);
+    let checkpointer: ReturnType<typeof startCheckpointer> | undefined;
+    if (config.file !== ':memory:') {
+      database.pragma('wal_autocheckpoint = 0');
+      checkpointer = startCheckpointer(config.file, createRequire(import.meta.url).resolve('better-sqlite3'));
+    }
     const db = new Kysely<Database>({
-      dialect: new SqliteDialect({ database: withStatementCache(openSqlite(config.file)) }),
+      dialect: new GroupCommitSqliteDialect(withStatementCache(database)),
     });
     return {
       db,
@@ -73,7 +84,10 @@ export function createDatabase(config: DatabaseConfig, options: DatabaseOptions 
       ping: async () => {
         await sql`select 1`.execute(db);
       },
-      close: () => db.destroy(),
+      close: async () => {
+        await checkpointer?.stop();
+        await db.destroy();
+      },
     };
   }
   const pool = new pg.Pool({

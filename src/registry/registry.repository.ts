@@ -38,8 +38,14 @@ export async function upsertRegistration(
   return row === undefined ? undefined : { created_at: Number(row.created_at) };
 }
 
-/** Keeps the user's `keep` most recently registered rows on the channel. */
+/**
+ * Keeps the user's `keep` most recently registered rows on the channel. Counting first keeps
+ * the common case (under the limit) a read.
+ */
 export async function trimRegistrations(db: Executor, userId: number, channel: Channel, keep: number) {
+  const counted = await sql<{ n: number }>`
+    select count(*) as n from registrations where user_id = ${userId} and channel = ${channel}`.execute(db);
+  if (Number(counted.rows[0]?.n ?? 0) <= keep) return;
   await db
     .deleteFrom('registrations')
     .where(
