@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Clock } from '../../../clock.js';
 import { parseRetryAfter } from '../retry-after.js';
 import {
@@ -100,7 +101,16 @@ export function firstHeader(value: string | string[] | undefined): string | unde
   return Array.isArray(value) ? value[0] : value;
 }
 
-/** The app's access tokens: cached in `store` under the client id, replaced 5 minutes early. */
+/**
+ * The store key of a client's tokens: its id, endpoint and a digest of the secret, so that
+ * settings with another secret (a typo, a rotated one) never borrow a token the right one got.
+ */
+export function honorAccessTokenKey(credentials: Credentials): string {
+  const secret = createHash('sha256').update(credentials.clientSecret).digest('hex').slice(0, 16);
+  return `honor ${credentials.clientId} ${credentials.authUrl} ${secret}`;
+}
+
+/** The app's access tokens: cached in `store` (see `honorAccessTokenKey`), replaced 5 minutes early. */
 export function createHonorAccessTokenSource(options: {
   credentials: Credentials;
   post: HttpPost;
@@ -109,7 +119,7 @@ export function createHonorAccessTokenSource(options: {
 }): AccessTokenSource {
   const { credentials, post, clock } = options;
   return createAccessTokenSource({
-    key: `honor ${credentials.clientId} ${credentials.authUrl}`,
+    key: honorAccessTokenKey(credentials),
     fetch: () => fetchHonorAccessToken(credentials, post, clock.now()),
     clock,
     refreshMarginMs: HONOR_TOKEN_REFRESH_MARGIN_MS,

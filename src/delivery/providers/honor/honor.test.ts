@@ -9,9 +9,16 @@ import { ManualClock } from '../../../../test/helpers/clock.js';
 import type { PushAdapter, PushMessage } from '../adapter.js';
 import { createMemoryAccessTokenStore } from '../shared/access-tokens.js';
 import { createHonorAdapter, type HonorAdapterOptions } from './honor.adapter.js';
-import type { HonorSettingsInput } from './honor.config.js';
+import { honorAccessTokenKey } from './honor.auth.js';
+import { type HonorSettingsInput, validateHonorSettings } from './honor.config.js';
 
 const T0 = Date.UTC(2026, 10, 30, 12, 0, 0); // 20:00 in China
+
+function validSettings(input: HonorSettingsInput) {
+  const check = validateHonorSettings(input);
+  if (!check.ok) throw new Error(check.error);
+  return check.settings;
+}
 
 describe('the Honor adapter, against the fake', () => {
   let clock: ManualClock;
@@ -248,6 +255,19 @@ describe('the Honor adapter, against the fake', () => {
     await adapterFor(fake, { accessTokens: store }).send([message()]);
     await adapterFor(fake, { accessTokens: store }).send([message()]);
     expect(fake.tokensIssued).toBe(1);
+  });
+
+  it('never lends a token to settings with another secret', async () => {
+    const store = createMemoryAccessTokenStore();
+    await adapterFor(fake, { accessTokens: store }).send([message()]);
+    const wrong = adapterFor(fake, { accessTokens: store }, { ...fake.settings(), client_secret: 'typo' });
+    expect((await wrong.send([message()]))[0]).toMatchObject({ failure: 'creds' });
+    const keys = [
+      honorAccessTokenKey(validSettings(fake.settings())),
+      honorAccessTokenKey(validSettings({ ...fake.settings(), client_secret: 'typo' })),
+    ];
+    expect(keys[0]).not.toBe(keys[1]);
+    expect(keys.join(' ')).not.toContain(fake.clientSecret);
   });
 
   it('after close, sends fail with retry and nothing reaches Honor', async () => {
