@@ -2,7 +2,7 @@ import type { Clock } from '../../../clock.js';
 import type { PushAdapter, PushMessage, PushResult } from '../adapter.js';
 import type { AccessTokenStore } from '../shared/access-tokens.js';
 import { batchIdenticalMessages, type MessageBatch } from '../shared/batches.js';
-import { type HttpAnswer, HttpClient, type HttpPost, HttpTransportError } from '../shared/http-client.js';
+import { type HttpAnswer, HttpClient, type HttpPost } from '../shared/http-client.js';
 import { createLimiter } from '../shared/limiter.js';
 import { createHonorAccessTokenSource, firstHeader, HonorAuthError } from './honor.auth.js';
 import { HonorSettingsError, type HonorSettingsInput, validateHonorSettings } from './honor.config.js';
@@ -14,6 +14,7 @@ import {
   type PushFailure,
   parseHonorReply,
   resultsPerToken,
+  transportReason,
 } from './honor.errors.js';
 import { buildHonorRequest, HONOR_MAX_TOKENS } from './honor.request.js';
 
@@ -27,12 +28,6 @@ export interface HonorAdapterOptions {
   accessTokens?: AccessTokenStore;
   /** Tokens per `sendMessage` call, 1 … 1000. Default 1000. */
   maxTokensPerRequest?: number;
-}
-
-/** No answer (network fault, timeout, closed adapter): every message of the request retries. */
-function transportFailure(error: unknown): PushFailure {
-  const reason = error instanceof HttpTransportError ? error.reason : 'network_error';
-  return { ok: false, failure: 'retry', reason: reason === 'closed' ? 'adapter_closed' : reason };
 }
 
 function authFailure(error: unknown): PushFailure {
@@ -101,7 +96,12 @@ export function createHonorAdapter(input: HonorSettingsInput, options: HonorAdap
         answer = await exchange(accessToken);
       }
     } catch (error) {
-      return all(error instanceof HonorAuthError ? authFailure(error) : transportFailure(error));
+      // No answer (network fault, timeout, closed adapter): every message of the request retries.
+      return all(
+        error instanceof HonorAuthError
+          ? authFailure(error)
+          : { ok: false, failure: 'retry', reason: transportReason(error) },
+      );
     }
     const reply = parseHonorReply(answer.body);
     const ok = answer.status >= 200 && answer.status < 300;

@@ -7,8 +7,9 @@ import {
   type CachedAccessToken,
   createAccessTokenSource,
 } from '../shared/access-tokens.js';
-import { type HttpPost, HttpTransportError } from '../shared/http-client.js';
+import type { HttpPost } from '../shared/http-client.js';
 import type { HonorSettings } from './honor.config.js';
+import { transportReason } from './honor.errors.js';
 
 /** A token is replaced once less than this is left. */
 export const HONOR_TOKEN_REFRESH_MARGIN_MS = 5 * 60_000;
@@ -64,9 +65,12 @@ export async function fetchHonorAccessToken(
       form,
     );
   } catch (error) {
-    const transport = error instanceof HttpTransportError ? error.reason : 'network_error';
-    const reason = transport === 'closed' ? 'adapter_closed' : `oauth_${transport}`;
-    throw new HonorAuthError('retry', reason, 'the Honor token endpoint did not answer');
+    const reason = transportReason(error);
+    throw new HonorAuthError(
+      'retry',
+      reason === 'adapter_closed' ? reason : `oauth_${reason}`,
+      'the Honor token endpoint did not answer',
+    );
   }
   const parsed = json(answer.body);
   if (answer.status >= 200 && answer.status < 300) {
