@@ -1,0 +1,132 @@
+import { createHash } from 'node:crypto';
+import type { Clock } from '../../../clock.js';
+import { parseRetryAfter } from '../retry-after.js';
+import {
+  type AccessTokenSource,
+  type AccessTokenStore,
+  type CachedAccessToken,
+  createAccessTokenSource,
+} from '../shared/access-tokens.js';
+import type { HttpPost } from '../shared/http-client.js';
+import type { HonorSettings } from './honor.config.js';
+import { transportReason } from './honor.errors.js';
+
+/** A token is replaced once less than this is left. */
+export const HONOR_TOKEN_REFRESH_MARGIN_MS = 5 * 60_000;
+/** When the answer does not say (`expires_in`), a token is taken to live an hour. */
+const DEFAULT_LIFETIME_SECONDS = 3600;
+
+/** Getting an access token failed; `failure` says how the sends waiting for it fail. */
+export class HonorAuthError extends Error {
+  override name = 'HonorAuthError';
+  constructor(
+    readonly failure: 'creds' | 'retry',
+    /** e.g. `oauth_invalid_client`, `oauth_http_503`, `oauth_timeout`. */
+    readonly reason: string,
+    message: string,
+    readonly retryAfterMs?: number | undefined,
+  ) {
+    super(message);
+  }
+}
+
+type Credentials = Pick<HonorSettings, 'clientId' | 'clientSecret' | 'authUrl'>;
+
+function json(body: string): Record<string, unknown> {
+  try {
+    const parsed: unknown = JSON.parse(body);
+    return typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * The client-credentials grant at Honor's token endpoint (form `grant_type=client_credentials`,
+ * `client_id`, `client_secret`) → `{access_token, expires_in, token_type}`; a body wrapping
+ * them in `data` reads the same. Throws `HonorAuthError`: unreachable, 5xx, 429 → retry; any
+ * other refusal (wrong secret, unknown client) → creds. Messages never contain the secret.
+ */
+export async function fetchHonorAccessToken(
+  credentials: Credentials,
+  post: HttpPost,
+  now: number,
+): Promise<CachedAccessToken> {
+  const form = new URLSearchParams({
+    grant_type: 'client_credentials',
+    client_id: credentials.clientId,
+    client_secret: credentials.clientSecret,
+  }).toString();
+  let answer: Awaited<ReturnType<HttpPost>>;
+  try {
+    answer = await post(
+      credentials.authUrl,
+      { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+      form,
+    );
+  } catch (error) {
+    const reason = transportReason(error);
+    throw new HonorAuthError(
+      'retry',
+      reason === 'adapter_closed' ? reason : `oauth_${reason}`,
+      'the Honor token endpoint did not answer',
+    );
+  }
+  const parsed = json(answer.body);
+  if (answer.status >= 200 && answer.status < 300) {
+    const wrapped = typeof parsed.data === 'object' && parsed.data !== null ? parsed.data : {};
+    const fields = (typeof parsed.access_token === 'string' ? parsed : wrapped) as Record<string, unknown>;
+    if (typeof fields.access_token !== 'string' || fields.access_token === '') {
+      throw new HonorAuthError('retry', 'oauth_bad_response', 'the token endpoint answered without a token');
+    }
+    const expiresIn = Number(fields.expires_in);
+    const lifetime = Number.isFinite(expiresIn) && expiresIn > 0 ? expiresIn : DEFAULT_LIFETIME_SECONDS;
+    return { token: fields.access_token, expiresAt: now + lifetime * 1000 };
+  }
+  const name = typeof parsed.error === 'string' && /^[\w.-]{1,64}$/.test(parsed.error) ? parsed.error : '';
+  const described =
+    typeof parsed.error_description === 'string' ? `: ${parsed.error_description.slice(0, 200)}` : '';
+  if (answer.status >= 500 || answer.status === 429 || answer.status === 408) {
+    throw new HonorAuthError(
+      'retry',
+      `oauth_http_${answer.status}`,
+      `the Honor token endpoint answered ${answer.status}`,
+      parseRetryAfter(firstHeader(answer.headers['retry-after']), now),
+    );
+  }
+  throw new HonorAuthError(
+    'creds',
+    name === '' ? `oauth_http_${answer.status}` : `oauth_${name}`,
+    `the Honor token endpoint refused client ${credentials.clientId} (${answer.status})${described}`,
+  );
+}
+
+export function firstHeader(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/**
+ * The store key of a client's tokens: its id, endpoint and a digest of the secret, so that
+ * settings with another secret (a typo, a rotated one) never borrow a token the right one got.
+ */
+export function honorAccessTokenKey(credentials: Credentials): string {
+  const secret = createHash('sha256').update(credentials.clientSecret).digest('hex').slice(0, 16);
+  return `honor ${credentials.clientId} ${credentials.authUrl} ${secret}`;
+}
+
+/** The app's access tokens: cached in `store` (see `honorAccessTokenKey`), replaced 5 minutes early. */
+export function createHonorAccessTokenSource(options: {
+  credentials: Credentials;
+  post: HttpPost;
+  clock: Clock;
+  store?: AccessTokenStore | undefined;
+}): AccessTokenSource {
+  const { credentials, post, clock } = options;
+  return createAccessTokenSource({
+    key: honorAccessTokenKey(credentials),
+    fetch: () => fetchHonorAccessToken(credentials, post, clock.now()),
+    clock,
+    refreshMarginMs: HONOR_TOKEN_REFRESH_MARGIN_MS,
+    store: options.store,
+  });
+}
