@@ -148,7 +148,7 @@ interface Script {
 
 type Canned = { status: number; body: string; headers?: Record<string, string> | undefined };
 /** An answer with its body written: what goes on the wire, now or after a delay. */
-type Resolved = Canned | 'hang' | 'reset' | { delayMs: number; then: Resolved };
+type Resolved = Canned | 'hang' | 'reset' | { delayMs: number; after: Resolved };
 
 const systemClock: Clock = { now: () => Date.now() };
 const regionPrefix = new RegExp(`^/(${XIAOMI_REGIONS.join('|')})(?=/)`);
@@ -303,7 +303,7 @@ export class FakeXiaomi extends EventEmitter<FakeXiaomiEvents> {
       const answer = this.decide(request, path, fields, tokens, received);
       if (this.record) this.received.push(received);
       this.emit('request', received);
-      this.answer(request, response, this.latencyMs > 0 ? { delayMs: this.latencyMs, then: answer } : answer);
+      this.answer(request, response, this.latencyMs > 0 ? { delayMs: this.latencyMs, after: answer } : answer);
     });
   }
 
@@ -411,7 +411,7 @@ export class FakeXiaomi extends EventEmitter<FakeXiaomiEvents> {
   private canned(answer: FakeXiaomiAnswer, tokens: readonly string[], bad: readonly string[]): Resolved {
     if (answer === 'hang' || answer === 'reset') return answer;
     if (typeof answer === 'object' && 'delayMs' in answer) {
-      return { delayMs: answer.delayMs, then: this.canned(answer.answer, tokens, bad) };
+      return { delayMs: answer.delayMs, after: this.canned(answer.answer, tokens, bad) };
     }
     if (typeof answer === 'object' && 'status' in answer) return answer;
     if (answer === 'bad_regid') return this.canned('ok', tokens, tokens);
@@ -451,7 +451,7 @@ export class FakeXiaomi extends EventEmitter<FakeXiaomiEvents> {
     if ('delayMs' in answer) {
       const timer = setTimeout(() => {
         this.timers.delete(timer);
-        this.answer(request, response, answer.then);
+        this.answer(request, response, answer.after);
       }, answer.delayMs);
       this.timers.add(timer);
       return;
@@ -470,7 +470,7 @@ export class FakeXiaomi extends EventEmitter<FakeXiaomiEvents> {
 /** The answer that ends up on the wire, if any. */
 function wire(resolved: Resolved): Canned | undefined {
   if (resolved === 'hang' || resolved === 'reset') return undefined;
-  return 'delayMs' in resolved ? wire(resolved.then) : resolved;
+  return 'delayMs' in resolved ? wire(resolved.after) : resolved;
 }
 
 function json(body: unknown): Canned {
