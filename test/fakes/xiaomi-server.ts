@@ -303,7 +303,11 @@ export class FakeXiaomi extends EventEmitter<FakeXiaomiEvents> {
       const answer = this.decide(request, path, fields, tokens, received);
       if (this.record) this.received.push(received);
       this.emit('request', received);
-      this.answer(request, response, this.latencyMs > 0 ? { delayMs: this.latencyMs, after: answer } : answer);
+      this.answer(
+        request,
+        response,
+        this.latencyMs > 0 ? { delayMs: this.latencyMs, after: answer } : answer,
+      );
     });
   }
 
