@@ -2,10 +2,12 @@ import { apnsProvider } from './apns/index.js';
 import type { ProviderCatalogue } from './catalogue.js';
 import { fcmProvider } from './fcm/index.js';
 import { honorProvider } from './honor/index.js';
+import { xiaomiProvider } from './xiaomi/index.js';
 
 /** The providers Bellhop delivers through, by the id the routing rule gives. */
 export const providerCatalogue: ProviderCatalogue = {
   apns: apnsProvider,
   fcm: fcmProvider,
   honor: honorProvider,
+  xiaomi: xiaomiProvider,
 };
