@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Clock } from '../../../clock.js';
 import { parseRetryAfter } from '../retry-after.js';
 import {
@@ -87,7 +88,19 @@ export async function fetchHuaweiAccessToken(
   );
 }
 
-/** One app's access tokens, shared through `store` under the client id and token endpoint. */
+/**
+ * The store key of a client's tokens: client id, a digest of the secret (another secret for the
+ * same client id, e.g. a mistyped one, must not borrow a token the right one obtained), and the
+ * token endpoint.
+ */
+export function huaweiAccessTokenKey(
+  settings: Pick<HuaweiSettings, 'clientId' | 'clientSecret' | 'authUrl'>,
+) {
+  const digest = createHash('sha256').update(settings.clientSecret).digest('hex').slice(0, 16);
+  return `huawei ${settings.clientId} ${digest} ${settings.authUrl}`;
+}
+
+/** One app's access tokens, shared through `store` (see `huaweiAccessTokenKey`). */
 export function createHuaweiAccessTokenSource(options: {
   settings: Pick<HuaweiSettings, 'clientId' | 'clientSecret' | 'authUrl'>;
   post: HttpPost;
@@ -96,7 +109,7 @@ export function createHuaweiAccessTokenSource(options: {
 }): AccessTokenSource {
   const { settings, post, clock } = options;
   return createAccessTokenSource({
-    key: `huawei ${settings.clientId} ${settings.authUrl}`,
+    key: huaweiAccessTokenKey(settings),
     fetch: () => fetchHuaweiAccessToken(settings, post, clock.now()),
     clock,
     refreshMarginMs: HUAWEI_TOKEN_REFRESH_MARGIN_MS,

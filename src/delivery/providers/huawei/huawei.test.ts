@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { huaweiMessage } from '../../../../test/fakes/huawei-fixtures.js';
 import {
@@ -298,7 +299,7 @@ describe('the Huawei adapter, against the fake Push Kit', () => {
     ]);
   });
 
-  it('shares access tokens through the store, keyed by client id and token endpoint', async () => {
+  it('shares access tokens through the store, keyed by client id, secret digest and token endpoint', async () => {
     const entries = new Map<string, CachedAccessToken>();
     const store = {
       get: async (key: string) => entries.get(key),
@@ -308,8 +309,16 @@ describe('the Huawei adapter, against the fake Push Kit', () => {
     };
     await adapterFor(fake, { accessTokens: store }).send([message()]);
     await adapterFor(fake, { accessTokens: store }).send([message()]);
+    const digest = createHash('sha256').update(fake.clientSecret).digest('hex').slice(0, 16);
     expect(fake.tokensIssued).toBe(1);
-    expect([...entries.keys()]).toEqual([`huawei ${fake.appId} ${fake.authUrl}`]);
+    expect([...entries.keys()]).toEqual([`huawei ${fake.appId} ${digest} ${fake.authUrl}`]);
+    // Another secret for the same client does not borrow the token.
+    const wrong = adapterFor(
+      fake,
+      { accessTokens: store },
+      { ...fake.settings(), client_secret: 'mistyped' },
+    );
+    expect(await wrong.send([message()])).toEqual([{ ok: false, failure: 'creds', reason: 'oauth_1101' }]);
     expect([...entries.values()][0]?.expiresAt).toBe(T0 + 3_600_000);
   });
 
