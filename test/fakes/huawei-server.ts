@@ -16,6 +16,7 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Clock } from '../../src/clock.js';
+import { HUAWEI_CATEGORIES } from '../../src/delivery/providers/huawei/huawei.config.js';
 
 const fixtures = new URL('../fixtures/fcm/', import.meta.url);
 const fixture = (name: string) => readFileSync(new URL(name, fixtures), 'utf8');
@@ -142,21 +143,8 @@ interface FakeHuaweiEvents {
 const systemClock: Clock = { now: () => Date.now() };
 const URGENCIES = new Set(['HIGH', 'NORMAL']);
 const IMPORTANCES = new Set(['LOW', 'NORMAL', 'HIGH']);
-const CATEGORIES = new Set([
-  'IM',
-  'VOIP',
-  'SUBSCRIPTION',
-  'TRAVEL',
-  'HEALTH',
-  'WORK',
-  'ACCOUNT',
-  'EXPRESS',
-  'FINANCE',
-  'DEVICE_REMINDER',
-  'MAIL',
-  'PLAY_VOICE',
-  'MARKETING',
-]);
+// The self-classification categories, and PLAY_VOICE (data messages only).
+const CATEGORIES = new Set<string>([...HUAWEI_CATEGORIES, 'PLAY_VOICE']);
 const NOTIFICATION_STRINGS = ['title', 'body', 'channel_id', 'tag', 'sound', 'icon', 'color', 'image'];
 
 const objectOf = (value: unknown): Record<string, unknown> | undefined =>
@@ -367,7 +355,7 @@ export class FakeHuawei extends EventEmitter<FakeHuaweiEvents> {
         this.send(request, response, decodeURIComponent(send[1] ?? ''), raw);
         return;
       }
-      this.answer(request, response, { status: 404, body: '{"error":"Not Found"}' });
+      this.write(request, response, { canned: { status: 404, body: '{"error":"Not Found"}' }, delayMs: 0 });
     });
   }
 
@@ -404,10 +392,11 @@ export class FakeHuawei extends EventEmitter<FakeHuaweiEvents> {
       }).replaceAll('/', '\\/');
       answer = { status: 200, body };
     }
-    entry.status = statusOf(answer);
+    const reply = this.resolve(answer);
+    entry.status = typeof reply.canned === 'object' ? reply.canned.status : 0;
     if (this.record) this.tokenRequests.push(entry);
     this.emit('token', entry);
-    this.answer(request, response, answer);
+    this.write(request, response, reply);
   }
 
   private send(request: IncomingMessage, response: ServerResponse, appId: string, raw: string): void {
@@ -428,19 +417,21 @@ export class FakeHuawei extends EventEmitter<FakeHuaweiEvents> {
       illegal = answer.illegal;
       answer = answer.answer;
     }
+    const reply = this.resolve(answer, this.latencyMs);
+    const canned = typeof reply.canned === 'object' ? reply.canned : undefined;
     const received: FakeHuaweiReceived = {
       at: now,
       appId,
       headers: request.headers,
       body,
       tokens,
-      status: statusOf(answer),
-      code: codeOf(answer),
+      status: canned?.status ?? 0,
+      code: canned === undefined ? undefined : parseCode(canned.body),
       illegalTokens: illegal,
     };
     if (this.record) this.received.push(received);
     this.emit('request', received);
-    this.answer(request, response, this.latencyMs > 0 ? { delayMs: this.latencyMs, answer } : answer);
+    this.write(request, response, reply);
   }
 
   private decide(
@@ -489,40 +480,51 @@ export class FakeHuawei extends EventEmitter<FakeHuaweiEvents> {
     return JSON.stringify({ code, msg, requestId: `${1_700_000_000_000_000 + this.messageCount}` });
   }
 
-  private answer(request: IncomingMessage, response: ServerResponse, answer: FakeHuaweiAnswer): void {
-    if (answer === 'hang') return;
-    if (answer === 'reset') {
-      request.socket.destroy();
-      return;
+  /** What an answer comes to on the wire: a status, body and headers (or none), and when. */
+  private resolve(answer: FakeHuaweiAnswer, delayMs = 0): Reply {
+    if (answer === 'hang' || answer === 'reset') return { canned: answer, delayMs };
+    if (answer === 'ok' || answer === 'invalid') {
+      return { canned: { status: 200, body: this.reply('80000000', 'Success') }, delayMs };
     }
-    if (typeof answer === 'object' && 'delayMs' in answer) {
+    if (typeof answer === 'string') return { canned: FAKE_HUAWEI_ERRORS[answer], delayMs };
+    if ('delayMs' in answer) return this.resolve(answer.answer, delayMs + answer.delayMs);
+    if (!('error' in answer)) return { canned: answer, delayMs };
+    const base: Canned = FAKE_HUAWEI_ERRORS[answer.error];
+    const headers: Record<string, string> = { ...base.headers };
+    if (answer.retryAfter === null) delete headers['retry-after'];
+    else if (answer.retryAfter !== undefined) headers['retry-after'] = String(answer.retryAfter);
+    return { canned: { ...base, headers }, delayMs };
+  }
+
+  private write(request: IncomingMessage, response: ServerResponse, reply: Reply): void {
+    const { canned, delayMs } = reply;
+    if (delayMs > 0) {
       const timer = setTimeout(() => {
         this.timers.delete(timer);
-        this.answer(request, response, answer.answer);
-      }, answer.delayMs);
+        this.write(request, response, { canned, delayMs: 0 });
+      }, delayMs);
       this.timers.add(timer);
-      return;
+    } else if (canned === 'reset') {
+      request.socket.destroy();
+    } else if (canned !== 'hang' && !response.destroyed) {
+      const type = canned.body.startsWith('{') ? 'application/json;charset=UTF-8' : 'text/html';
+      response.writeHead(canned.status, { 'content-type': type, ...canned.headers });
+      response.end(canned.body);
     }
-    let canned: Canned;
-    if (answer === 'ok' || answer === 'invalid') {
-      canned = { status: 200, body: this.reply('80000000', 'Success') };
-    } else if (typeof answer === 'string') {
-      canned = FAKE_HUAWEI_ERRORS[answer];
-    } else if ('error' in answer) {
-      const base: Canned = FAKE_HUAWEI_ERRORS[answer.error];
-      const headers: Record<string, string> = { ...base.headers };
-      if (answer.retryAfter === null) delete headers['retry-after'];
-      else if (answer.retryAfter !== undefined) headers['retry-after'] = String(answer.retryAfter);
-      canned = { status: base.status, body: base.body, headers };
-    } else {
-      canned = answer;
-    }
-    if (response.destroyed) return;
-    response.writeHead(canned.status, {
-      'content-type': canned.body.startsWith('{') ? 'application/json;charset=UTF-8' : 'text/html',
-      ...canned.headers,
-    });
-    response.end(canned.body);
+  }
+}
+
+interface Reply {
+  canned: Canned | 'hang' | 'reset';
+  delayMs: number;
+}
+
+function parseCode(body: string): string | undefined {
+  try {
+    const code = (JSON.parse(body) as { code?: unknown }).code;
+    return typeof code === 'string' ? code : undefined;
+  } catch {
+    return undefined;
   }
 }
 
@@ -531,29 +533,6 @@ function oauthError(error: number, subError: number, description: string): Canne
     status: 400,
     body: JSON.stringify({ sub_error: subError, error_description: description, error }),
   };
-}
-
-function statusOf(answer: FakeHuaweiAnswer): number {
-  if (answer === 'ok' || answer === 'invalid') return 200;
-  if (answer === 'hang' || answer === 'reset') return 0;
-  if (typeof answer === 'string') return FAKE_HUAWEI_ERRORS[answer].status;
-  if ('delayMs' in answer) return statusOf(answer.answer);
-  if ('error' in answer) return FAKE_HUAWEI_ERRORS[answer.error].status;
-  return answer.status;
-}
-
-function codeOf(answer: FakeHuaweiAnswer): string | undefined {
-  if (answer === 'ok' || answer === 'invalid') return '80000000';
-  if (answer === 'hang' || answer === 'reset' || answer === 'FLOW_CONTROL') return undefined;
-  if (typeof answer === 'string') return answer;
-  if ('delayMs' in answer) return codeOf(answer.answer);
-  if ('error' in answer) return codeOf(answer.error);
-  try {
-    const code = (JSON.parse(answer.body) as { code?: unknown }).code;
-    return typeof code === 'string' ? code : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** Starts a fake Push Kit on 127.0.0.1, on a free port. */

@@ -2,9 +2,9 @@ import type { Clock } from '../../../clock.js';
 import type { PushAdapter, PushMessage, PushResult } from '../adapter.js';
 import type { AccessTokenStore } from '../shared/access-tokens.js';
 import { batchIdenticalMessages, type MessageBatch } from '../shared/batches.js';
-import { type HttpAnswer, HttpClient, type HttpPost, HttpTransportError } from '../shared/http-client.js';
+import { type HttpAnswer, HttpClient, type HttpPost } from '../shared/http-client.js';
 import { createLimiter } from '../shared/limiter.js';
-import { createHuaweiAccessTokenSource, HuaweiAuthError } from './huawei.auth.js';
+import { createHuaweiAccessTokenSource, HuaweiAuthError, transportReason } from './huawei.auth.js';
 import { HuaweiSettingsError, validateHuaweiSettings } from './huawei.config.js';
 import {
   classifyHuaweiFailure,
@@ -71,18 +71,12 @@ export function createHuaweiAdapter(input: unknown, options: HuaweiAdapterOption
   let closed = false;
 
   /** One send of the batch's request with this access token: Push Kit's answer, or a failure. */
-  const attempt = async (batch: MessageBatch, accessToken: string): Promise<HttpAnswer | PushFailure> => {
+  const attempt = (batch: MessageBatch, accessToken: string): Promise<HttpAnswer | PushFailure> => {
     const request = buildHuaweiRequest(batch.messages, settings, clock.now());
-    try {
-      return await post(
-        request.url,
-        { ...request.headers, authorization: `Bearer ${accessToken}` },
-        request.body,
-      );
-    } catch (error) {
-      const reason = error instanceof HttpTransportError ? error.reason : 'network_error';
-      return { ok: false, failure: 'retry', reason: reason === 'closed' ? 'adapter_closed' : reason };
-    }
+    const headers = { ...request.headers, authorization: `Bearer ${accessToken}` };
+    return post(request.url, headers, request.body).catch(
+      (error: unknown): PushFailure => ({ ok: false, failure: 'retry', reason: transportReason(error) }),
+    );
   };
 
   const sendBatch = async (batch: MessageBatch): Promise<PushResult[]> => {

@@ -27,6 +27,12 @@ export class HuaweiAuthError extends Error {
   }
 }
 
+/** The `retry` reason of an exchange that got no answer; `adapter_closed` once closed. */
+export function transportReason(error: unknown): string {
+  const reason = error instanceof HttpTransportError ? error.reason : 'network_error';
+  return reason === 'closed' ? 'adapter_closed' : reason;
+}
+
 type OAuthAnswer = {
   access_token?: unknown;
   expires_in?: unknown;
@@ -56,10 +62,10 @@ export async function fetchHuaweiAccessToken(
     { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
     form.toString(),
   ).catch((error: unknown) => {
-    const transport = error instanceof HttpTransportError ? error.reason : 'network_error';
+    const reason = transportReason(error);
     throw new HuaweiAuthError(
       'retry',
-      transport === 'closed' ? 'adapter_closed' : `oauth_${transport}`,
+      reason === 'adapter_closed' ? reason : `oauth_${reason}`,
       'the Huawei OAuth server cannot be reached',
     );
   });

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { huaweiMessage as pushMessage } from '../../../../test/fakes/huawei-fixtures.js';
-import { FAKE_HUAWEI_CA, FAKE_HUAWEI_ERRORS } from '../../../../test/fakes/huawei-server.js';
+import {
+  EXPECTED_HUAWEI_FAILURES,
+  huaweiMessage as pushMessage,
+} from '../../../../test/fakes/huawei-fixtures.js';
+import {
+  FAKE_HUAWEI_CA,
+  FAKE_HUAWEI_ERRORS,
+  type FakeHuaweiErrorName,
+} from '../../../../test/fakes/huawei-server.js';
 import { validateHuaweiSettings } from './huawei.config.js';
 import {
   classifyHuaweiFailure,
@@ -214,27 +221,7 @@ describe('buildHuaweiRequest', () => {
 });
 
 describe('Push Kit answers', () => {
-  const expected: Record<string, [string, string]> = {
-    '80100001': ['bad_request', '80100001'],
-    '80100002': ['bad_request', '80100002'],
-    '80100003': ['bad_request', '80100003'],
-    '80100004': ['bad_request', '80100004'],
-    '80100013': ['bad_request', '80100013'],
-    '80100016': ['bad_request', '80100016'],
-    '80100017': ['retry', '80100017'],
-    '80100018': ['bad_request', '80100018'],
-    '80200001': ['creds', '80200001'],
-    '80200003': ['retry', '80200003'],
-    '80300002': ['creds', '80300002'],
-    '80300007': ['dead', '80300007'],
-    '80300008': ['bad_request', '80300008'],
-    '80300010': ['bad_request', '80300010'],
-    '80300011': ['creds', '80300011'],
-    '80300013': ['bad_request', '80300013'],
-    '80600003': ['creds', '80600003'],
-    '81000001': ['retry', '81000001'],
-    FLOW_CONTROL: ['retry', 'flow_control'],
-  };
+  const expected = EXPECTED_HUAWEI_FAILURES;
 
   it('has a class for every code of the reference table', () => {
     expect(Object.keys(HUAWEI_CODE_CLASSES).sort()).toEqual(
@@ -255,7 +242,7 @@ describe('Push Kit answers', () => {
         },
         T0,
       );
-      expect([result.failure, result.reason]).toEqual(expected[name]);
+      expect([result.failure, result.reason]).toEqual(expected[name as FakeHuaweiErrorName]);
       if (name === 'FLOW_CONTROL') expect(result.retryAfterMs).toBe(60_000);
     });
   }

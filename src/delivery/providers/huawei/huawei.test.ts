@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { huaweiMessage } from '../../../../test/fakes/huawei-fixtures.js';
+import { beforeEach, describe, expect, it, onTestFinished } from 'vitest';
+import { EXPECTED_HUAWEI_FAILURES, huaweiMessage } from '../../../../test/fakes/huawei-fixtures.js';
 import {
   FAKE_HUAWEI_ERRORS,
   type FakeHuawei,
@@ -22,22 +22,22 @@ interface SentBody {
 describe('the Huawei adapter, against the fake Push Kit', () => {
   let clock: ManualClock;
   let fake: FakeHuawei;
-  const adapters: PushAdapter[] = [];
-  const fakes: FakeHuawei[] = [];
 
+  /** A fake Push Kit on the test clock, closed when the test ends. */
   async function newFake(options: FakeHuaweiOptions = {}): Promise<FakeHuawei> {
     const started = await startFakeHuawei({ clock, ...options });
-    fakes.push(started);
+    onTestFinished(() => started.close());
     return started;
   }
 
+  /** An adapter for `target` (its settings unless others are given), closed when the test ends. */
   function adapterFor(
     target: FakeHuawei,
     options: Partial<HuaweiAdapterOptions> = {},
     settings: Record<string, unknown> = target.settings(),
   ): PushAdapter {
     const adapter = createHuaweiAdapter(settings, { clock, ...options });
-    adapters.push(adapter);
+    onTestFinished(() => adapter.close());
     return adapter;
   }
 
@@ -49,11 +49,6 @@ describe('the Huawei adapter, against the fake Push Kit', () => {
   beforeEach(async () => {
     clock = new ManualClock(T0);
     fake = await newFake();
-  });
-
-  afterEach(async () => {
-    await Promise.all(adapters.splice(0).map((adapter) => adapter.close()));
-    await Promise.all(fakes.splice(0).map((started) => started.close()));
   });
 
   it('sends a ring alone, as a HIGH-urgency VOIP data message, with the access token', async () => {
@@ -209,7 +204,6 @@ describe('the Huawei adapter, against the fake Push Kit', () => {
     const gone = await newFake();
     const unreachable = adapterFor(gone);
     await gone.close();
-    fakes.splice(fakes.indexOf(gone), 1);
     expect(await unreachable.send([message()])).toEqual([
       { ok: false, failure: 'retry', reason: 'oauth_network_error' },
     ]);
@@ -217,33 +211,17 @@ describe('the Huawei adapter, against the fake Push Kit', () => {
 
   it('classifies every Push Kit error answer for all the messages of the request', async () => {
     const adapter = adapterFor(fake);
-    const expected: Record<FakeHuaweiErrorName, [string, string, number?]> = {
-      '80100001': ['bad_request', '80100001'],
-      '80100002': ['bad_request', '80100002'],
-      '80100003': ['bad_request', '80100003'],
-      '80100004': ['bad_request', '80100004'],
-      '80100013': ['bad_request', '80100013'],
-      '80100016': ['bad_request', '80100016'],
-      '80100017': ['retry', '80100017'],
-      '80100018': ['bad_request', '80100018'],
-      '80200001': ['creds', '80200001'],
-      '80200003': ['retry', '80200003'],
-      '80300002': ['creds', '80300002'],
-      '80300007': ['dead', '80300007'],
-      '80300008': ['bad_request', '80300008'],
-      '80300010': ['bad_request', '80300010'],
-      '80300011': ['creds', '80300011'],
-      '80300013': ['bad_request', '80300013'],
-      '80600003': ['creds', '80600003'],
-      '81000001': ['retry', '81000001'],
-      FLOW_CONTROL: ['retry', 'flow_control', 60_000],
-    };
     for (const name of Object.keys(FAKE_HUAWEI_ERRORS) as FakeHuaweiErrorName[]) {
       // A token refusal is answered twice: before and after the new token.
       fake.scriptNext(name === '80200001' || name === '80200003' ? [name, name] : [name]);
       const results = await adapter.send([message({ token: 'a' }), message({ token: 'b' })]);
-      const [failure, reason, retryAfterMs] = expected[name];
-      const result = { ok: false, failure, reason, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) };
+      const [failure, reason] = EXPECTED_HUAWEI_FAILURES[name];
+      const result = {
+        ok: false,
+        failure,
+        reason,
+        ...(name === 'FLOW_CONTROL' ? { retryAfterMs: 60_000 } : {}),
+      };
       expect(results, name).toEqual([result, result]);
     }
   });
@@ -285,7 +263,6 @@ describe('the Huawei adapter, against the fake Push Kit', () => {
       { ok: false, failure: 'retry', reason: 'timeout' },
     ]);
     await fake.close();
-    fakes.splice(fakes.indexOf(fake), 1);
     expect(await adapter.send([message(), message({ title: 'other' })])).toEqual([
       { ok: false, failure: 'retry', reason: 'network_error' },
       { ok: false, failure: 'retry', reason: 'network_error' },
