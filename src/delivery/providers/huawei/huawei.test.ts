@@ -160,6 +160,23 @@ describe('the Huawei adapter, against the fake Push Kit', () => {
     expect(codes.filter((code) => code === '80000000')).toHaveLength(5);
   });
 
+  it('gets 80200003 from the fake once a token’s hour is over, and recovers with a new token', async () => {
+    // A shared store whose entry outlives the token (another process's clock ran slow).
+    const entries = new Map<string, CachedAccessToken>();
+    const store = {
+      get: async (key: string) => entries.get(key),
+      set: async (key: string, value: CachedAccessToken) => {
+        entries.set(key, { ...value, expiresAt: value.expiresAt + 3_600_000 });
+      },
+    };
+    const adapter = adapterFor(fake, { accessTokens: store });
+    await adapter.send([message()]);
+    clock.advance(3_600_000);
+    expect((await adapter.send([message()]))[0]?.ok).toBe(true);
+    expect(fake.received.map((received) => received.code)).toEqual(['80000000', '80200003', '80000000']);
+    expect(fake.tokensIssued).toBe(2);
+  });
+
   it('on 80200001 fetches a new token once; refused again, the app’s credentials are at fault', async () => {
     const adapter = adapterFor(fake);
     await adapter.send([message()]);
