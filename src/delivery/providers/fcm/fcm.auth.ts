@@ -5,6 +5,7 @@ import {
   type AccessTokenStore,
   type CachedAccessToken,
   createAccessTokenSource,
+  secretDigest,
 } from '../shared/access-tokens.js';
 import { type HttpPost, HttpTransportError } from '../shared/http-client.js';
 import { parseRetryAfter } from './fcm.errors.js';
@@ -25,9 +26,12 @@ export interface ServiceAccountIdentity {
   tokenUri: string;
 }
 
-/** The store key of a service account's tokens. */
-export function accessTokenKey(identity: Pick<ServiceAccountIdentity, 'clientEmail' | 'tokenUri'>): string {
-  return `fcm ${identity.clientEmail} ${identity.tokenUri}`;
+/** The store key of a service account's tokens: its e-mail, endpoint and a digest of its key. */
+export function accessTokenKey(
+  identity: Pick<ServiceAccountIdentity, 'clientEmail' | 'tokenUri' | 'privateKey'>,
+): string {
+  const key = identity.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
+  return `fcm ${identity.clientEmail} ${identity.tokenUri} ${secretDigest(key)}`;
 }
 
 /** Getting an access token failed; `failure` says how the sends waiting for it fail. */

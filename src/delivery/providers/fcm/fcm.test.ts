@@ -578,7 +578,7 @@ describe('the FCM adapter, against the fake', () => {
     expect(fake.tokensIssued).toBe(1);
   });
 
-  it('shares access tokens through the store: keyed by account and token endpoint', async () => {
+  it('shares access tokens through the store: keyed by account, token endpoint and key', async () => {
     const entries = new Map<string, CachedAccessToken>();
     const store: AccessTokenStore = {
       get: async (key) => entries.get(key),
@@ -589,8 +589,27 @@ describe('the FCM adapter, against the fake', () => {
     await adapterFor(fake, { accessTokens: store }).send([message()]);
     await adapterFor(fake, { accessTokens: store }).send([message()]);
     expect(fake.tokensIssued).toBe(1);
-    expect([...entries.keys()]).toEqual([`fcm ${fake.serviceAccount.client_email} ${fake.tokenUrl}`]);
+    const keys = [...entries.keys()];
+    expect(keys).toHaveLength(1);
+    expect(keys[0]).toMatch(
+      new RegExp(`^fcm ${fake.serviceAccount.client_email} ${fake.tokenUrl} [0-9a-f]{16}$`),
+    );
+    expect(keys[0]).not.toContain('PRIVATE KEY');
     expect([...entries.values()][0]?.expiresAt).toBe(T0 + 3_600_000);
+
+    // Settings with another key for the same account never borrow that token.
+    const otherKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({
+      format: 'pem',
+      type: 'pkcs8',
+    });
+    const right = fake.credentials();
+    const wrong = {
+      ...right,
+      service_account: { ...right.service_account, private_key: otherKey.toString() },
+    };
+    const [result] = await adapterFor(fake, { accessTokens: store }, wrong).send([message()]);
+    expect(result).toMatchObject({ ok: false, failure: 'creds' });
+    expect(fake.tokensIssued).toBe(1);
   });
 
   it('sends even when the shared token store fails', async () => {

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { Clock } from '../../../clock.js';
 import { parseRetryAfter } from '../retry-after.js';
 import {
@@ -6,6 +5,7 @@ import {
   type AccessTokenStore,
   type CachedAccessToken,
   createAccessTokenSource,
+  secretDigest,
 } from '../shared/access-tokens.js';
 import type { HttpPost } from '../shared/http-client.js';
 import type { HonorSettings } from './honor.config.js';
@@ -110,8 +110,7 @@ export function firstHeader(value: string | string[] | undefined): string | unde
  * settings with another secret (a typo, a rotated one) never borrow a token the right one got.
  */
 export function honorAccessTokenKey(credentials: Credentials): string {
-  const secret = createHash('sha256').update(credentials.clientSecret).digest('hex').slice(0, 16);
-  return `honor ${credentials.clientId} ${credentials.authUrl} ${secret}`;
+  return `honor ${credentials.clientId} ${credentials.authUrl} ${secretDigest(credentials.clientSecret)}`;
 }
 
 /** The app's access tokens: cached in `store` (see `honorAccessTokenKey`), replaced 5 minutes early. */

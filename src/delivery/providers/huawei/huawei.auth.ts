@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { Clock } from '../../../clock.js';
 import { parseRetryAfter } from '../retry-after.js';
 import {
@@ -6,6 +5,7 @@ import {
   type AccessTokenStore,
   type CachedAccessToken,
   createAccessTokenSource,
+  secretDigest,
 } from '../shared/access-tokens.js';
 import { type HttpPost, HttpTransportError } from '../shared/http-client.js';
 import type { HuaweiSettings } from './huawei.config.js';
@@ -102,8 +102,7 @@ export async function fetchHuaweiAccessToken(
 export function huaweiAccessTokenKey(
   settings: Pick<HuaweiSettings, 'clientId' | 'clientSecret' | 'authUrl'>,
 ) {
-  const digest = createHash('sha256').update(settings.clientSecret).digest('hex').slice(0, 16);
-  return `huawei ${settings.clientId} ${digest} ${settings.authUrl}`;
+  return `huawei ${settings.clientId} ${secretDigest(settings.clientSecret)} ${settings.authUrl}`;
 }
 
 /** One app's access tokens, shared through `store` (see `huaweiAccessTokenKey`). */

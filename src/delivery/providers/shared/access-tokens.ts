@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Clock } from '../../../clock.js';
 
 export interface CachedAccessToken {
@@ -13,6 +14,14 @@ export interface CachedAccessToken {
 export interface AccessTokenStore {
   get(key: string): Promise<CachedAccessToken | undefined>;
   set(key: string, value: CachedAccessToken): Promise<void>;
+}
+
+/**
+ * A short digest of a credential's secret, for store keys: settings with another secret (a
+ * typo, a rotated key) must never borrow a token the right one got, and keys never hold secrets.
+ */
+export function secretDigest(secret: string): string {
+  return createHash('sha256').update(secret).digest('hex').slice(0, 16);
 }
 
 export function createMemoryAccessTokenStore(): AccessTokenStore {
