@@ -118,12 +118,11 @@ export function createIdentityService(deps: IdentityDeps) {
   /** What a new login changes on a known identity: an upgraded subject, a name, Apple's token. */
   function refreshed(row: IdentityRow, verified: VerifiedIdentity) {
     const sealed = seal(verified.credentials);
+    const name = verified.displayName ?? (row.display_name === null ? verified.fallbackName : null);
     return {
       updated_at: clock.now(),
       ...(row.subject !== verified.subject ? { subject: verified.subject } : {}),
-      ...(verified.displayName !== null && verified.displayName !== row.display_name
-        ? { display_name: verified.displayName }
-        : {}),
+      ...(name !== null && name !== row.display_name ? { display_name: name } : {}),
       ...(sealed !== undefined ? { credentials: sealed } : {}),
     };
   }
@@ -154,7 +153,7 @@ export function createIdentityService(deps: IdentityDeps) {
             user_id: userId,
             provider: verified.provider,
             subject: verified.subject,
-            display_name: verified.displayName,
+            display_name: verified.displayName ?? verified.fallbackName,
             credentials: seal(verified.credentials) ?? null,
             created_at: now,
             updated_at: now,
@@ -193,7 +192,7 @@ export function createIdentityService(deps: IdentityDeps) {
             user_id: session.userId,
             provider,
             subject: verified.subject,
-            display_name: verified.displayName,
+            display_name: verified.displayName ?? verified.fallbackName,
             credentials: seal(verified.credentials) ?? null,
             created_at: now,
             updated_at: now,

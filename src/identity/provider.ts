@@ -20,7 +20,10 @@ export interface VerifiedIdentity {
   subject: string;
   /** Earlier keys of the same person, upgraded to `subject` when found: WeChat's `appid:openid`. */
   formerSubjects: string[];
+  /** The name the provider (or, for Apple, the user) gives now; replaces the kept one. */
   displayName: string | null;
+  /** Shown only while nothing better is known: the e-mail. */
+  fallbackName: string | null;
   credentials: AppleCredentials | undefined;
 }
 

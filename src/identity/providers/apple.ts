@@ -141,7 +141,8 @@ export function createAppleVerifier(deps: {
         provider: 'apple',
         subject: claims.sub,
         formerSubjects: [],
-        displayName: cleanDisplayName(input.full_name) ?? cleanDisplayName(claims.email),
+        displayName: cleanDisplayName(input.full_name),
+        fallbackName: cleanDisplayName(claims.email),
         credentials,
       };
     },

@@ -52,6 +52,7 @@ export function createFacebookVerifier(deps: {
         subject: userId,
         formerSubjects: [],
         displayName: cleanDisplayName(me.body.name),
+        fallbackName: null,
         credentials: undefined,
       };
     },

@@ -34,7 +34,8 @@ export function createGoogleVerifier(deps: {
           provider: 'google',
           subject: claims.sub,
           formerSubjects: [],
-          displayName: cleanDisplayName(claims.name) ?? cleanDisplayName(claims.email),
+          displayName: cleanDisplayName(claims.name),
+          fallbackName: cleanDisplayName(claims.email),
           credentials: undefined,
         };
       } catch (error) {

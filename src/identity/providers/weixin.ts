@@ -82,6 +82,7 @@ export function createWeixinVerifier(deps: {
       subject: unionid ?? scoped,
       formerSubjects: unionid === undefined ? [] : [scoped],
       displayName: cleanDisplayName(nickname),
+      fallbackName: null,
       credentials: undefined,
     };
   }
