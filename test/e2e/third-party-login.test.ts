@@ -1,5 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { FakeGoogle } from '../fakes/google-server.js';
 import { type LoginProviderFakes, startLoginProviderFakes } from '../fakes/login-providers.js';
 import { newSigningKey } from '../fakes/oidc-keys.js';
 import { createTestApp, json, type LoginBody, type TestApp, testDialects } from '../helpers/app.js';
@@ -609,5 +612,42 @@ describe.each(testDialects())('third-party login without configuration on %s', (
     });
     const users = await t.database.handle.db.selectFrom('users').select('id').execute();
     expect(users).toEqual([]);
+  });
+});
+
+describe.each(testDialects())('a login provider behind TLS on %s', (dialect) => {
+  const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/fcm/${name}`, import.meta.url));
+  let google: FakeGoogle;
+  const clock = new ManualClock();
+  beforeAll(async () => {
+    google = await FakeGoogle.start(() => clock.now(), {
+      key: readFileSync(fixture('server-key.pem'), 'utf8'),
+      cert: readFileSync(fixture('server.pem'), 'utf8'),
+    });
+  });
+  afterAll(async () => google.close());
+
+  const environment = () => ({ GOOGLE_CLIENT_IDS: google.clientId, GOOGLE_JWKS_URL: google.jwksUrl });
+
+  it('trusts the CA of LOGIN_PROVIDER_CA_FILE, and without it answers 503', async () => {
+    expect(google.jwksUrl).toMatch(/^https:/);
+    const trusting = await createTestApp(
+      dialect,
+      { ...environment(), LOGIN_PROVIDER_CA_FILE: fixture('ca.pem') },
+      { clock },
+    );
+    const untrusting = await createTestApp(dialect, environment(), { clock });
+    try {
+      const payload = { id_token: google.idToken({ sub: 'tls-user' }) };
+      const url = '/v1/api/user/google/app/login';
+      const ok = await trusting.app.inject({ method: 'POST', url, payload });
+      expect(ok.statusCode, ok.body).toBe(201);
+      const refused = await untrusting.app.inject({ method: 'POST', url, payload });
+      expect(refused.statusCode).toBe(503);
+      expect(assertErrorResponse(refused).code).toBe('PROVIDER_UNAVAILABLE');
+    } finally {
+      await trusting.close();
+      await untrusting.close();
+    }
   });
 });
