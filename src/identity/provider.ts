@@ -1,12 +1,5 @@
 import type { IdentityProvider } from '../db/schema.js';
 
-export const identityProviders = [
-  'weixin',
-  'facebook',
-  'apple',
-  'google',
-] as const satisfies readonly IdentityProvider[];
-
 /** What Apple gave at a code exchange, kept sealed so that account deletion can revoke it. */
 export interface AppleCredentials {
   client_id: string;
