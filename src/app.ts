@@ -12,6 +12,7 @@ import { installErrorHandlers, sendError } from './http/error-handler.js';
 import { installMetrics } from './http/metrics.js';
 import { ErrorBody } from './http/schemas.js';
 import type { TypedApp } from './http/typed-app.js';
+import { identityRoutes } from './identity/identity.routes.js';
 import { registryRoutes } from './registry/registry.routes.js';
 import type { Services } from './services.js';
 
@@ -121,6 +122,8 @@ export async function buildApp(config: Config, services: Services): Promise<Type
   app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
 
   accountsRoutes(app, accounts);
+  identityRoutes(app, accounts, services.identity);
+  app.addHook('onClose', async () => services.closeIdentity());
   registryRoutes(app, accounts, registry);
   deliveryRoutes(app, services.apiKeys, services.delivery, config.delivery.pushBodyLimitBytes);
   adminRoutes(app, {

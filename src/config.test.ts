@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from './config.js';
 
@@ -45,5 +46,60 @@ describe('configuration', () => {
       const message = String(error);
       for (const name of ['PORT', 'SESSION_POLICY', 'DATABASE_URL']) expect(message).toContain(name);
     }
+  });
+
+  it('leaves every login provider off by default and reads each one when configured', () => {
+    const off = loadConfig({}).identity;
+    expect([off.weixin, off.facebook, off.apple, off.google]).toEqual([
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+    ]);
+    const pem = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+      .privateKey.export({ format: 'pem', type: 'pkcs8' })
+      .toString();
+    const identity = loadConfig({
+      WEIXIN_APP_ID: 'wx123',
+      WEIXIN_APP_SECRET: 's',
+      WEIXIN_API_URL: 'http://127.0.0.1:9/',
+      APPLE_AUDIENCES: ' com.example.a , com.example.b,',
+      APPLE_TEAM_ID: 'TEAMID1234',
+      APPLE_KEY_ID: 'KEYID12345',
+      APPLE_PRIVATE_KEY: pem.replace(/\n/g, '\\n'),
+      GOOGLE_CLIENT_IDS: 'a.apps.googleusercontent.com',
+    }).identity;
+    expect(identity.weixin).toMatchObject({
+      appId: 'wx123',
+      apiUrl: 'http://127.0.0.1:9',
+      codeCacheSeconds: 300,
+    });
+    expect(identity.apple?.audiences).toEqual(['com.example.a', 'com.example.b']);
+    expect(identity.apple?.signing?.privateKey).toBe(pem);
+    expect(identity.google?.clientIds).toEqual(['a.apps.googleusercontent.com']);
+  });
+
+  it('refuses half-configured providers and unreadable keys, naming them', () => {
+    const problems = (raw: Record<string, string>) => {
+      try {
+        loadConfig(raw);
+        return '';
+      } catch (error) {
+        expect(error).toBeInstanceOf(ConfigError);
+        return String(error);
+      }
+    };
+    expect(problems({ WEIXIN_APP_ID: 'wx123' })).toContain('WEIXIN_APP_ID and WEIXIN_APP_SECRET');
+    expect(problems({ FACEBOOK_APP_SECRET: 'x' })).toContain('FACEBOOK_APP_ID and FACEBOOK_APP_SECRET');
+    expect(problems({ APPLE_AUDIENCES: 'a', APPLE_TEAM_ID: 'TEAMID1234' })).toContain('go together');
+    expect(
+      problems({
+        APPLE_AUDIENCES: 'a',
+        APPLE_TEAM_ID: 'TEAMID1234',
+        APPLE_KEY_ID: 'KEYID12345',
+        APPLE_PRIVATE_KEY: 'nope',
+      }),
+    ).toContain('APPLE_PRIVATE_KEY');
+    expect(problems({ LOGIN_PROVIDER_CA_FILE: '/nonexistent/ca.pem' })).toContain('LOGIN_PROVIDER_CA_FILE');
   });
 });

@@ -1,3 +1,5 @@
+import { createPrivateKey } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { type Static, Type } from 'typebox';
 import { Value } from 'typebox/value';
 
@@ -53,6 +55,32 @@ const EnvSchema = Type.Object({
   WORKER_BATCH_SIZE: Type.Integer({ minimum: 1, maximum: 5000, default: 500 }),
   WORKER_POLL_MS: Type.Integer({ minimum: 10, maximum: 60_000, default: 1000 }),
   WORKER_LEASE_SECONDS: Type.Integer({ minimum: 5, maximum: 3600, default: 60 }),
+  ACCOUNT_DELETE_RECENT_LOGIN_SECONDS: Type.Integer({ minimum: 60, maximum: 30 * 24 * 3600, default: 600 }),
+  LOGIN_PROVIDER_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 60_000, default: 5000 }),
+  LOGIN_PROVIDER_CA_FILE: Type.Optional(Type.String({ minLength: 1 })),
+  LOGIN_JWKS_CACHE_SECONDS: Type.Integer({ minimum: 60, maximum: 7 * 24 * 3600, default: 3600 }),
+  LOGIN_JWKS_MIN_REFETCH_SECONDS: Type.Integer({ minimum: 0, maximum: 3600, default: 60 }),
+  LOGIN_JWT_LEEWAY_SECONDS: Type.Integer({ minimum: 0, maximum: 600, default: 60 }),
+  WEIXIN_APP_ID: Type.Optional(Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' })),
+  WEIXIN_APP_SECRET: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+  WEIXIN_API_URL: Type.String({ pattern: '^https?://', default: 'https://api.weixin.qq.com' }),
+  WEIXIN_CODE_CACHE_SECONDS: Type.Integer({ minimum: 0, maximum: 3600, default: 300 }),
+  FACEBOOK_APP_ID: Type.Optional(Type.String({ minLength: 1, maxLength: 64, pattern: '^[0-9]+$' })),
+  FACEBOOK_APP_SECRET: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+  FACEBOOK_GRAPH_URL: Type.String({ pattern: '^https?://', default: 'https://graph.facebook.com' }),
+  APPLE_AUDIENCES: Type.Optional(Type.String({ minLength: 1 })),
+  APPLE_TEAM_ID: Type.Optional(Type.String({ pattern: '^[A-Z0-9]{10}$' })),
+  APPLE_KEY_ID: Type.Optional(Type.String({ pattern: '^[A-Z0-9]{10}$' })),
+  APPLE_PRIVATE_KEY: Type.Optional(Type.String({ minLength: 1 })),
+  APPLE_PRIVATE_KEY_FILE: Type.Optional(Type.String({ minLength: 1 })),
+  APPLE_JWKS_URL: Type.String({ pattern: '^https?://', default: 'https://appleid.apple.com/auth/keys' }),
+  APPLE_TOKEN_URL: Type.String({ pattern: '^https?://', default: 'https://appleid.apple.com/auth/token' }),
+  APPLE_REVOKE_URL: Type.String({ pattern: '^https?://', default: 'https://appleid.apple.com/auth/revoke' }),
+  GOOGLE_CLIENT_IDS: Type.Optional(Type.String({ minLength: 1 })),
+  GOOGLE_JWKS_URL: Type.String({
+    pattern: '^https?://',
+    default: 'https://www.googleapis.com/oauth2/v3/certs',
+  }),
 });
 
 type Env = Static<typeof EnvSchema>;
@@ -107,6 +135,36 @@ export interface Config {
     pollMs: number;
     leaseSeconds: number;
   };
+  /** How recent the session must be when a user without a password deletes the account. */
+  accountDeleteRecentLoginSeconds: number;
+  identity: IdentityConfig;
+}
+
+/** Third-party login: one block per provider, absent when that provider is not configured. */
+export interface IdentityConfig {
+  /** For every call to a provider: connecting, sending and reading the answer. */
+  timeoutMs: number;
+  /** Extra trusted CA certificates (PEM) for provider endpoints: proxies, local fakes. */
+  ca: string | undefined;
+  jwksCacheSeconds: number;
+  /** An unknown `kid` refetches a key set at most this often. */
+  jwksMinRefetchSeconds: number;
+  /** Allowed clock skew on `exp`, `iat` and `nbf`. */
+  leewaySeconds: number;
+  weixin: { appId: string; appSecret: string; apiUrl: string; codeCacheSeconds: number } | undefined;
+  facebook: { appId: string; appSecret: string; graphUrl: string } | undefined;
+  apple:
+    | {
+        /** Bundle ids (native iOS) and Services IDs (web, Android) the identity token may be for. */
+        audiences: string[];
+        jwksUrl: string;
+        tokenUrl: string;
+        revokeUrl: string;
+        /** The Sign in with Apple key: without it codes are not exchanged and nothing can be revoked. */
+        signing: { teamId: string; keyId: string; privateKey: string } | undefined;
+      }
+    | undefined;
+  google: { clientIds: string[]; jwksUrl: string } | undefined;
 }
 
 export class ConfigError extends Error {
@@ -141,6 +199,104 @@ function databaseConfig(env: Env): DatabaseConfig {
   if (url === undefined) return { dialect: 'sqlite', file: `${env.DATA_DIR.replace(/\/+$/, '')}/bellhop.db` };
   if (url.startsWith('postgres')) return { dialect: 'postgres', url, poolSize: env.DATABASE_POOL_SIZE };
   return { dialect: 'sqlite', file: url.replace(/^(sqlite|file):(\/\/)?/, '') };
+}
+
+const list = (value: string | undefined) =>
+  (value ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
+
+function readConfiguredFile(name: string, path: string, problems: string[]): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    problems.push(`${name}: cannot read ${path} (${(error as Error).message})`);
+    return undefined;
+  }
+}
+
+/** Settings that belong together are given together; keys and files are read and checked now. */
+function identityConfig(env: Env): IdentityConfig {
+  const problems: string[] = [];
+  const pair = (a: string, b: string, valueA: unknown, valueB: unknown) => {
+    if ((valueA === undefined) !== (valueB === undefined)) problems.push(`${a} and ${b} go together`);
+  };
+  pair('WEIXIN_APP_ID', 'WEIXIN_APP_SECRET', env.WEIXIN_APP_ID, env.WEIXIN_APP_SECRET);
+  pair('FACEBOOK_APP_ID', 'FACEBOOK_APP_SECRET', env.FACEBOOK_APP_ID, env.FACEBOOK_APP_SECRET);
+
+  const ca =
+    env.LOGIN_PROVIDER_CA_FILE === undefined
+      ? undefined
+      : readConfiguredFile('LOGIN_PROVIDER_CA_FILE', env.LOGIN_PROVIDER_CA_FILE, problems);
+
+  if (env.APPLE_PRIVATE_KEY !== undefined && env.APPLE_PRIVATE_KEY_FILE !== undefined) {
+    problems.push('APPLE_PRIVATE_KEY and APPLE_PRIVATE_KEY_FILE: give one of them');
+  }
+  // An environment variable often carries the PEM's line breaks as `\n`.
+  const privateKey =
+    env.APPLE_PRIVATE_KEY_FILE !== undefined
+      ? readConfiguredFile('APPLE_PRIVATE_KEY_FILE', env.APPLE_PRIVATE_KEY_FILE, problems)
+      : env.APPLE_PRIVATE_KEY?.replace(/\\n/g, '\n');
+  if (privateKey !== undefined) {
+    try {
+      const key = createPrivateKey(privateKey);
+      if (key.asymmetricKeyType !== 'ec') problems.push('APPLE_PRIVATE_KEY: not an EC (.p8) key');
+    } catch {
+      problems.push('APPLE_PRIVATE_KEY: not a PEM private key (the .p8 file Apple gave)');
+    }
+  }
+  const signingParts = [env.APPLE_TEAM_ID, env.APPLE_KEY_ID, privateKey];
+  const signingGiven = signingParts.filter((part) => part !== undefined).length;
+  if (signingGiven !== 0 && signingGiven !== 3) {
+    problems.push('APPLE_TEAM_ID, APPLE_KEY_ID and APPLE_PRIVATE_KEY(_FILE) go together');
+  }
+  const appleAudiences = list(env.APPLE_AUDIENCES);
+  if (signingGiven === 3 && appleAudiences.length === 0) {
+    problems.push('APPLE_TEAM_ID and its key need APPLE_AUDIENCES (the bundle ids / Services IDs)');
+  }
+  const googleClientIds = list(env.GOOGLE_CLIENT_IDS);
+  if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+
+  return {
+    timeoutMs: env.LOGIN_PROVIDER_TIMEOUT_MS,
+    ca,
+    jwksCacheSeconds: env.LOGIN_JWKS_CACHE_SECONDS,
+    jwksMinRefetchSeconds: env.LOGIN_JWKS_MIN_REFETCH_SECONDS,
+    leewaySeconds: env.LOGIN_JWT_LEEWAY_SECONDS,
+    weixin:
+      env.WEIXIN_APP_ID !== undefined && env.WEIXIN_APP_SECRET !== undefined
+        ? {
+            appId: env.WEIXIN_APP_ID,
+            appSecret: env.WEIXIN_APP_SECRET,
+            apiUrl: env.WEIXIN_API_URL.replace(/\/+$/, ''),
+            codeCacheSeconds: env.WEIXIN_CODE_CACHE_SECONDS,
+          }
+        : undefined,
+    facebook:
+      env.FACEBOOK_APP_ID !== undefined && env.FACEBOOK_APP_SECRET !== undefined
+        ? {
+            appId: env.FACEBOOK_APP_ID,
+            appSecret: env.FACEBOOK_APP_SECRET,
+            graphUrl: env.FACEBOOK_GRAPH_URL.replace(/\/+$/, ''),
+          }
+        : undefined,
+    apple:
+      appleAudiences.length === 0
+        ? undefined
+        : {
+            audiences: appleAudiences,
+            jwksUrl: env.APPLE_JWKS_URL,
+            tokenUrl: env.APPLE_TOKEN_URL,
+            revokeUrl: env.APPLE_REVOKE_URL,
+            signing:
+              env.APPLE_TEAM_ID !== undefined && env.APPLE_KEY_ID !== undefined && privateKey !== undefined
+                ? { teamId: env.APPLE_TEAM_ID, keyId: env.APPLE_KEY_ID, privateKey }
+                : undefined,
+          },
+    google:
+      googleClientIds.length === 0 ? undefined : { clientIds: googleClientIds, jwksUrl: env.GOOGLE_JWKS_URL },
+  };
 }
 
 export function loadConfig(raw: Record<string, string | undefined> = process.env): Config {
@@ -201,5 +357,7 @@ export function loadConfig(raw: Record<string, string | undefined> = process.env
       pollMs: env.WORKER_POLL_MS,
       leaseSeconds: env.WORKER_LEASE_SECONDS,
     },
+    accountDeleteRecentLoginSeconds: env.ACCOUNT_DELETE_RECENT_LOGIN_SECONDS,
+    identity: identityConfig(env),
   });
 }

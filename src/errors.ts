@@ -22,6 +22,16 @@ const catalogue = {
   EMAIL_EXISTS: { status: 409, message: 'email exist' },
   PHONE_EXISTS: { status: 409, message: 'phone exist' },
   NOT_FOUND: { status: 404, message: 'no data error' },
+  /** A third-party login or bind whose token, code or identity the provider (or our check of it) refused. */
+  INVALID_PROVIDER_TOKEN: { status: 401, message: 'invalid {field}' },
+  /** The third-party identity is bound to another user. */
+  IDENTITY_TAKEN: { status: 409, message: '{field} account bound to another user' },
+  /** The caller already has another identity of that provider. */
+  PROVIDER_ALREADY_BOUND: { status: 409, message: '{field} already bound' },
+  LAST_LOGIN_METHOD: { status: 409, message: 'cannot unbind the last way to log in' },
+  RECENT_LOGIN_REQUIRED: { status: 403, message: 'log in again to delete the account' },
+  PROVIDER_NOT_CONFIGURED: { status: 501, message: '{field} login is not configured' },
+  PROVIDER_UNAVAILABLE: { status: 503, message: '{field} is unavailable' },
   ROUTE_NOT_FOUND: { status: 404, message: 'no func' },
   METHOD_NOT_ALLOWED: { status: 405, message: 'method not allowed' },
   BODY_TOO_LARGE: { status: 413, message: 'body too large' },

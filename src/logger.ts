@@ -16,6 +16,17 @@ export const redactedPaths = [
   '*.key',
   '*.private_key',
   '*.passphrase',
+  '*.access_token',
+  '*.refresh_token',
+  '*.id_token',
+  '*.identity_token',
+  '*.authorization_code',
+  '*.code_verifier',
+  '*.client_secret',
+  '*.secret',
+  '*.appSecret',
+  '*.privateKey',
+  '*.credentials',
 ];
 
 export function createLogger(config: Pick<Config, 'logLevel'>, stream?: DestinationStream): Logger {

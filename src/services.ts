@@ -21,6 +21,8 @@ import { createPostgresWakeup } from './delivery/queue/pg-wakeup.js';
 import type { DeliveryQueue } from './delivery/queue/queue.js';
 import { createSqlQueue } from './delivery/queue/sql-queue.js';
 import { createDeliveryWorker } from './delivery/worker.js';
+import { createIdentityService, identityDeletionHook } from './identity/identity.service.js';
+import { createIdentityVerifiers } from './identity/verifiers.js';
 import { createMetrics } from './metrics.js';
 import { createRegistryService } from './registry/registry.service.js';
 
@@ -41,6 +43,7 @@ export function createServices(config: Config, deps: ServiceDeps) {
   const db = deps.database.db;
   const catalogue = deps.catalogue ?? providerCatalogue;
   const metrics = createMetrics();
+  const verifiers = createIdentityVerifiers(config.identity, { clock, log: deps.logger });
   const accounts = createAccountsService({
     db,
     clock,
@@ -48,6 +51,16 @@ export function createServices(config: Config, deps: ServiceDeps) {
     cache: new SessionCache(clock, config.sessions.cacheTtlSeconds * 1000, config.sessions.cacheMaxEntries),
     throttle: createAuthThrottle(clock, config.rateLimits),
     sessions: config.sessions,
+    recentLoginSeconds: config.accountDeleteRecentLoginSeconds,
+    deletionHooks: [identityDeletionHook({ box: deps.box, log: deps.logger, apple: verifiers.apple })],
+  });
+  const identity = createIdentityService({
+    db,
+    clock,
+    accounts,
+    verifiers,
+    box: deps.box,
+    log: deps.logger,
   });
   const registry = createRegistryService({
     db,
@@ -103,6 +116,9 @@ export function createServices(config: Config, deps: ServiceDeps) {
     catalogue,
     metrics,
     accounts,
+    identity,
+    /** Closes the connections to the login providers. */
+    closeIdentity: () => verifiers.close(),
     registry,
     apiKeys,
     apps,

@@ -54,6 +54,7 @@ export async function seedUsers(options: {
       blockSeconds: 1,
     }),
     sessions: options.sessions,
+    recentLoginSeconds: 600,
   });
   const client = { ip: '127.0.0.1', userAgent: 'bellhop-bench-seed' };
   const users: SeededUser[] = new Array(options.count);

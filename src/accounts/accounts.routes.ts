@@ -136,7 +136,9 @@ export function accountsRoutes(app: TypedApp, accounts: AccountsService): void {
       onRequest: authenticated,
       schema: {
         tags,
-        summary: 'Delete the account, its sessions and push registrations',
+        summary: 'Delete the account, its sessions, push registrations and third-party identities',
+        description:
+          'A user with a password confirms with it. A user created by a third-party login has none: the session must be recent (`ACCOUNT_DELETE_RECENT_LOGIN_SECONDS`; log in with the provider again), else 403 `RECENT_LOGIN_REQUIRED`. Apple tokens kept from Sign in with Apple are revoked.',
         body: DeleteAccountBody,
         security: tokenSecurity,
         response: { 200: SuccessBody, 403: ErrorBody, ...authErrors, ...commonErrors },

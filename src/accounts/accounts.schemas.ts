@@ -67,7 +67,12 @@ export const ChangePasswordBody = Type.Object({
   new_password: Password,
 });
 
-export const DeleteAccountBody = Type.Object({ password: Type.String({ minLength: 1, maxLength: 128 }) });
+/** `password` is required from users who have one; a user without one (third-party login) sends `{}`. */
+export const DeleteAccountBody = Type.Object({
+  password: Type.Optional(
+    Type.String({ minLength: 1, maxLength: 128, description: 'required when the account has a password' }),
+  ),
+});
 
 export const LoginResponse = Type.Object({
   id: Type.Integer({ description: 'user id' }),

@@ -13,6 +13,7 @@ import {
   deleteSessions,
   findCredentialByReflashDigest,
   findCredentialByTokenDigest,
+  findSessionCreatedAt,
   insertCredential,
   insertSession,
   listSessionIdsOfUser,
@@ -53,6 +54,15 @@ export interface Profile {
   created_at: number;
 }
 
+/**
+ * Work another feature does when an account is deleted (third-party login revokes Apple
+ * tokens). `beforeDelete` runs inside the deleting transaction, before the user row goes; what
+ * it returns runs once that transaction has committed, and its failure never undoes the deletion.
+ */
+export interface AccountDeletionHook {
+  beforeDelete(trx: Executor, userId: number): Promise<(() => Promise<void>) | undefined>;
+}
+
 export interface AccountsDeps {
   db: Executor;
   clock: Clock;
@@ -60,6 +70,9 @@ export interface AccountsDeps {
   cache: SessionCache;
   throttle: AuthThrottle;
   sessions: Config['sessions'];
+  /** A user without a password (third-party login) deletes the account from a session this recent. */
+  recentLoginSeconds: number;
+  deletionHooks?: readonly AccountDeletionHook[];
 }
 
 export function normalizeEmail(email: string): string {
@@ -134,6 +147,16 @@ export function createAccountsService(deps: AccountsDeps) {
   }
 
   return {
+    /** Counts a login-type request against the client address's limit (429 past it). */
+    checkRequest(ip: string): void {
+      throttle.checkRequest(ip);
+    },
+
+    /** Starts a session for a user inside the caller's transaction: the login body. */
+    openSession(trx: Executor, userId: number, client: ClientInfo): Promise<LoginResult> {
+      return startSession(trx, userId, client);
+    },
+
     async register(
       input: { username: string; password: string; email?: string | undefined; phone?: string | undefined },
       client: ClientInfo,
@@ -289,24 +312,46 @@ export function createAccountsService(deps: AccountsDeps) {
       cache.forgetSessions(ended);
     },
 
-    /** Deletes the account: every session and registration goes, and the user name becomes free. */
-    async deleteAccount(session: AuthenticatedSession, password: string, client: ClientInfo): Promise<void> {
+    /**
+     * Deletes the account: every session and registration goes, and the user name becomes free.
+     * A user with a password confirms with it; a user without one (created by a third-party
+     * login) must have logged in recently.
+     */
+    async deleteAccount(
+      session: AuthenticatedSession,
+      password: string | undefined,
+      client: ClientInfo,
+    ): Promise<void> {
       const user = await loadUser(session.userId);
-      throttle.checkAccount(user.username, client.ip);
-      try {
-        await requirePassword(user, password);
-      } catch (error) {
-        throttle.recordFailure(user.username, client.ip);
-        throw error;
+      if (user.password_hash === null) {
+        const loggedInAt = await findSessionCreatedAt(db, session.sessionId);
+        if (loggedInAt === undefined || clock.now() - loggedInAt > deps.recentLoginSeconds * 1000) {
+          throw new AppError('RECENT_LOGIN_REQUIRED');
+        }
+      } else {
+        if (password === undefined) throw new AppError('FIELD_MISSING', { field: 'password' });
+        throttle.checkAccount(user.username, client.ip);
+        try {
+          await requirePassword(user, password);
+        } catch (error) {
+          throttle.recordFailure(user.username, client.ip);
+          throw error;
+        }
       }
-      const ended = await db.transaction().execute(async (trx) => {
+      const { ended, afterCommit } = await db.transaction().execute(async (trx) => {
+        const afterCommit: Array<() => Promise<void>> = [];
+        for (const hook of deps.deletionHooks ?? []) {
+          const after = await hook.beforeDelete(trx, user.id);
+          if (after !== undefined) afterCommit.push(after);
+        }
         const sessionIds = await listSessionIdsOfUser(trx, user.id);
         await deleteRegistrationsOfUser(trx, user.id);
         await deleteSessions(trx, sessionIds);
         await deleteUser(trx, user.id);
-        return sessionIds;
+        return { ended: sessionIds, afterCommit };
       });
       cache.forgetSessions(ended);
+      await Promise.allSettled(afterCommit.map((after) => after()));
     },
   };
 }

@@ -62,3 +62,12 @@ export async function deleteSessions(db: Executor, sessionIds: readonly string[]
   await db.deleteFrom('session_credentials').where('session_id', 'in', sessionIds).execute();
   await db.deleteFrom('sessions').where('id', 'in', sessionIds).execute();
 }
+
+export async function findSessionCreatedAt(db: Executor, sessionId: string): Promise<number | undefined> {
+  const row = await db
+    .selectFrom('sessions')
+    .select('created_at')
+    .where('id', '=', sessionId)
+    .executeTakeFirst();
+  return row?.created_at;
+}

@@ -145,6 +145,22 @@ export interface InboxTable {
   created_at: number;
 }
 
+export type IdentityProvider = 'weixin' | 'facebook' | 'apple' | 'google';
+
+/** A third-party identity linked to a user: `(provider, subject)` is unique. */
+export interface IdentitiesTable {
+  id: Generated<number>;
+  user_id: number;
+  provider: IdentityProvider;
+  /** WeChat: unionid, else `appid:openid`; Facebook: the app-scoped user id; Apple, Google: `sub`. */
+  subject: string;
+  display_name: string | null;
+  /** AES-256-GCM box of the JSON of provider tokens kept for revocation (Apple); null when none. */
+  credentials: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -155,6 +171,7 @@ export interface Database {
   notifications: NotificationsTable;
   deliveries: DeliveriesTable;
   inbox: InboxTable;
+  identities: IdentitiesTable;
 }
 
 /**

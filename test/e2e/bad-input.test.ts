@@ -244,6 +244,54 @@ const passwordField = (name: string): Field => ({
   tooLong: ['p'.repeat(129)],
 });
 
+/** A token, code or id field of a third-party login: printable ASCII without spaces. */
+const opaqueField = (name: string, max: number, required = false): Field => ({
+  name,
+  type: 'string',
+  required,
+  empty: length(name),
+  tooLong: ['t'.repeat(max + 1)],
+  invalid: sized(notPlainAscii, 1, max),
+});
+
+const thirdParty: Array<{ provider: string; valid: () => Record<string, unknown>; fields: Field[] }> = [
+  {
+    provider: 'weixin',
+    valid: () => ({ code: '081abcDEF', access_token: 'wx-token', openid: 'oABC123' }),
+    fields: [
+      opaqueField('code', 512),
+      opaqueField('access_token', 512),
+      opaqueField('openid', 128),
+      { name: 'apikey', type: 'string', tooLong: ['k'.repeat(65)] },
+    ],
+  },
+  {
+    provider: 'facebook',
+    valid: () => ({ access_token: 'EAABtoken' }),
+    fields: [opaqueField('access_token', 4096, true)],
+  },
+  {
+    provider: 'apple',
+    valid: () => ({
+      identity_token: 'a.b.c',
+      authorization_code: 'c.0.abc',
+      nonce: 'n0nce',
+      full_name: 'Ada',
+    }),
+    fields: [
+      opaqueField('identity_token', 8192, true),
+      opaqueField('authorization_code', 1024),
+      opaqueField('nonce', 256),
+      { name: 'full_name', type: 'string', tooLong: ['n'.repeat(129)], invalid: controlAndSurrogates },
+    ],
+  },
+  {
+    provider: 'google',
+    valid: () => ({ id_token: 'a.b.c' }),
+    fields: [opaqueField('id_token', 8192, true)],
+  },
+];
+
 const bodyRoutes: BodyRoute[] = [
   {
     label: 'register',
@@ -370,6 +418,24 @@ const bodyRoutes: BodyRoute[] = [
     valid: (w) => ({ password: w.owner.password }),
     fields: [passwordField('password')],
   },
+  ...thirdParty.flatMap(({ provider, valid, fields }): BodyRoute[] => [
+    {
+      label: `${provider} login`,
+      method: 'POST',
+      url: `/v1/api/user/${provider}/app/login`,
+      headers: noHeaders,
+      valid,
+      fields,
+    },
+    {
+      label: `${provider} bind`,
+      method: 'POST',
+      url: `/v1/api/user/bind/${provider}`,
+      headers: ownerToken,
+      valid,
+      fields,
+    },
+  ]),
   ...channels.flatMap(({ name, path, seq }): BodyRoute[] => [
     {
       label: `${name}: register`,
@@ -532,6 +598,13 @@ const protectedRoutes: Array<{ label: string; method: Method; url: Dyn<string> }
   { label: 'profile', method: 'GET', url: '/v1/api/user' },
   { label: 'change password', method: 'PUT', url: '/v1/api/user/password' },
   { label: 'delete account', method: 'DELETE', url: '/v1/api/user' },
+  { label: 'identities', method: 'GET', url: '/v1/api/user/identities' },
+  { label: 'unbind', method: 'DELETE', url: '/v1/api/user/bind/google' },
+  ...thirdParty.map(({ provider }) => ({
+    label: `${provider} bind`,
+    method: 'POST' as const,
+    url: `/v1/api/user/bind/${provider}`,
+  })),
   ...channels.flatMap(({ name, path, seq }) => [
     { label: `${name}: register`, method: 'POST' as const, url: path },
     { label: `${name}: list`, method: 'GET' as const, url: path },
@@ -804,6 +877,56 @@ const refusedCases: Case[] = [
       }),
     ),
   ]),
+  ...(
+    [
+      ['no code and no access_token', {}, missing('code')],
+      ['only an openid', { openid: 'oABC' }, missing('code')],
+      ['an access_token without openid', { access_token: 'tok' }, missing('openid')],
+    ] as const
+  ).map(
+    ([what, body, expected]): Case => ({
+      name: `weixin login: ${what}`,
+      method: 'POST',
+      url: '/v1/api/user/weixin/app/login',
+      headers: {},
+      body: JSON.stringify(body),
+      expected,
+    }),
+  ),
+  ...thirdParty.flatMap(({ provider, valid }): Case[] => [
+    {
+      name: `${provider} login: not configured`,
+      method: 'POST',
+      url: `/v1/api/user/${provider}/app/login`,
+      headers: {},
+      body: JSON.stringify(valid()),
+      expected: expectedError('PROVIDER_NOT_CONFIGURED', provider),
+    },
+    {
+      name: `${provider} bind: not configured`,
+      method: 'POST',
+      url: `/v1/api/user/bind/${provider}`,
+      headers: ownerToken,
+      body: JSON.stringify(valid()),
+      expected: expectedError('PROVIDER_NOT_CONFIGURED', provider),
+    },
+    {
+      name: `unbind ${provider}: nothing bound`,
+      method: 'DELETE',
+      url: `/v1/api/user/bind/${provider}`,
+      headers: ownerToken,
+      expected: notFound,
+    },
+  ]),
+  ...['twitter', 'GOOGLE', '', '%00', encodeURIComponent("' OR 1=1 --")].map(
+    (provider): Case => ({
+      name: `unbind: provider ${JSON.stringify(provider)}`,
+      method: 'DELETE',
+      url: `/v1/api/user/bind/${provider}`,
+      headers: ownerToken,
+      expected: invalid('provider'),
+    }),
+  ),
   {
     name: 'unknown route',
     method: 'GET',

@@ -1,13 +1,16 @@
 import fc from 'fast-check';
 import type { InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LoginProviderFakes, startLoginProviderFakes } from '../fakes/login-providers.js';
 import { createTestApp, type TestApp, testDialects, uniqueUsername } from '../helpers/app.js';
+import { ManualClock } from '../helpers/clock.js';
 import { assertErrorResponse } from '../helpers/error-contract.js';
 
 /**
  * Property-based fuzzing of the whole HTTP surface: random methods, paths (the real routes
  * and made-up ones), headers (tokens valid, garbage or absent, any content type) and bodies
- * (structured JSON aimed at the real fields, any JSON, any text, any bytes). Whatever comes in,
+ * (structured JSON aimed at the real fields, any JSON, any text, any bytes). The login providers
+ * are configured against local fakes, so third-party bodies reach verification. Whatever comes in,
  * the answer is below 500 and every error is a catalogue `{message, code}`.
  *
  * Reproducible: FUZZ_SEED and FUZZ_RUNS override the fixed defaults; a failure prints the
@@ -53,6 +56,7 @@ const ref = (name: RefName) => fc.constant(new Ref(name));
 // Arbitraries
 
 const channelPaths = ['/v1/api/user/token', '/v1/api/user/message/token'];
+const loginProviders = ['weixin', 'facebook', 'apple', 'google'];
 const routes: Array<[string, string]> = [
   ['POST', '/v1/api/user'],
   ['POST', '/v1/api/user/login'],
@@ -71,6 +75,14 @@ const routes: Array<[string, string]> = [
       ['DELETE', path],
     ],
   ),
+  ...loginProviders.flatMap(
+    (provider): Array<[string, string]> => [
+      ['POST', `/v1/api/user/${provider}/app/login`],
+      ['POST', `/v1/api/user/bind/${provider}`],
+    ],
+  ),
+  ['DELETE', '/v1/api/user/bind/:provider'],
+  ['GET', '/v1/api/user/identities'],
   ['GET', '/healthz'],
   ['GET', '/readyz'],
   ['GET', '/openapi.json'],
@@ -246,6 +258,14 @@ const knownFields = [
   'os_token',
   'push_platform',
   'phone_model',
+  'code',
+  'access_token',
+  'openid',
+  'identity_token',
+  'authorization_code',
+  'nonce',
+  'full_name',
+  'id_token',
 ];
 
 const plausibleString = fc.constantFrom(
@@ -335,6 +355,10 @@ const plausibleArb = fc.record({
   dev: fc.constantFrom(0, 1),
   bundleid: fc.constantFrom(null, 'com.example.app', 'com.example.bellhop'),
   id: fc.constantFrom<unknown>(new Ref('user_id'), 0),
+  jwt: fc.oneof(
+    fc.constantFrom('a.b.c', 'eyJhbGciOiJub25lIiwia2lkIjoieCJ9.e30.', 'eyJhbGciOiJSUzI1NiJ9.e30.c2ln'),
+    fc.tuple(printableAscii, printableAscii, printableAscii).map((parts) => parts.join('.')),
+  ),
 });
 
 type Plausible = typeof plausibleArb extends fc.Arbitrary<infer P> ? P : never;
@@ -363,6 +387,19 @@ function templateFor(method: string, path: string, p: Plausible): Record<string,
     'POST /v1/api/user/logout': { username, token: new Ref('token') },
     'PUT /v1/api/user/password': { old_password: password, new_password: p.new_password },
     'DELETE /v1/api/user': { password },
+    'POST /v1/api/user/weixin/app/login': { code: p.push_token },
+    'POST /v1/api/user/bind/weixin': { access_token: p.push_token, openid: p.push_token },
+    'POST /v1/api/user/facebook/app/login': { access_token: p.push_token },
+    'POST /v1/api/user/bind/facebook': { access_token: p.push_token },
+    'POST /v1/api/user/apple/app/login': {
+      identity_token: p.jwt,
+      authorization_code: p.push_token,
+      nonce: p.push_token,
+      full_name: p.phone_model,
+    },
+    'POST /v1/api/user/bind/apple': { identity_token: p.jwt },
+    'POST /v1/api/user/google/app/login': { id_token: p.jwt },
+    'POST /v1/api/user/bind/google': { id_token: p.jwt },
     ...Object.fromEntries(
       channelPaths.flatMap((channel) => [
         [`POST ${channel}`, registration],
@@ -494,6 +531,7 @@ type FuzzRequest = typeof requestArb extends fc.Arbitrary<infer R> ? R : never;
 describe.each(testDialects())('fuzzing every route on %s', (dialect) => {
   let t: TestApp;
   let identity: Identity;
+  let fakes: LoginProviderFakes;
   const stats = new Map<string, number>();
 
   async function register(): Promise<Identity> {
@@ -625,13 +663,23 @@ describe.each(testDialects())('fuzzing every route on %s', (dialect) => {
   }
 
   beforeAll(async () => {
-    t = await createTestApp(dialect, {
-      RATE_LIMIT_FAILURES_PER_ACCOUNT_IP: '1000000',
-      RATE_LIMIT_FAILURES_PER_ACCOUNT: '1000000',
-    });
+    const clock = new ManualClock();
+    fakes = await startLoginProviderFakes(() => clock.now());
+    t = await createTestApp(
+      dialect,
+      {
+        ...fakes.environment,
+        RATE_LIMIT_FAILURES_PER_ACCOUNT_IP: '1000000',
+        RATE_LIMIT_FAILURES_PER_ACCOUNT: '1000000',
+      },
+      { clock },
+    );
     identity = await register();
   });
-  afterAll(async () => t.close());
+  afterAll(async () => {
+    await t.close();
+    await fakes.close();
+  });
 
   it(
     `answers ${numRuns} random requests below 500 with catalogue errors (seed ${seed})`,

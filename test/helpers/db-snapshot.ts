@@ -8,6 +8,7 @@ export async function snapshotTables(db: Kysely<Database>) {
     sessions: await db.selectFrom('sessions').selectAll().orderBy('id').execute(),
     session_credentials: await db.selectFrom('session_credentials').selectAll().orderBy('id').execute(),
     registrations: await db.selectFrom('registrations').selectAll().orderBy('seq').execute(),
+    identities: await db.selectFrom('identities').selectAll().orderBy('id').execute(),
   };
 }
 

@@ -23,6 +23,7 @@ export class HttpTransportError extends Error {
 }
 
 export type HttpPost = (url: string, headers: Record<string, string>, body: string) => Promise<HttpAnswer>;
+export type HttpGet = (url: string, headers: Record<string, string>) => Promise<HttpAnswer>;
 
 export interface HttpClientOptions {
   /** Extra trusted CA certificates (PEM), added to the public roots. */
@@ -52,7 +53,9 @@ export class HttpClient {
 
   constructor(private readonly options: HttpClientOptions) {}
 
-  readonly post: HttpPost = (url, headers, body) => this.request(new URL(url), headers, body, false);
+  readonly post: HttpPost = (url, headers, body) => this.request('POST', new URL(url), headers, body, false);
+
+  readonly get: HttpGet = (url, headers) => this.request('GET', new URL(url), headers, undefined, false);
 
   private agentFor(url: URL): http.Agent {
     const common = {
@@ -77,13 +80,14 @@ export class HttpClient {
   }
 
   private request(
+    method: 'GET' | 'POST',
     url: URL,
     headers: Record<string, string>,
-    body: string,
+    body: string | undefined,
     isRetry: boolean,
   ): Promise<HttpAnswer> {
     if (this.closed) return Promise.reject(new HttpTransportError('closed', 'the HTTP client is closed'));
-    const payload = Buffer.from(body, 'utf8');
+    const payload = body === undefined ? undefined : Buffer.from(body, 'utf8');
     const transport = url.protocol === 'https:' ? https : http;
     return new Promise<HttpAnswer>((resolve, reject) => {
       let answered = false;
@@ -98,9 +102,9 @@ export class HttpClient {
       const request = transport.request(
         url,
         {
-          method: 'POST',
+          method,
           agent: this.agentFor(url),
-          headers: { ...headers, 'content-length': String(payload.length) },
+          headers: payload === undefined ? headers : { ...headers, 'content-length': String(payload.length) },
         },
         (response) => {
           answered = true;
@@ -143,7 +147,7 @@ export class HttpClient {
         if (!answered && !isRetry && request.reusedSocket && retryableOnReusedSocket.has(error.code ?? '')) {
           settled = true;
           clearTimeout(timer);
-          this.request(url, headers, body, true).then(resolve, reject);
+          this.request(method, url, headers, body, true).then(resolve, reject);
           return;
         }
         const reason = this.closed
