@@ -1,5 +1,5 @@
 import type { IdentityProvider } from '../db/schema.js';
-import type { HttpAnswer, HttpGet, HttpPost } from '../delivery/providers/fcm/fcm.http.js';
+import type { HttpAnswer, HttpGet, HttpPost } from '../delivery/providers/shared/http-client.js';
 import { AppError } from '../errors.js';
 
 /** What provider modules use to reach their provider: GET and POST with a timeout and the configured CA. */
