@@ -106,12 +106,14 @@ function schemaProblem(input: unknown): string | undefined {
     return `unknown field ${unknown.map((key) => `\`${key}\``).join(', ')} (expected ${fields.join(', ')})`;
   }
   if (Value.Check(VivoSettingsSchema, input)) return undefined;
-  for (const error of Value.Errors(VivoSettingsSchema, input)) {
+  const errors = Value.Errors(VivoSettingsSchema, input);
+  const required = errors.find((error) => error.keyword === 'required');
+  if (required !== undefined) {
+    const missing = (required.params as { requiredProperties?: unknown }).requiredProperties;
+    return `missing ${Array.isArray(missing) ? missing.join(', ') : 'fields'}`;
+  }
+  for (const error of errors) {
     if (error.keyword === 'boolean') continue;
-    if (error.keyword === 'required') {
-      const missing = (error.params as { requiredProperties?: unknown }).requiredProperties;
-      return `missing ${Array.isArray(missing) ? missing.join(', ') : 'fields'}`;
-    }
     const field = error.instancePath.replace(/^\//, '');
     if (error.keyword === 'type') return `${field} must be a string`;
     if (field === 'app_id') return 'app_id must be the numeric App ID from the vivo console, as a string';
