@@ -20,9 +20,18 @@ export function vivoSign(appId: string, appKey: string, timestamp: number, appSe
   return createHash('md5').update(`${appId}${appKey}${timestamp}${appSecret}`, 'utf8').digest('hex');
 }
 
-/** The store key of an app's authTokens: no secret in it. */
-export function vivoAuthTokenKey(settings: Pick<VivoSettings, 'appId' | 'authUrl'>): string {
-  return `vivo ${settings.appId} ${settings.authUrl}`;
+/**
+ * The store key of an app's authTokens. It names the key and secret by a digest (never the
+ * secret itself), so settings with a wrong secret never borrow a token the right one got.
+ */
+export function vivoAuthTokenKey(
+  settings: Pick<VivoSettings, 'appId' | 'appKey' | 'appSecret' | 'authUrl'>,
+): string {
+  const credential = createHash('sha256')
+    .update(`${settings.appKey}\u0000${settings.appSecret}`)
+    .digest('base64url')
+    .slice(0, 16);
+  return `vivo ${settings.appId} ${credential} ${settings.authUrl}`;
 }
 
 /** Getting an authToken failed; `failure` says how the sends waiting for it fail. */

@@ -5,7 +5,14 @@ import { ManualClock } from '../../../../test/helpers/clock.js';
 import type { PushAdapter, PushMessage } from '../adapter.js';
 import { type CachedAccessToken, createMemoryAccessTokenStore } from '../shared/access-tokens.js';
 import { createVivoAdapter, type VivoAdapterOptions } from './vivo.adapter.js';
-import { vivoSign } from './vivo.auth.js';
+import { vivoAuthTokenKey, vivoSign } from './vivo.auth.js';
+import { type VivoSettings, validateVivoSettings } from './vivo.config.js';
+
+function validSettings(target: FakeVivo): VivoSettings {
+  const check = validateVivoSettings(target.credentials());
+  if (!check.ok) throw new Error(check.error);
+  return check.settings;
+}
 
 // 20:00 in China: the daily quotas reset in 4 hours.
 const T0 = Date.UTC(2026, 10, 30, 12, 0, 0);
@@ -210,11 +217,16 @@ describe('vivo adapter against the fake vivo PUSH', () => {
     expect(fake.tokensIssued).toBe(1);
     await adapterFor(fake, { accessTokens: store }).send([message()]);
     expect(fake.tokensIssued).toBe(1);
-    expect([...entries.keys()]).toEqual([`vivo ${fake.appId} ${fake.url}/message/auth`]);
+    const key = vivoAuthTokenKey(validSettings(fake));
+    expect([...entries.keys()]).toEqual([key]);
+    expect(key).not.toContain(fake.appSecret);
     clock.advance(10 * 60_000);
     await adapter.send([message()]);
     expect(fake.tokensIssued).toBe(2);
-    expect(entries.get(`vivo ${fake.appId} ${fake.url}/message/auth`)?.expiresAt).toBe(T0 + 25 * 3_600_000);
+    expect(entries.get(key)?.expiresAt).toBe(T0 + 25 * 3_600_000);
+    // Other settings of the same App ID (a wrong secret) do not borrow the token.
+    const wrong = adapterFor(fake, { accessTokens: store }, { ...fake.credentials(), app_secret: 'wrong' });
+    expect((await wrong.send([message()]))[0]).toMatchObject({ failure: 'creds' });
   });
 
   it('on an expired authToken (10000) fetches one new token, however many requests saw it, and resends', async () => {
