@@ -10,19 +10,16 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { readFileSync } from 'node:fs';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
-import https from 'node:https';
-import type { AddressInfo } from 'node:net';
 import type { Clock } from '../../src/clock.js';
-
-const fixtures = new URL('../fixtures/fcm/', import.meta.url);
-const fixture = (name: string) => readFileSync(new URL(name, fixtures), 'utf8');
+import {
+  VIVO_OPERATION_CATEGORIES,
+  VIVO_SYSTEM_CATEGORIES,
+} from '../../src/delivery/providers/vivo/vivo.config.js';
+import { type HttpsListener, listenHttps, TEST_CA } from './https-fake.js';
 
 /** The test CA: trust it (the settings' `ca`) to talk to the fake. */
-export const FAKE_VIVO_CA = fixture('ca.pem');
-const SERVER_CERT = fixture('server.pem');
-const SERVER_KEY = fixture('server-key.pem');
+export const FAKE_VIVO_CA = TEST_CA;
 
 /** vivo's result codes the fake answers, with vivo's wording. */
 export const FAKE_VIVO_RESULTS = {
@@ -39,16 +36,6 @@ export const FAKE_VIVO_RESULTS = {
 } as const;
 
 export type FakeVivoResult = keyof typeof FAKE_VIVO_RESULTS;
-
-export const FAKE_VIVO_SYSTEM_CATEGORIES = [
-  'IM',
-  'ACCOUNT',
-  'TODO',
-  'DEVICE_REMINDER',
-  'ORDER',
-  'SUBSCRIPTION',
-];
-export const FAKE_VIVO_OPERATION_CATEGORIES = ['NEWS', 'CONTENT', 'MARKETING', 'SOCIAL'];
 
 /**
  * How the fake answers (after authentication and body checks):
@@ -151,8 +138,8 @@ function checkNotification(body: Record<string, unknown>): Canned | undefined {
     return paramError('classification');
   }
   if (category !== undefined) {
-    const system = FAKE_VIVO_SYSTEM_CATEGORIES.includes(String(category));
-    const operation = FAKE_VIVO_OPERATION_CATEGORIES.includes(String(category));
+    const system = VIVO_SYSTEM_CATEGORIES.includes(String(category));
+    const operation = VIVO_OPERATION_CATEGORIES.includes(String(category));
     if (!system && !operation) return { status: 200, body: vivoBody(10096) };
     if (system !== (classification === 1)) return { status: 200, body: vivoBody(10097) };
   }
@@ -206,19 +193,18 @@ export class FakeVivo extends EventEmitter<{ request: [FakeVivoReceived] }> {
   private readonly record: boolean;
 
   constructor(
-    private readonly server: https.Server,
-    port: number,
+    private readonly listener: HttpsListener,
     options: FakeVivoOptions,
   ) {
     super();
-    this.url = `https://127.0.0.1:${port}`;
+    this.url = listener.url;
     this.appId = options.appId ?? '105123456';
     this.appKey = options.appKey ?? 'f3c1a2b4d5e6f7a8b9c0-appkey';
     this.appSecret = options.appSecret ?? '9e8d7c6b-5a4f-3e2d-1c0b-appsecret';
     this.clock = options.clock ?? systemClock;
     this.tokenLifetimeMs = options.tokenLifetimeMs ?? 24 * 3_600_000;
     this.record = options.record ?? true;
-    server.on('request', (request: IncomingMessage, response: ServerResponse) =>
+    listener.server.on('request', (request: IncomingMessage, response: ServerResponse) =>
       this.handle(request, response),
     );
   }
@@ -287,11 +273,8 @@ export class FakeVivo extends EventEmitter<{ request: [FakeVivoReceived] }> {
     this.outage = undefined;
   }
 
-  async close(): Promise<void> {
-    await new Promise<void>((resolve) => {
-      this.server.close(() => resolve());
-      this.server.closeAllConnections();
-    });
+  close(): Promise<void> {
+    return this.listener.close();
   }
 
   private handle(request: IncomingMessage, response: ServerResponse): void {
@@ -498,19 +481,5 @@ function resultOf(body: string): number | undefined {
 
 /** Starts a fake vivo PUSH on 127.0.0.1, on a free port. */
 export async function startFakeVivo(options: FakeVivoOptions = {}): Promise<FakeVivo> {
-  const server = https.createServer({
-    key: SERVER_KEY,
-    cert: SERVER_CERT,
-    keepAliveTimeout: 60_000,
-    requestTimeout: 0,
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-  return new FakeVivo(server, port, options);
+  return new FakeVivo(await listenHttps(), options);
 }

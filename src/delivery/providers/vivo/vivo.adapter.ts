@@ -1,14 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../../clock.js';
 import type { ProviderRequest, PushAdapter, PushMessage, PushResult } from '../adapter.js';
-import type { AccessTokenStore } from '../shared/access-tokens.js';
+import { type AccessTokenStore, createAccessTokenSource } from '../shared/access-tokens.js';
 import { batchIdenticalMessages } from '../shared/batches.js';
-import { HttpClient, type HttpPost, HttpTransportError } from '../shared/http-client.js';
-import { createLimiter } from '../shared/limiter.js';
-import { createVivoAuthTokenSource, VivoAuthError } from './vivo.auth.js';
+import { createProviderHttp } from '../shared/provider-http.js';
+import {
+  fetchVivoAuthToken,
+  VIVO_AUTH_REFRESH_MARGIN_MS,
+  VivoAuthError,
+  vivoAuthTokenKey,
+} from './vivo.auth.js';
 import { VivoSettingsError, validateVivoSettings } from './vivo.config.js';
 import {
-  classifyVivoAnswer,
+  classifyVivoHttpAnswer,
   invalidUserFailure,
   type PushFailure,
   parseVivoAnswer,
@@ -40,16 +44,9 @@ const DEFAULT_CONCURRENCY = 32;
 type Called = { answer: VivoAnswer } | PushFailure;
 
 function authFailure(error: unknown): PushFailure {
-  if (error instanceof VivoAuthError) {
-    const failure: PushFailure = { ok: false, failure: error.failure, reason: error.reason };
-    if (error.retryAfterMs !== undefined) failure.retryAfterMs = error.retryAfterMs;
-    return failure;
-  }
-  return { ok: false, failure: 'retry', reason: 'auth_error' };
-}
-
-function headerValue(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
+  return error instanceof VivoAuthError
+    ? error.result
+    : { ok: false, failure: 'retry', reason: 'auth_error' };
 }
 
 /**
@@ -68,40 +65,24 @@ export function createVivoAdapter(input: unknown, options: VivoAdapterOptions): 
   if (!check.ok) throw new VivoSettingsError(check.error);
   const settings = check.settings;
   const { clock } = options;
-  const timeoutMs = options.requestTimeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
-  if (!Number.isInteger(concurrency) || concurrency < 1) {
-    throw new RangeError('concurrency must be an integer ≥ 1');
-  }
-  if (!(timeoutMs > 0)) throw new RangeError('requestTimeoutMs must be > 0');
-
-  let client: HttpClient | undefined;
-  let closed = false;
-  const limit = createLimiter(concurrency);
-  const post: HttpPost = (url, headers, body) => {
-    client ??= new HttpClient({ ca: settings.ca, maxSockets: concurrency, timeoutMs });
-    const open = client;
-    return limit(() => open.post(url, headers, body));
-  };
-  const authTokens = createVivoAuthTokenSource({ settings, post, clock, store: options.accessTokens });
-
-  const exchange = async (request: ProviderRequest, authToken: string) => {
-    try {
-      return await post(request.url, { ...request.headers, authToken }, request.body);
-    } catch (error) {
-      const reason = error instanceof HttpTransportError ? error.reason : 'network_error';
-      const failure: PushFailure = {
-        ok: false,
-        failure: 'retry',
-        reason: reason === 'closed' ? 'adapter_closed' : reason,
-      };
-      return failure;
-    }
-  };
+  const http = createProviderHttp({
+    ca: settings.ca,
+    timeoutMs: options.requestTimeoutMs ?? DEFAULT_TIMEOUT_MS,
+    concurrency: options.concurrency ?? DEFAULT_CONCURRENCY,
+  });
+  const authTokens = createAccessTokenSource({
+    key: vivoAuthTokenKey(settings),
+    fetch: () => fetchVivoAuthToken(settings, http.post, clock.now()),
+    clock,
+    refreshMarginMs: VIVO_AUTH_REFRESH_MARGIN_MS,
+    store: options.accessTokens,
+  });
+  const exchange = (request: ProviderRequest, authToken: string) =>
+    http.exchange(request.url, { ...request.headers, authToken }, request.body);
 
   /** One request with the app's authToken; refused (10000) → a fresh token, and once more. */
   const call = async (request: ProviderRequest): Promise<Called> => {
-    if (closed) return { ok: false, failure: 'retry', reason: 'adapter_closed' };
+    if (http.closed) return { ok: false, failure: 'retry', reason: 'adapter_closed' };
     let authToken: string;
     try {
       authToken = await authTokens.get();
@@ -120,10 +101,7 @@ export function createVivoAdapter(input: unknown, options: VivoAdapterOptions): 
     if (!('status' in answer)) return answer;
     const parsed = parseVivoAnswer(answer.body);
     if (answer.status === 200 && parsed.result === 0) return { answer: parsed };
-    return classifyVivoAnswer(
-      { status: answer.status, body: answer.body, retryAfter: headerValue(answer.headers['retry-after']) },
-      clock.now(),
-    );
+    return classifyVivoHttpAnswer(answer, clock.now());
   };
 
   const sendOne = async (message: PushMessage): Promise<PushResult> => {
@@ -209,9 +187,6 @@ export function createVivoAdapter(input: unknown, options: VivoAdapterOptions): 
       );
       return results;
     },
-    async close(): Promise<void> {
-      closed = true;
-      await client?.close();
-    },
+    close: () => http.close(),
   } satisfies PushAdapter;
 }

@@ -1,14 +1,9 @@
 import { createHash } from 'node:crypto';
-import type { Clock } from '../../../clock.js';
-import {
-  type AccessTokenSource,
-  type AccessTokenStore,
-  type CachedAccessToken,
-  createAccessTokenSource,
-} from '../shared/access-tokens.js';
-import { type HttpPost, HttpTransportError } from '../shared/http-client.js';
+import type { CachedAccessToken } from '../shared/access-tokens.js';
+import type { HttpPost } from '../shared/http-client.js';
+import { transportFailure } from '../shared/provider-http.js';
 import type { VivoSettings } from './vivo.config.js';
-import { classifyVivoAnswer, parseVivoAnswer } from './vivo.errors.js';
+import { classifyVivoHttpAnswer, type PushFailure, parseVivoAnswer } from './vivo.errors.js';
 
 /** An authToken lives one day … */
 export const VIVO_AUTH_TOKEN_LIFETIME_MS = 24 * 3_600_000;
@@ -34,23 +29,17 @@ export function vivoAuthTokenKey(
   return `vivo ${settings.appId} ${credential} ${settings.authUrl}`;
 }
 
-/** Getting an authToken failed; `failure` says how the sends waiting for it fail. */
+/** Getting an authToken failed: `result` is how the sends waiting for it fail. */
 export class VivoAuthError extends Error {
   override name = 'VivoAuthError';
   constructor(
-    readonly failure: 'creds' | 'retry',
-    /** e.g. `auth_vivo_10000`, `auth_HTTP_503`, `auth_network_error`. */
-    readonly reason: string,
+    /** `creds` or `retry`; reason e.g. `auth_vivo_10000`, `auth_HTTP_503`, `auth_network_error`. */
+    readonly result: PushFailure,
     message: string,
-    readonly retryAfterMs?: number | undefined,
     options?: { cause?: unknown },
   ) {
     super(message, options);
   }
-}
-
-function headerValue(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
 }
 
 /**
@@ -73,50 +62,26 @@ export async function fetchVivoAuthToken(
   try {
     answer = await post(settings.authUrl, { 'content-type': 'application/json; charset=utf-8' }, body);
   } catch (error) {
-    const transport = error instanceof HttpTransportError ? error.reason : 'network_error';
-    const reason = transport === 'closed' ? 'adapter_closed' : `auth_${transport}`;
+    const { reason } = transportFailure(error);
     const detail = error instanceof Error ? error.message : String(error);
-    throw new VivoAuthError('retry', reason, `vivo auth unreachable: ${detail}`, undefined, { cause: error });
+    throw new VivoAuthError(
+      { ok: false, failure: 'retry', reason: reason === 'adapter_closed' ? reason : `auth_${reason}` },
+      `vivo auth unreachable: ${detail}`,
+      { cause: error },
+    );
   }
   const parsed = parseVivoAnswer(answer.body);
   if (answer.status === 200 && parsed.result === 0 && parsed.authToken !== undefined) {
     return { token: parsed.authToken, expiresAt: now + VIVO_AUTH_TOKEN_LIFETIME_MS };
   }
-  const failure = classifyVivoAnswer(
-    { status: answer.status, body: answer.body, retryAfter: headerValue(answer.headers['retry-after']) },
-    now,
-  );
+  const failure = classifyVivoHttpAnswer(answer, now);
   const described = parsed.desc === undefined ? '' : `: ${parsed.desc}`;
+  const reason = `auth_${failure.reason}`;
   if (failure.failure === 'retry') {
-    throw new VivoAuthError(
-      'retry',
-      `auth_${failure.reason}`,
-      `vivo auth answered ${failure.reason}${described}`,
-      failure.retryAfterMs,
-    );
+    throw new VivoAuthError({ ...failure, reason }, `vivo auth answered ${failure.reason}${described}`);
   }
   throw new VivoAuthError(
-    'creds',
-    `auth_${failure.reason}`,
+    { ok: false, failure: 'creds', reason },
     `vivo refused the app's App ID, AppKey or AppSecret (${failure.reason})${described}`,
   );
-}
-
-export interface VivoAuthTokenOptions {
-  settings: VivoSettings;
-  post: HttpPost;
-  clock: Clock;
-  store?: AccessTokenStore | undefined;
-}
-
-/** The app's authTokens: cached (and shared through the store), one request however many wait. */
-export function createVivoAuthTokenSource(options: VivoAuthTokenOptions): AccessTokenSource {
-  const { settings, post, clock } = options;
-  return createAccessTokenSource({
-    key: vivoAuthTokenKey(settings),
-    fetch: () => fetchVivoAuthToken(settings, post, clock.now()),
-    clock,
-    refreshMarginMs: VIVO_AUTH_REFRESH_MARGIN_MS,
-    store: options.store,
-  });
 }

@@ -1,5 +1,6 @@
 import type { FailureClass, PushResult } from '../adapter.js';
 import { parseRetryAfter } from '../retry-after.js';
+import type { HttpAnswer } from '../shared/http-client.js';
 
 export type PushFailure = Extract<PushResult, { ok: false }>;
 
@@ -144,4 +145,17 @@ export function classifyVivoAnswer(
   }
   if (status === 401 || status === 403) return { ok: false, failure: 'creds', reason: `HTTP_${status}` };
   return { ok: false, failure: 'bad_request', reason: `HTTP_${status}` };
+}
+
+/** `classifyVivoAnswer` for an answer as the HTTP client gives it. */
+export function classifyVivoHttpAnswer(answer: HttpAnswer, now: number): PushFailure {
+  const retryAfter = answer.headers['retry-after'];
+  return classifyVivoAnswer(
+    {
+      status: answer.status,
+      body: answer.body,
+      retryAfter: Array.isArray(retryAfter) ? retryAfter[0] : retryAfter,
+    },
+    now,
+  );
 }
