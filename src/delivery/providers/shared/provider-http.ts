@@ -46,6 +46,7 @@ export function createProviderHttp(options: ProviderHttpOptions): ProviderHttp {
   let client: HttpClient | undefined;
   let closed = false;
   const post: HttpPost = (url, headers, body) => {
+    if (closed) return Promise.reject(new HttpTransportError('closed', 'the adapter is closed'));
     client ??= new HttpClient({ ca, maxSockets: concurrency, timeoutMs });
     const open = client;
     return limit(() => open.post(url, headers, body));
