@@ -3,6 +3,7 @@ import type { ProviderCatalogue } from './catalogue.js';
 import { fcmProvider } from './fcm/index.js';
 import { honorProvider } from './honor/index.js';
 import { huaweiProvider } from './huawei/index.js';
+import { vivoProvider } from './vivo/index.js';
 import { xiaomiProvider } from './xiaomi/index.js';
 
 /** The providers Bellhop delivers through, by the id the routing rule gives. */
@@ -11,5 +12,6 @@ export const providerCatalogue: ProviderCatalogue = {
   fcm: fcmProvider,
   honor: honorProvider,
   huawei: huaweiProvider,
+  vivo: vivoProvider,
   xiaomi: xiaomiProvider,
 };
