@@ -134,9 +134,14 @@ function schemaProblem(input: unknown): string | undefined {
  * contains the master secret.
  */
 export function validateOppoSettings(input: unknown): OppoSettingsCheck {
-  const problem = schemaProblem(input);
+  // A field set to undefined (not possible in JSON) is a field left out.
+  const present =
+    typeof input === 'object' && input !== null && !Array.isArray(input)
+      ? Object.fromEntries(Object.entries(input).filter(([, value]) => value !== undefined))
+      : input;
+  const problem = schemaProblem(present);
   if (problem !== undefined) return { ok: false, error: problem };
-  const credentials = input as OppoCredentials;
+  const credentials = present as OppoCredentials;
   const url = checkBaseUrl(credentials.url ?? OPPO_DEFAULT_URL, 'url');
   if (typeof url !== 'string') return { ok: false, error: url.error };
   const intlUrl = checkBaseUrl(credentials.intl_url ?? OPPO_DEFAULT_INTL_URL, 'intl_url');
