@@ -14,19 +14,13 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { readFileSync } from 'node:fs';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
-import https from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type https from 'node:https';
 import type { Clock } from '../../src/clock.js';
-
-const fixtures = new URL('../fixtures/fcm/', import.meta.url);
-const fixture = (name: string) => readFileSync(new URL(name, fixtures), 'utf8');
+import { closeHttps, listenHttps, type RawAnswer, respond, TEST_CA, TokenScripts } from './https-fake.js';
 
 /** The test CA: trust it (the settings' `ca`) to talk to the fake. */
-export const FAKE_OPPO_CA = fixture('ca.pem');
-const SERVER_CERT = fixture('server.pem');
-const SERVER_KEY = fixture('server-key.pem');
+export const FAKE_OPPO_CA = TEST_CA;
 
 export const FAKE_OPPO_APP_ID = '30912345';
 export const FAKE_OPPO_APP_KEY = 'b2f7c0a9e41d4c3f8a6e5d2c1b0a9f8e';
@@ -99,7 +93,7 @@ export type FakeOppoAnswer =
   | 'hang'
   | 'reset'
   | number
-  | { status: number; body: string; headers?: Record<string, string> }
+  | RawAnswer
   | { delayMs: number; answer: FakeOppoAnswer };
 
 /**
@@ -282,11 +276,6 @@ function checkMessage(value: unknown, strongReminder: ReadonlySet<string>): Prob
   return undefined;
 }
 
-interface Script {
-  answers: FakeOppoTokenAnswer[];
-  sticky: boolean;
-}
-
 export class FakeOppo extends EventEmitter<FakeOppoEvents> {
   /** Base URL of the mainland-China host (the settings' `url`). */
   readonly url: string;
@@ -300,15 +289,22 @@ export class FakeOppo extends EventEmitter<FakeOppoEvents> {
   /** Every auth request (when recording). */
   readonly authRequests: FakeOppoAuthRequest[] = [];
 
+  /** Counters, kept whether requests are recorded or not. */
+  readonly counts = {
+    /** Send requests (`unicast` + `unicast_batch`) received. */
+    requests: 0,
+    /** Messages accepted (answered as sent), over both hosts. */
+    messagesAccepted: 0,
+    /** `auth_token`s issued. */
+    authTokensIssued: 0,
+  };
+
   private issued = new Map<string, { region: FakeOppoRegion; expiresAt: number }>();
-  private issuedCount = 0;
-  private sendCount = 0;
-  private acceptedCount = 0;
   private messageCounter = 0;
   private today = { day: -1, count: 0 };
   private dailyLimit: number;
   private sentOnce = new Map<string, string>();
-  private scripts = new Map<string, Script>();
+  private scripts = new TokenScripts<FakeOppoTokenAnswer>();
   private requestScript: FakeOppoAnswer[] = [];
   private authScript: FakeOppoAnswer[] = [];
   private outage: FakeOppoAnswer | undefined;
@@ -321,12 +317,12 @@ export class FakeOppo extends EventEmitter<FakeOppoEvents> {
 
   constructor(
     private readonly server: https.Server,
-    port: number,
+    origin: string,
     options: FakeOppoOptions,
   ) {
     super();
-    this.url = `https://127.0.0.1:${port}`;
-    this.intlUrl = `${this.url}/intl`;
+    this.url = origin;
+    this.intlUrl = `${origin}/intl`;
     this.clock = options.clock ?? systemClock;
     this.appKey = options.appKey ?? FAKE_OPPO_APP_KEY;
     this.masterSecret = options.masterSecret ?? FAKE_OPPO_MASTER_SECRET;
@@ -335,24 +331,6 @@ export class FakeOppo extends EventEmitter<FakeOppoEvents> {
     this.strongReminder = new Set(options.strongReminderCategories ?? ['IM']);
     this.latencyMs = options.latencyMs ?? 0;
     this.record = options.record ?? true;
-    server.on('request', (request: IncomingMessage, response: ServerResponse) =>
-      this.handle(request, response),
-    );
-  }
-
-  /** Send requests (`unicast` + `unicast_batch`) received, recorded or not. */
-  get requestCount(): number {
-    return this.sendCount;
-  }
-
-  /** Messages accepted (answered as sent), over both hosts. */
-  get messagesAccepted(): number {
-    return this.acceptedCount;
-  }
-
-  /** `auth_token`s issued so far. */
-  get authTokensIssued(): number {
-    return this.issuedCount;
   }
 
   /** The settings an app would be configured with to use this fake (`oppo` in the admin API). */
@@ -376,8 +354,7 @@ export class FakeOppo extends EventEmitter<FakeOppoEvents> {
    * used one answer per message, then back to success; a single answer is used every time.
    */
   script(token: string, answers: FakeOppoTokenAnswer | readonly FakeOppoTokenAnswer[]): void {
-    if (Array.isArray(answers)) this.scripts.set(token, { answers: [...answers], sticky: false });
-    else this.scripts.set(token, { answers: [answers as FakeOppoTokenAnswer], sticky: true });
+    this.scripts.set(token, answers);
   }
 
   /** The next send requests' answers, one per request, after the `auth_token` check. */
@@ -421,40 +398,31 @@ export class FakeOppo extends EventEmitter<FakeOppoEvents> {
   }
 
   async close(): Promise<void> {
-    for (const timer of this.timers) clearTimeout(timer);
-    this.timers.clear();
-    await new Promise<void>((resolve) => {
-      this.server.close(() => resolve());
-      this.server.closeAllConnections();
-    });
+    await closeHttps(this.server, this.timers);
   }
 
-  private handle(request: IncomingMessage, response: ServerResponse): void {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      const raw = Buffer.concat(chunks).toString('utf8');
-      let path = (request.url ?? '/').split('?')[0] ?? '/';
-      let region: FakeOppoRegion = 'cn';
-      if (path.startsWith('/intl/')) {
-        region = 'intl';
-        path = path.slice('/intl'.length);
-      }
-      const form = /^application\/x-www-form-urlencoded/i.test(request.headers['content-type'] ?? '')
-        ? Object.fromEntries(new URLSearchParams(raw))
-        : {};
-      if (request.method !== 'POST' && path.startsWith('/server/v1/')) {
-        this.answer(request, response, 12);
-      } else if (path === '/server/v1/auth') {
-        this.auth(request, response, region, form);
-      } else if (path === '/server/v1/message/notification/unicast') {
-        this.send(request, response, region, form, 'unicast');
-      } else if (path === '/server/v1/message/notification/unicast_batch') {
-        this.send(request, response, region, form, 'unicast_batch');
-      } else {
-        this.answer(request, response, { status: 404, body: '{"code":404,"message":"Not Found"}' });
-      }
-    });
+  /** Routes one request (the body read whole). */
+  handle(request: IncomingMessage, response: ServerResponse, raw: string): void {
+    let path = (request.url ?? '/').split('?')[0] ?? '/';
+    let region: FakeOppoRegion = 'cn';
+    if (path.startsWith('/intl/')) {
+      region = 'intl';
+      path = path.slice('/intl'.length);
+    }
+    const form = /^application\/x-www-form-urlencoded/i.test(request.headers['content-type'] ?? '')
+      ? Object.fromEntries(new URLSearchParams(raw))
+      : {};
+    if (request.method !== 'POST' && path.startsWith('/server/v1/')) {
+      this.answer(request, response, 12);
+    } else if (path === '/server/v1/auth') {
+      this.auth(request, response, region, form);
+    } else if (path === '/server/v1/message/notification/unicast') {
+      this.send(request, response, region, form, 'unicast');
+    } else if (path === '/server/v1/message/notification/unicast_batch') {
+      this.send(request, response, region, form, 'unicast_batch');
+    } else {
+      this.answer(request, response, { status: 404, body: '{"code":404,"message":"Not Found"}' });
+    }
   }
 
   private auth(
@@ -474,8 +442,8 @@ export class FakeOppo extends EventEmitter<FakeOppoEvents> {
       if (code !== 0) {
         answer = code;
       } else {
-        this.issuedCount += 1;
-        const authToken = `${region}-${this.issuedCount}-${randomBytes(16).toString('hex')}`;
+        this.counts.authTokensIssued += 1;
+        const authToken = `${region}-${this.counts.authTokensIssued}-${randomBytes(16).toString('hex')}`;
         this.issued.set(authToken, { region, expiresAt: now + this.authTokenLifetimeMs });
         entry.authToken = authToken;
         answer = {
@@ -509,7 +477,7 @@ export class FakeOppo extends EventEmitter<FakeOppoEvents> {
     api: FakeOppoReceived['api'],
   ): void {
     const now = this.clock.now();
-    this.sendCount += 1;
+    this.counts.requests += 1;
     const field = api === 'unicast' ? form.message : form.messages;
     let parsed: unknown;
     try {
@@ -582,7 +550,7 @@ export class FakeOppo extends EventEmitter<FakeOppoEvents> {
         this.messageCounter += 1;
         messageId = `${FAKE_OPPO_APP_ID}-1-1-${this.messageCounter.toString(16).padStart(24, '0')}`;
         this.today.count += 1;
-        this.acceptedCount += 1;
+        this.counts.messagesAccepted += 1;
         if (once !== undefined && this.record) this.sentOnce.set(once, messageId);
       }
       return { registrationId: token, code: 0, messageId };
@@ -609,48 +577,27 @@ export class FakeOppo extends EventEmitter<FakeOppoEvents> {
   }
 
   private nextTokenAnswer(token: string): number {
-    const script = this.scripts.get(token);
-    if (script === undefined) return 0;
-    const next = script.sticky ? script.answers[0] : script.answers.shift();
-    if (!script.sticky && script.answers.length === 0) this.scripts.delete(token);
+    const next = this.scripts.next(token);
     return next === undefined || next === 'ok' ? 0 : next;
   }
 
   private answer(request: IncomingMessage, response: ServerResponse, answer: FakeOppoAnswer): void {
-    if (answer === 'hang') return;
-    if (answer === 'reset') {
-      request.socket.destroy();
-      return;
-    }
-    if (typeof answer === 'object' && 'delayMs' in answer) {
-      const timer = setTimeout(() => {
-        this.timers.delete(timer);
-        this.answer(request, response, answer.answer);
-      }, answer.delayMs);
-      this.timers.add(timer);
-      return;
-    }
-    const canned =
-      answer === 'ok'
-        ? okBody({})
-        : typeof answer === 'number'
-          ? {
-              status: 200,
-              body: JSON.stringify({ code: answer, message: FAKE_OPPO_MESSAGES[answer] ?? 'error' }),
-            }
-          : answer;
-    if (response.destroyed) return;
-    response.writeHead(canned.status, {
-      'content-type': canned.body.startsWith('<')
-        ? 'text/html; charset=UTF-8'
-        : 'application/json;charset=UTF-8',
-      ...canned.headers,
-    });
-    response.end(canned.body);
+    respond(request, response, answer, resolveAnswer, this.timers);
   }
 }
 
-function okBody(data: unknown): { status: number; body: string; headers?: Record<string, string> } {
+function resolveAnswer(answer: FakeOppoAnswer): RawAnswer {
+  if (answer === 'ok') return okBody({});
+  if (typeof answer === 'number') {
+    return {
+      status: 200,
+      body: JSON.stringify({ code: answer, message: FAKE_OPPO_MESSAGES[answer] ?? 'error' }),
+    };
+  }
+  return answer as RawAnswer;
+}
+
+function okBody(data: unknown): RawAnswer {
   return { status: 200, body: JSON.stringify({ code: 0, message: '', data }) };
 }
 
@@ -674,19 +621,10 @@ function codeOf(answer: FakeOppoAnswer): number | undefined {
 
 /** Starts a fake OPPO PUSH on 127.0.0.1, on a free port. */
 export async function startFakeOppo(options: FakeOppoOptions = {}): Promise<FakeOppo> {
-  const server = https.createServer({
-    key: SERVER_KEY,
-    cert: SERVER_CERT,
-    keepAliveTimeout: 60_000,
-    requestTimeout: 0,
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-  return new FakeOppo(server, port, options);
+  let fake: FakeOppo | undefined;
+  const { server, origin } = await listenHttps((request, response, body) =>
+    fake?.handle(request, response, body),
+  );
+  fake = new FakeOppo(server, origin, options);
+  return fake;
 }

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { oppoPushMessage } from '../../../../test/fakes/oppo-fixtures.js';
 import {
   FAKE_OPPO_MESSAGE_CHANNEL,
   FAKE_OPPO_RING_CHANNEL,
@@ -13,7 +14,7 @@ import {
   createMemoryAccessTokenStore,
 } from '../shared/access-tokens.js';
 import { createOppoAdapter, type OppoAdapterOptions } from './oppo.adapter.js';
-import { oppoSign } from './oppo.auth.js';
+import { oppoAuthTokenKey, oppoSign } from './oppo.auth.js';
 import type { OppoCredentials } from './oppo.config.js';
 import { notifyIdOf } from './oppo.request.js';
 
@@ -39,22 +40,11 @@ describe('the OPPO adapter, against the fake', () => {
 
   function message(overrides: Partial<PushMessage> = {}): PushMessage {
     sequence += 1;
-    return {
+    return oppoPushMessage(clock.now(), {
       deliveryId: `delivery-${sequence}`,
       token: `CN_phone-${sequence}`,
-      channel: 'message',
-      bundleId: 'com.example.doorbell',
-      environment: null,
-      title: 'Front door',
-      body: 'Someone is at the door',
-      data: { device: 'cam-1' },
-      sound: undefined,
-      badge: undefined,
-      collapseId: undefined,
-      expiresAt: clock.now() + 86_400_000,
-      androidChannelId: undefined,
       ...overrides,
-    };
+    });
   }
   const messages = (count: number, overrides: Partial<PushMessage> = {}) =>
     Array.from({ length: count }, () => message(overrides));
@@ -129,7 +119,7 @@ describe('the OPPO adapter, against the fake', () => {
       'unicast_batch 1000',
       'unicast_batch 500',
     ]);
-    expect(fake.authTokensIssued).toBe(1);
+    expect(fake.counts.authTokensIssued).toBe(1);
     expect(results).toHaveLength(2500);
     results.forEach((result, index) => {
       if (gone.has(index)) expect(result).toEqual({ ok: false, failure: 'dead', reason: 'OPPO_10000' });
@@ -206,10 +196,10 @@ describe('the OPPO adapter, against the fake', () => {
     await adapter.send([message()]);
     clock.advance(23 * HOUR - 1);
     await adapter.send([message()]);
-    expect(fake.authTokensIssued).toBe(1);
+    expect(fake.counts.authTokensIssued).toBe(1);
     clock.advance(1);
     expect(statuses(await adapter.send([message()]))).toEqual(['ok']);
-    expect(fake.authTokensIssued).toBe(2);
+    expect(fake.counts.authTokensIssued).toBe(2);
     expect(fake.received[2]?.authToken).toBe(fake.authRequests[1]?.authToken);
   });
 
@@ -220,7 +210,7 @@ describe('the OPPO adapter, against the fake', () => {
     const rings = messages(6, { channel: 'ring' });
     const results = await adapter.send(rings);
     expect(statuses(results)).toEqual(Array(6).fill('ok'));
-    expect(fake.authTokensIssued).toBe(2);
+    expect(fake.counts.authTokensIssued).toBe(2);
     const codes = fake.received.slice(1).map((received) => received.code);
     expect(codes.filter((code) => code === 11).length).toBeGreaterThanOrEqual(1);
     expect(codes.filter((code) => code === 0)).toHaveLength(6);
@@ -230,7 +220,7 @@ describe('the OPPO adapter, against the fake', () => {
     const adapter = adapterFor();
     fake.scriptRequests([11, 11]);
     expect(await adapter.send([message()])).toEqual([{ ok: false, failure: 'retry', reason: 'OPPO_11' }]);
-    expect(fake.authTokensIssued).toBe(2);
+    expect(fake.counts.authTokensIssued).toBe(2);
     expect(fake.received).toHaveLength(2);
   });
 
@@ -329,7 +319,7 @@ describe('the OPPO adapter, against the fake', () => {
     const [sent] = await adapter.send([first]);
     const [again] = await adapter.send([{ ...first }]);
     expect(again).toEqual(sent);
-    expect(fake.messagesAccepted).toBe(1);
+    expect(fake.counts.messagesAccepted).toBe(1);
   });
 
   it('returns retry for a proxy’s error page, a dropped connection, a silent server and a closed adapter', async () => {
@@ -357,7 +347,7 @@ describe('the OPPO adapter, against the fake', () => {
     const impatient = adapterFor({ accessTokens: store, requestTimeoutMs: 200 });
     fake.scriptRequests(['hang']);
     expect(await impatient.send([message()])).toEqual([{ ok: false, failure: 'retry', reason: 'timeout' }]);
-    expect(fake.authTokensIssued).toBe(1);
+    expect(fake.counts.authTokensIssued).toBe(1);
 
     await adapter.close();
     expect(await adapter.send([message()])).toEqual([
@@ -393,13 +383,24 @@ describe('the OPPO adapter, against the fake', () => {
     };
     await adapterFor({ accessTokens: store }).send([message()]);
     await adapterFor({ accessTokens: store }).send([message(), message({ token: 'SG_x' })]);
-    expect(fake.authTokensIssued).toBe(2);
+    expect(fake.counts.authTokensIssued).toBe(2);
+    const identity = { appKey: fake.appKey, masterSecret: fake.masterSecret };
     expect([...entries.keys()].sort()).toEqual([
-      `oppo ${fake.appKey} ${fake.url}`,
-      `oppo ${fake.appKey} ${fake.intlUrl}`,
+      oppoAuthTokenKey(identity, fake.url),
+      oppoAuthTokenKey(identity, fake.intlUrl),
     ]);
-    expect(entries.get(`oppo ${fake.appKey} ${fake.url}`)?.expiresAt).toBe(T0 + 24 * HOUR);
+    expect(oppoAuthTokenKey(identity, fake.url)).toMatch(
+      new RegExp(`^oppo ${fake.appKey} [0-9a-f]{16} ${fake.url}$`),
+    );
+    expect(entries.get(oppoAuthTokenKey(identity, fake.url))?.expiresAt).toBe(T0 + 24 * HOUR);
     expect(JSON.stringify([...entries])).not.toContain(fake.masterSecret);
+  });
+
+  it('never lends a token to settings with the same app key and another secret', async () => {
+    const store = createMemoryAccessTokenStore();
+    expect(statuses(await adapterFor({ accessTokens: store }).send([message()]))).toEqual(['ok']);
+    const wrong = adapterFor({ accessTokens: store }, { master_secret: 'not-the-secret' });
+    expect(statuses(await wrong.send([message()]))).toEqual(['auth_OPPO_16']);
   });
 
   it('refuses invalid settings when created', () => {

@@ -2,7 +2,7 @@ import type { Clock } from '../../../clock.js';
 import type { PushAdapter, PushMessage, PushResult } from '../adapter.js';
 import type { AccessTokenSource, AccessTokenStore } from '../shared/access-tokens.js';
 import { batchIdenticalMessages, type MessageBatch } from '../shared/batches.js';
-import { type HttpAnswer, HttpClient, type HttpPost } from '../shared/http-client.js';
+import { createPooledPost, type HttpAnswer } from '../shared/http-client.js';
 import { createLimiter } from '../shared/limiter.js';
 import { createOppoAuthTokenSource, OppoAuthError, transportFailure } from './oppo.auth.js';
 import {
@@ -71,19 +71,14 @@ export function createOppoAdapter(credentials: OppoCredentials, options: OppoAda
   if (!check.ok) throw new OppoSettingsError(check.error);
   const settings: OppoSettings = check.settings;
   const { clock } = options;
-  const timeoutMs = options.requestTimeoutMs ?? DEFAULT_TIMEOUT_MS;
   const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
-  if (!Number.isInteger(concurrency) || concurrency < 1) {
-    throw new RangeError('concurrency must be an integer ≥ 1');
-  }
-  if (!(timeoutMs > 0)) throw new RangeError('requestTimeoutMs must be > 0');
-
-  let client: HttpClient | undefined;
+  const http = createPooledPost({
+    ca: settings.ca,
+    concurrency,
+    timeoutMs: options.requestTimeoutMs ?? DEFAULT_TIMEOUT_MS,
+  });
+  const { post } = http;
   let closed = false;
-  const post: HttpPost = (url, headers, body) => {
-    client ??= new HttpClient({ ca: settings.ca, maxSockets: concurrency, timeoutMs });
-    return client.post(url, headers, body);
-  };
   const tokenSources = new Map<string, AccessTokenSource>();
   const tokensFor = (baseUrl: string): AccessTokenSource => {
     let source = tokenSources.get(baseUrl);
@@ -215,7 +210,7 @@ export function createOppoAdapter(credentials: OppoCredentials, options: OppoAda
     },
     async close(): Promise<void> {
       closed = true;
-      await client?.close();
+      await http.close();
     },
   } satisfies PushAdapter;
 }

@@ -25,9 +25,16 @@ export function oppoSign(appKey: string, timestamp: string, masterSecret: string
   return createHash('sha256').update(`${appKey}${timestamp}${masterSecret}`, 'utf8').digest('hex');
 }
 
-/** The store key of an app key's tokens on one host: never contains a secret. */
-export function oppoAuthTokenKey(appKey: string, baseUrl: string): string {
-  return `oppo ${appKey} ${baseUrl}`;
+/**
+ * The store key of an app key's tokens on one host. It never contains the secret, but names it
+ * by a digest: settings with the same app key and a wrong secret must not ride on a token the
+ * right secret obtained.
+ */
+export function oppoAuthTokenKey(identity: OppoIdentity, baseUrl: string): string {
+  const secret = createHash('sha256')
+    .update(`oppo master secret\u0000${identity.masterSecret}`)
+    .digest('hex');
+  return `oppo ${identity.appKey} ${secret.slice(0, 16)} ${baseUrl}`;
 }
 
 /** Getting an `auth_token` failed; `failure` says how the sends waiting for it fail. */
@@ -114,7 +121,7 @@ export interface OppoAuthTokenOptions {
 export function createOppoAuthTokenSource(options: OppoAuthTokenOptions): AccessTokenSource {
   const { identity, baseUrl, post, clock } = options;
   return createAccessTokenSource({
-    key: oppoAuthTokenKey(identity.appKey, baseUrl),
+    key: oppoAuthTokenKey(identity, baseUrl),
     fetch: () => fetchOppoAuthToken(identity, baseUrl, post, clock.now()),
     clock,
     refreshMarginMs: OPPO_AUTH_TOKEN_REFRESH_MARGIN_MS,

@@ -62,7 +62,9 @@ export const OppoSettingsSchema = Type.Object(
       }),
     ),
   },
-  { additionalProperties: false, description: 'OPPO PUSH settings (ColorOS, OnePlus, realme phones)' },
+  // Unknown fields are refused by `validateOppoSettings`, which says why (`app_secret` is not
+  // needed, …) rather than the admin route's schema check, which could only name `oppo`.
+  { description: 'OPPO PUSH settings (ColorOS, OnePlus, realme phones); no other fields' },
 );
 
 export type OppoCredentials = Static<typeof OppoSettingsSchema>;

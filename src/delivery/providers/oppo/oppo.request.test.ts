@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { oppoPushMessage } from '../../../../test/fakes/oppo-fixtures.js';
 import type { PushMessage } from '../adapter.js';
 import { oppoProvider } from './index.js';
 import {
@@ -20,24 +21,7 @@ const settings: OppoRequestSettings = {
   ringNotifyLevel: 16,
 };
 
-function pushMessage(overrides: Partial<PushMessage> = {}): PushMessage {
-  return {
-    deliveryId: 'd-1',
-    token: 'CN_0a1b2c',
-    channel: 'message',
-    bundleId: 'com.example.doorbell',
-    environment: null,
-    title: 'Front door',
-    body: 'Someone is at the door',
-    data: { device: 'cam-1' },
-    sound: undefined,
-    badge: undefined,
-    collapseId: undefined,
-    expiresAt: T0 + 86_400_000,
-    androidChannelId: undefined,
-    ...overrides,
-  };
-}
+const pushMessage = (overrides: Partial<PushMessage> = {}) => oppoPushMessage(T0, overrides);
 
 function form(body: string): Record<string, string> {
   return Object.fromEntries(new URLSearchParams(body));
