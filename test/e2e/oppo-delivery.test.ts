@@ -264,6 +264,23 @@ describe.each(testDialects())('delivery through OPPO PUSH on %s', (dialect) => {
     expect(requestsFor([regId])).toHaveLength(0);
   });
 
+  it('cannot call off a ring already shown: OPPO has no data messages, so the cancel is not sent', async () => {
+    const user = await registerUser(t.app);
+    const regId = `CN_cancel${user.id}`;
+    await register(user.token, '/v1/api/user/token', regId);
+    const id = await send({ channel: 'ring', users: [user.id], title: 'Doorbell' });
+    await settled(id);
+    const cancel = await t.app.inject({
+      method: 'POST',
+      url: `/v1/push/${id}/cancel`,
+      headers: { authorization: `Bearer ${key}` },
+    });
+    expect(cancel.statusCode).toBe(202);
+    const result = await settled(json<{ id: string }>(cancel).id);
+    expect(result.deliveries[0]).toMatchObject({ status: 'failed', reason: 'oppo_no_text' });
+    expect(requestsFor([regId])).toHaveLength(1);
+  });
+
   // Last: it moves the clock past midnight in China.
   it('retries a message refused for the daily quota once the quota resets at midnight, China time', async () => {
     const user = await registerUser(t.app);

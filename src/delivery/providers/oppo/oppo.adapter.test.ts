@@ -403,6 +403,17 @@ describe('the OPPO adapter, against the fake', () => {
     expect(statuses(await wrong.send([message()]))).toEqual(['auth_OPPO_16']);
   });
 
+  it('does not send what OPPO cannot show: a ring’s cancel has no text', async () => {
+    const adapter = adapterFor();
+    const cancel = message({ channel: 'ring', title: undefined, body: undefined, data: { type: 'cancel' } });
+    expect(statuses(await adapter.send([message(), cancel, message()]))).toEqual([
+      'ok',
+      'oppo_no_text',
+      'ok',
+    ]);
+    expect(fake.received.flatMap((received) => received.tokens)).not.toContain(cancel.token);
+  });
+
   it('refuses invalid settings when created', () => {
     expect(() => createOppoAdapter({ app_key: 'k' } as OppoCredentials, { clock })).toThrow(
       /missing master_secret/,

@@ -61,8 +61,9 @@ function byRegion(batch: MessageBatch): MessageBatch[] {
  * own `auth_token`, cached 23 hours and shared through the store; when OPPO refuses it (11,
  * 29) a new one is fetched, once for all requests that saw it, and the request is sent again.
  * Per-phone `errorCode`s of a batch answer map back to their messages; a batch refused as a
- * whole for an invalid registration id is sent again phone by phone, to find which. `send`
- * never throws: network faults and timeouts are `retry` results.
+ * whole for an invalid registration id is sent again phone by phone, to find which. OPPO has
+ * no data messages: one with neither title nor body (a ring's cancel) fails as `oppo_no_text`
+ * without a request. `send` never throws: network faults and timeouts are `retry` results.
  *
  * Throws `OppoSettingsError` when the settings do not validate.
  */
@@ -191,7 +192,20 @@ export function createOppoAdapter(credentials: OppoCredentials, options: OppoAda
         failure: 'retry',
         reason: 'no_result',
       }));
-      const batches = batchIdenticalMessages(messages, OPPO_MAX_BATCH).flatMap(byRegion);
+      // OPPO PUSH shows notifications only: with no text (a ring's cancel) there is nothing to send.
+      const sendable: PushMessage[] = [];
+      const positions: number[] = [];
+      messages.forEach((message, index) => {
+        if (message.title === undefined && message.body === undefined) {
+          results[index] = { ok: false, failure: 'bad_request', reason: 'oppo_no_text' };
+        } else {
+          sendable.push(message);
+          positions.push(index);
+        }
+      });
+      const batches = batchIdenticalMessages(sendable, OPPO_MAX_BATCH)
+        .flatMap(byRegion)
+        .map((batch) => ({ ...batch, indexes: batch.indexes.map((i) => positions[i] ?? -1) }));
       // Rings first: the limiter serves requests in the order they are queued.
       const ordered = [
         ...batches.filter((batch) => batch.messages[0]?.channel === 'ring'),
