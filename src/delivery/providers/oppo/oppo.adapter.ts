@@ -21,7 +21,7 @@ import {
   type PushFailure,
   parseOppoAnswer,
 } from './oppo.errors.js';
-import { buildOppoRequest, OPPO_MAX_BATCH, oppoRegion, withAuthToken } from './oppo.request.js';
+import { buildOppoRequest, OPPO_MAX_BATCH, oppoBaseUrl, oppoRegion, withAuthToken } from './oppo.request.js';
 
 export interface OppoAdapterOptions {
   clock: Clock;
@@ -146,8 +146,7 @@ export function createOppoAdapter(credentials: OppoCredentials, options: OppoAda
   const sendRequest = async (messages: readonly PushMessage[]): Promise<PushResult[]> => {
     if (closed) return messages.map(() => ({ ok: false, failure: 'retry', reason: 'adapter_closed' }));
     const request = buildOppoRequest(messages, settings, clock.now());
-    const baseUrl = oppoRegion(messages[0]?.token ?? '') === 'cn' ? settings.url : settings.intlUrl;
-    const tokens = tokensFor(baseUrl);
+    const tokens = tokensFor(oppoBaseUrl(messages[0]?.token ?? '', settings));
     let outcome: Exchange | undefined;
     let rejected: string | undefined;
     for (let attempt = 0; attempt < 2; attempt += 1) {
