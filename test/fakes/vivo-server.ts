@@ -16,7 +16,7 @@ import {
   VIVO_OPERATION_CATEGORIES,
   VIVO_SYSTEM_CATEGORIES,
 } from '../../src/delivery/providers/vivo/vivo.config.js';
-import { type HttpsListener, listenHttps, TEST_CA } from './https-fake.js';
+import { type HttpsListener, listenHttps, TEST_CA } from './https-listener.js';
 
 /** The test CA: trust it (the settings' `ca`) to talk to the fake. */
 export const FAKE_VIVO_CA = TEST_CA;

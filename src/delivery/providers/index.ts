@@ -3,6 +3,7 @@ import type { ProviderCatalogue } from './catalogue.js';
 import { fcmProvider } from './fcm/index.js';
 import { honorProvider } from './honor/index.js';
 import { huaweiProvider } from './huawei/index.js';
+import { oppoProvider } from './oppo/index.js';
 import { vivoProvider } from './vivo/index.js';
 import { xiaomiProvider } from './xiaomi/index.js';
 
@@ -12,6 +13,7 @@ export const providerCatalogue: ProviderCatalogue = {
   fcm: fcmProvider,
   honor: honorProvider,
   huawei: huaweiProvider,
+  oppo: oppoProvider,
   vivo: vivoProvider,
   xiaomi: xiaomiProvider,
 };
