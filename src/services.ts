@@ -137,6 +137,7 @@ export function createServices(config: Config, deps: ServiceDeps) {
       return async () => {
         clearInterval(timer);
         await queue.stop();
+        await worker.drain();
         await adapters.closeAll();
       };
     },

@@ -6,7 +6,7 @@ import type { DeliveryStatus, Executor } from '../db/schema.js';
 import type { Metrics } from '../metrics.js';
 import type { NotificationContent } from './delivery.service.js';
 import { localize } from './localization.js';
-import type { PushMessage, PushResult } from './providers/adapter.js';
+import type { PushAdapter, PushMessage, PushResult } from './providers/adapter.js';
 import type { AdapterPool } from './providers/adapters.js';
 import type { ProviderCatalogue } from './providers/catalogue.js';
 
@@ -28,6 +28,13 @@ interface ClaimedDelivery {
   accepted_at: number;
 }
 
+/** Messages waiting to fill one adapter's batch call. */
+interface Gathering {
+  app: App;
+  entries: Array<{ row: ClaimedDelivery; message: PushMessage }>;
+  timer: NodeJS.Timeout | undefined;
+}
+
 /** Exponential backoff with full jitter: 1 s, 2 s, 4 s … capped at 5 min. */
 export function backoffMs(attempt: number, random: () => number = Math.random): number {
   const ceiling = Math.min(300_000, 1000 * 2 ** Math.max(0, attempt - 1));
@@ -45,6 +52,7 @@ export function createDeliveryWorker(deps: {
   log: FastifyBaseLogger;
 }) {
   const { db, clock, apps, metrics, log } = deps;
+  const gatherings = new Map<PushAdapter, Gathering>();
 
   function toMessage(
     row: ClaimedDelivery,
@@ -251,11 +259,108 @@ export function createDeliveryWorker(deps: {
       await settle(live, 'failed', 'app_not_configured', { attempted: false });
       return;
     }
+    const batchSize = adapter.batchSize ?? 1;
+    if (batchSize <= 1) {
+      await sendAndApply(app, adapter, live, messages);
+      return;
+    }
+    // Rings go out at once; messages wait a moment for more of their kind to fill a batch call.
+    const rings = live.flatMap((row, index) => (row.channel === 'ring' ? [index] : []));
+    const gathered = live.flatMap((row, index) => (row.channel === 'ring' ? [] : [index]));
+    const pick = <T>(items: readonly T[], indexes: number[]) => indexes.map((index) => items[index] as T);
+    await Promise.all([
+      rings.length > 0 ? sendAndApply(app, adapter, pick(live, rings), pick(messages, rings)) : undefined,
+      gathered.length > 0
+        ? gather(app, adapter, batchSize, pick(live, gathered), pick(messages, gathered))
+        : undefined,
+    ]);
+  }
+
+  async function sendAndApply(
+    app: App,
+    adapter: PushAdapter,
+    rows: readonly ClaimedDelivery[],
+    messages: readonly PushMessage[],
+  ): Promise<void> {
     const results = await adapter.send(messages);
-    await applyResults(app, live, results);
+    await applyResults(app, rows, results);
+  }
+
+  /** Sends in progress from gatherings, which `drain` waits for. */
+  const gatheredSends = new Set<Promise<void>>();
+
+  function sendGatheredNow(adapter: PushAdapter, gathering: Gathering, count: number): Promise<void> {
+    const sending = sendGathered(adapter, gathering, count);
+    gatheredSends.add(sending);
+    void sending.finally(() => gatheredSends.delete(sending));
+    return sending;
+  }
+
+  /**
+   * Adds messages to the adapter's gathering. A full batch goes at once, and the claim that
+   * filled it waits for it (so claims cannot outrun the provider); the rest goes when later
+   * claims fill it or after `batchLingerMs`, well within the claims' lease.
+   */
+  function gather(
+    app: App,
+    adapter: PushAdapter,
+    batchSize: number,
+    rows: readonly ClaimedDelivery[],
+    messages: readonly PushMessage[],
+  ): Promise<void> {
+    let gathering = gatherings.get(adapter);
+    if (gathering === undefined) {
+      gathering = { app, entries: [], timer: undefined };
+      gatherings.set(adapter, gathering);
+    }
+    gathering.app = app;
+    const current = gathering;
+    rows.forEach((row, index) => {
+      current.entries.push({ row, message: messages[index] as PushMessage });
+    });
+    const sends: Array<Promise<void>> = [];
+    while (current.entries.length >= batchSize) sends.push(sendGatheredNow(adapter, current, batchSize));
+    if (current.entries.length > 0 && current.timer === undefined) {
+      current.timer = setTimeout(() => {
+        current.timer = undefined;
+        void sendGatheredNow(adapter, current, current.entries.length);
+      }, deps.settings.batchLingerMs);
+    }
+    return Promise.all(sends).then(() => undefined);
+  }
+
+  async function sendGathered(adapter: PushAdapter, gathering: Gathering, count: number): Promise<void> {
+    const entries = gathering.entries.splice(0, count);
+    if (gathering.entries.length === 0) {
+      clearTimeout(gathering.timer);
+      gathering.timer = undefined;
+      if (gatherings.get(adapter) === gathering) gatherings.delete(adapter);
+    }
+    if (entries.length === 0) return;
+    try {
+      await sendAndApply(
+        gathering.app,
+        adapter,
+        entries.map((entry) => entry.row),
+        entries.map((entry) => entry.message),
+      );
+    } catch (error) {
+      // The lease runs out and the deliveries are handed out again.
+      log.error({ err: error }, 'delivery batch failed');
+    }
   }
 
   return {
+    /** Sends what gatherings hold now and waits for every send in progress (at shutdown). */
+    async drain(): Promise<void> {
+      for (const [adapter, gathering] of gatherings) {
+        clearTimeout(gathering.timer);
+        gathering.timer = undefined;
+        void sendGatheredNow(adapter, gathering, gathering.entries.length);
+      }
+      await Promise.all(gatheredSends);
+    },
+
     /** Delivers claimed deliveries: one adapter call per app and provider. */
     async process(ids: string[]): Promise<void> {
       const rows = (await db

@@ -52,6 +52,12 @@ export interface ProviderRequest {
 
 export interface PushAdapter {
   readonly provider: string;
+  /**
+   * For providers with a batch call: how many messages one `send` should carry to use it
+   * fully (usually the tokens one request takes). The worker gathers messages to the same app
+   * into sends of this size. Absent: one request per token, nothing to gather.
+   */
+  readonly batchSize?: number;
   /** One result per message, in order. Never throws for a provider answer or a network fault. */
   send(messages: readonly PushMessage[]): Promise<PushResult[]>;
   /** Closes connections; the adapter is not used afterwards. */

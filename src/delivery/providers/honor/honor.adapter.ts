@@ -131,6 +131,7 @@ export function createHonorAdapter(input: HonorSettingsInput, options: HonorAdap
 
   return {
     provider: 'honor',
+    batchSize: batchSize,
     async send(messages: readonly PushMessage[]): Promise<PushResult[]> {
       const results: PushResult[] = new Array(messages.length);
       await Promise.all(

@@ -114,6 +114,7 @@ export function createHuaweiAdapter(input: unknown, options: HuaweiAdapterOption
 
   return {
     provider: 'huawei',
+    batchSize: batchSize,
     async send(messages: readonly PushMessage[]): Promise<PushResult[]> {
       const results: PushResult[] = new Array(messages.length);
       // Rings first: they take the first free connections.

@@ -185,6 +185,7 @@ export function createOppoAdapter(credentials: OppoCredentials, options: OppoAda
 
   return {
     provider: 'oppo',
+    batchSize: OPPO_MAX_BATCH,
     async send(messages: readonly PushMessage[]): Promise<PushResult[]> {
       const results: PushResult[] = messages.map(() => ({
         ok: false,

@@ -164,6 +164,9 @@ export function createVivoAdapter(input: unknown, options: VivoAdapterOptions): 
 
   return {
     provider: 'vivo',
+    // One saveListPayload serves any number of pushToList calls: the larger a send, the fewer
+    // payloads are saved per phone.
+    batchSize: VIVO_BATCH_SIZE * 10,
     async send(messages: readonly PushMessage[]): Promise<PushResult[]> {
       const results: PushResult[] = messages.map(() => ({
         ok: false,

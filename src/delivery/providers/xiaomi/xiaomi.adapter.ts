@@ -129,6 +129,7 @@ export function createXiaomiAdapter(
 
   return {
     provider: 'xiaomi',
+    batchSize: batchSize,
     async send(messages: readonly PushMessage[]): Promise<PushResult[]> {
       const out: PushResult[] = messages.map(() => ({
         ok: false,
