@@ -12,6 +12,7 @@ import * as accountsAndRegistry from './migrations/2026_11_30_001_accounts_and_r
 import * as appsAndDelivery from './migrations/2026_11_30_002_apps_and_delivery.js';
 import * as deliveriesClaimIndex from './migrations/2026_11_30_003_deliveries_claim_index.js';
 import * as identities from './migrations/2026_11_30_004_identities.js';
+import * as registrationsUserIndex from './migrations/2026_11_30_005_registrations_user_index.js';
 
 /** Listed by hand, in order, so that no folder scan can break after bundling or compiling. */
 const migrations: Record<string, Migration> = {
@@ -19,6 +20,7 @@ const migrations: Record<string, Migration> = {
   '2026_11_30_002_apps_and_delivery': appsAndDelivery,
   '2026_11_30_003_deliveries_claim_index': deliveriesClaimIndex,
   '2026_11_30_004_identities': identities,
+  '2026_11_30_005_registrations_user_index': registrationsUserIndex,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
