@@ -63,7 +63,7 @@ export function createServices(config: Config, deps: ServiceDeps) {
     log: deps.logger,
   });
   const registry = createRegistryService({
-    db,
+    db: deps.database.relaxed,
     clock,
     maxPerChannel: config.registry.maxPerChannel,
     defaultBundleId: config.defaultBundleId,

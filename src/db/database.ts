@@ -13,6 +13,13 @@ export type Dialect = DatabaseConfig['dialect'];
 
 export interface DatabaseHandle {
   db: Kysely<Database>;
+  /**
+   * For writes a client repeats when they are lost (push-token registrations): on PostgreSQL its
+   * connections commit without waiting for the WAL flush (`synchronous_commit = off`), so a
+   * crash of the database server can lose the last fraction of a second of them, and nothing
+   * else. Durable as usual on SQLite (the same handle as `db`).
+   */
+  relaxed: Kysely<Database>;
   dialect: Dialect;
   /** The PostgreSQL schema in use, when one is configured. */
   schema: string | undefined;
@@ -79,6 +86,7 @@ export function createDatabase(config: DatabaseConfig, options: DatabaseOptions 
     });
     return {
       db,
+      relaxed: db,
       dialect: 'sqlite',
       schema: undefined,
       ping: async () => {
@@ -90,23 +98,32 @@ export function createDatabase(config: DatabaseConfig, options: DatabaseOptions 
       },
     };
   }
-  const pool = new pg.Pool({
-    connectionString: config.url,
-    max: config.poolSize,
-    connectionTimeoutMillis: 5_000,
-    ...(config.schema === undefined ? {} : { options: `-c search_path=${config.schema}` }),
-  });
-  // An idle client that loses its server connection emits 'error' on the pool; without a
-  // listener that would crash the process instead of letting the pool reconnect.
-  pool.on('error', (error) => options.onConnectionError?.(error));
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const searchPath = config.schema === undefined ? '' : `-c search_path=${config.schema}`;
+  const openPool = (settings: string, max: number) => {
+    const serverOptions = [searchPath, settings].filter((option) => option !== '').join(' ');
+    const pool = new pg.Pool({
+      connectionString: config.url,
+      max,
+      connectionTimeoutMillis: 5_000,
+      ...(serverOptions === '' ? {} : { options: serverOptions }),
+    });
+    // An idle client that loses its server connection emits 'error' on the pool; without a
+    // listener that would crash the process instead of letting the pool reconnect.
+    pool.on('error', (error) => options.onConnectionError?.(error));
+    return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  };
+  const db = openPool('', config.poolSize);
+  const relaxed = openPool('-c synchronous_commit=off', config.poolSize);
   return {
     db,
+    relaxed,
     dialect: 'postgres',
     schema: config.schema,
     ping: async () => {
       await sql`select 1`.execute(db);
     },
-    close: () => db.destroy(),
+    close: async () => {
+      await Promise.all([db.destroy(), relaxed.destroy()]);
+    },
   };
 }
