@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { CompiledQuery, sql } from 'kysely';
 import type { Executor, RegistrationsTable } from '../db/schema.js';
 
 export type Channel = RegistrationsTable['channel'];
@@ -11,8 +11,8 @@ export type NewRegistration = Omit<RegistrationRow, 'seq'>;
  * returned; without it the token moves to the caller (a phone that changed accounts). Returns
  * the row's `created_at`, which equals the new `updated_at` only for a row just added.
  *
- * Written as one SQL text rather than with the query builder: it is the hottest write of the
- * API, and the same text is valid in SQLite and PostgreSQL.
+ * Written as one SQL text rather than with the query builder, and compiled once: it is the
+ * hottest write of the API. The same text is valid in SQLite and PostgreSQL.
  */
 export async function upsertRegistration(
   db: Executor,
@@ -20,22 +20,54 @@ export async function upsertRegistration(
   options: { onlyIfOwn: boolean },
 ): Promise<{ created_at: number } | undefined> {
   const r = registration;
-  const result = await sql<{ created_at: number }>`
+  const values = [
+    r.user_id,
+    r.session_id,
+    r.channel,
+    r.push_token,
+    r.language,
+    r.dev,
+    r.bundleid,
+    r.os,
+    r.os_token,
+    r.push_platform,
+    r.phone_model,
+    r.provider,
+    r.provider_token,
+    r.apns_environment,
+    r.created_at,
+    r.updated_at,
+  ];
+  const result = await db.executeQuery<{ created_at: number }>(
+    CompiledQuery.raw(upsertText(db, options.onlyIfOwn), values),
+  );
+  const row = result.rows[0];
+  return row === undefined ? undefined : { created_at: Number(row.created_at) };
+}
+
+/** The upsert's SQL, compiled once per dialect and variant: building it is most of its cost. */
+const upsertTexts = new Map<string, string>();
+
+function upsertText(db: Executor, onlyIfOwn: boolean): string {
+  const key = `${db.getExecutor().adapter.constructor.name} ${onlyIfOwn}`;
+  let text = upsertTexts.get(key);
+  if (text === undefined) {
+    const placeholders = sql.join(Array.from({ length: 16 }, () => sql`${null}`));
+    text = sql`
     insert into registrations (user_id, session_id, channel, push_token, language, dev, bundleid, os, os_token,
       push_platform, phone_model, provider, provider_token, apns_environment, created_at, updated_at)
-    values (${r.user_id}, ${r.session_id}, ${r.channel}, ${r.push_token}, ${r.language}, ${r.dev}, ${r.bundleid},
-      ${r.os}, ${r.os_token}, ${r.push_platform}, ${r.phone_model}, ${r.provider}, ${r.provider_token},
-      ${r.apns_environment}, ${r.created_at}, ${r.updated_at})
+    values (${placeholders})
     on conflict (channel, push_token) do update set
       user_id = excluded.user_id, session_id = excluded.session_id, language = excluded.language,
       dev = excluded.dev, bundleid = excluded.bundleid, os = excluded.os, os_token = excluded.os_token,
       push_platform = excluded.push_platform, phone_model = excluded.phone_model, provider = excluded.provider,
       provider_token = excluded.provider_token, apns_environment = excluded.apns_environment,
       updated_at = excluded.updated_at
-    ${options.onlyIfOwn ? sql`where registrations.user_id = excluded.user_id` : sql``}
-    returning created_at`.execute(db);
-  const row = result.rows[0];
-  return row === undefined ? undefined : { created_at: Number(row.created_at) };
+    ${onlyIfOwn ? sql`where registrations.user_id = excluded.user_id` : sql``}
+    returning created_at`.compile(db).sql;
+    upsertTexts.set(key, text);
+  }
+  return text;
 }
 
 /**
