@@ -5,6 +5,7 @@ import Fastify, { type FastifyBaseLogger, LogController } from 'fastify';
 import { Type } from 'typebox';
 import { accountsRoutes } from './accounts/accounts.routes.js';
 import { adminRoutes } from './admin/admin.routes.js';
+import { channelWebSocketRoutes } from './channel/websocket.js';
 import type { Config } from './config.js';
 import { deliveryRoutes } from './delivery/delivery.routes.js';
 import { AppError } from './errors.js';
@@ -120,6 +121,7 @@ export async function buildApp(config: Config, services: Services): Promise<Type
   );
   app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
 
+  await channelWebSocketRoutes(app, services.channel);
   accountsRoutes(app, accounts);
   registryRoutes(app, accounts, registry);
   deliveryRoutes(app, services.apiKeys, services.delivery, config.delivery.pushBodyLimitBytes);

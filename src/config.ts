@@ -53,6 +53,14 @@ const EnvSchema = Type.Object({
   WORKER_BATCH_SIZE: Type.Integer({ minimum: 1, maximum: 5000, default: 500 }),
   WORKER_POLL_MS: Type.Integer({ minimum: 10, maximum: 60_000, default: 1000 }),
   WORKER_LEASE_SECONDS: Type.Integer({ minimum: 5, maximum: 3600, default: 60 }),
+  CHANNEL_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 11001 }),
+  CHANNEL_TLS_CERT: Type.Optional(Type.String({ minLength: 1 })),
+  CHANNEL_TLS_KEY: Type.Optional(Type.String({ minLength: 1 })),
+  CHANNEL_HEARTBEAT_MS: Type.Integer({ minimum: 100, maximum: 3600_000, default: 60_000 }),
+  CHANNEL_IDLE_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 24 * 3600_000, default: 180_000 }),
+  CHANNEL_REGISTER_TIMEOUT_MS: Type.Integer({ minimum: 50, maximum: 600_000, default: 10_000 }),
+  CHANNEL_HANDSHAKE_TIMEOUT_MS: Type.Integer({ minimum: 50, maximum: 600_000, default: 10_000 }),
+  CHANNEL_OFFLINE_RECHECK_MS: Type.Integer({ minimum: 100, maximum: 24 * 3600_000, default: 60_000 }),
 });
 
 type Env = Static<typeof EnvSchema>;
@@ -106,7 +114,30 @@ export interface Config {
     batchSize: number;
     pollMs: number;
     leaseSeconds: number;
+    /**
+     * A delivery waiting for its phone to connect to the push channel is looked at again
+     * after this long at the latest (a reconnection makes it due at once).
+     */
+    unreachableRecheckMs: number;
   };
+  /** Bellhop's own push channel (src/channel/). */
+  channel: ChannelConfig;
+}
+
+export interface ChannelConfig {
+  /** The TLS socket's port; 0 = no socket (the WebSocket form stays). */
+  port: number;
+  /** PEM text or a file path each; absent = a self-signed pair kept in the data directory. */
+  tlsCert: string | undefined;
+  tlsKey: string | undefined;
+  /** How often the server sends a heartbeat to a connection. */
+  heartbeatMs: number;
+  /** A connection not heard from for this long is closed. */
+  idleTimeoutMs: number;
+  /** A connection that has not registered after this long is closed. */
+  registerTimeoutMs: number;
+  /** A TLS handshake not finished after this long is abandoned. */
+  handshakeTimeoutMs: number;
 }
 
 export class ConfigError extends Error {
@@ -154,6 +185,14 @@ export function loadConfig(raw: Record<string, string | undefined> = process.env
     throw new ConfigError(`Invalid configuration:\n  ${[...problems.values()].join('\n  ')}`);
   }
   const env = candidate;
+  if ((env.CHANNEL_TLS_CERT === undefined) !== (env.CHANNEL_TLS_KEY === undefined))
+    throw new ConfigError(
+      'Invalid configuration:\n  CHANNEL_TLS_CERT and CHANNEL_TLS_KEY go together: set both or neither',
+    );
+  if (env.CHANNEL_IDLE_TIMEOUT_MS <= env.CHANNEL_HEARTBEAT_MS)
+    throw new ConfigError(
+      'Invalid configuration:\n  CHANNEL_IDLE_TIMEOUT_MS must be longer than CHANNEL_HEARTBEAT_MS (clients answer each heartbeat)',
+    );
   return Object.freeze({
     port: env.PORT,
     host: env.HOST,
@@ -200,6 +239,16 @@ export function loadConfig(raw: Record<string, string | undefined> = process.env
       batchSize: env.WORKER_BATCH_SIZE,
       pollMs: env.WORKER_POLL_MS,
       leaseSeconds: env.WORKER_LEASE_SECONDS,
+      unreachableRecheckMs: env.CHANNEL_OFFLINE_RECHECK_MS,
+    },
+    channel: {
+      port: env.CHANNEL_PORT,
+      tlsCert: env.CHANNEL_TLS_CERT,
+      tlsKey: env.CHANNEL_TLS_KEY,
+      heartbeatMs: env.CHANNEL_HEARTBEAT_MS,
+      idleTimeoutMs: env.CHANNEL_IDLE_TIMEOUT_MS,
+      registerTimeoutMs: env.CHANNEL_REGISTER_TIMEOUT_MS,
+      handshakeTimeoutMs: env.CHANNEL_HANDSHAKE_TIMEOUT_MS,
     },
   });
 }

@@ -11,12 +11,14 @@ import {
 import * as accountsAndRegistry from './migrations/2026_11_30_001_accounts_and_registry.js';
 import * as appsAndDelivery from './migrations/2026_11_30_002_apps_and_delivery.js';
 import * as deliveriesClaimIndex from './migrations/2026_11_30_003_deliveries_claim_index.js';
+import * as deliveriesWaitingIndex from './migrations/2026_11_30_004_deliveries_waiting_index.js';
 
 /** Listed by hand, in order, so that no folder scan can break after bundling or compiling. */
 const migrations: Record<string, Migration> = {
   '2026_11_30_001_accounts_and_registry': accountsAndRegistry,
   '2026_11_30_002_apps_and_delivery': appsAndDelivery,
   '2026_11_30_003_deliveries_claim_index': deliveriesClaimIndex,
+  '2026_11_30_004_deliveries_waiting_index': deliveriesWaitingIndex,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
