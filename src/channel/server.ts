@@ -68,8 +68,9 @@ export async function startChannelServer(
       socket.on('close', () => connection.close('peer'));
     },
   );
-  // A failed or stalled handshake: Node has already destroyed the socket.
-  server.on('tlsClientError', () => {});
+  // A failed or stalled handshake (handshakeTimeout): with a listener here, closing the
+  // socket is ours to do.
+  server.on('tlsClientError', (_error, socket) => socket.destroy());
   server.on('error', (error) => options.onError?.(error));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
