@@ -8,9 +8,12 @@ export function createOnlineBatcher(options: {
   resume: (tokens: string[]) => Promise<unknown>;
   onError: (error: unknown) => void;
   recheckMs?: number;
+  /** How long tokens are collected before a batch is handed over. */
+  gatherMs?: number;
   maxBatch?: number;
 }) {
   const recheckMs = options.recheckMs ?? 1000;
+  const gatherMs = options.gatherMs ?? 20;
   const maxBatch = options.maxBatch ?? 1000;
   let pending = new Set<string>();
   let scheduled = false;
@@ -41,7 +44,7 @@ export function createOnlineBatcher(options: {
       pending.add(token);
       if (scheduled) return;
       scheduled = true;
-      setImmediate(flush);
+      setTimeout(flush, gatherMs).unref();
     },
     stop(): void {
       for (const timer of timers) clearTimeout(timer);

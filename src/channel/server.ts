@@ -1,8 +1,8 @@
 import type { AddressInfo } from 'node:net';
-import tls from 'node:tls';
+import tls, { type TLSSocket } from 'node:tls';
 import type { TlsMaterial } from './certificate.js';
-import type { ChannelHub, ChannelTransport } from './connections.js';
-import { type Command, encodeFrame, FrameDecoder, FrameError } from './frames.js';
+import type { ChannelConnection, ChannelHub, ChannelTransport } from './connections.js';
+import { type Command, encodeFrame, type Frame, FrameDecoder, FrameError } from './frames.js';
 
 export interface ChannelServer {
   port: number;
@@ -31,41 +31,14 @@ export async function startChannelServer(
       // Lancens clients cap at TLS 1.2; 1.3 is offered to the others.
       minVersion: 'TLSv1.2',
       handshakeTimeout: options.handshakeTimeoutMs,
-      // Phones reconnect rarely: no session cache to hold, tickets are stateless.
+      // Resumption by stateless tickets only: the server keeps no session cache.
       sessionTimeout: 300,
     },
     (socket) => {
       socket.setNoDelay(true);
-      const decoder = new FrameDecoder();
-      const transport: ChannelTransport = {
-        kind: 'tls',
-        write: (command: Command, payload: string) => {
-          if (socket.destroyed || !socket.writable) return false;
-          socket.write(encodeFrame(command, payload));
-          return true;
-        },
-        buffered: () => socket.writableLength,
-        close: () => {
-          socket.destroy();
-        },
-      };
+      const transport = new TlsTransport(socket as ChannelSocket);
       const connection = hub.open(transport);
-      socket.on('data', (chunk: Buffer) => {
-        let frames: ReturnType<FrameDecoder['push']>;
-        try {
-          frames = decoder.push(chunk);
-        } catch (error) {
-          if (!(error instanceof FrameError)) throw error;
-          connection.close('bad_frame');
-          return;
-        }
-        for (const frame of frames) {
-          connection.receive(frame.command, frame.payload.toString('utf8'));
-          if (connection.isClosed) return;
-        }
-      });
-      socket.on('error', () => {});
-      socket.on('close', () => connection.close('peer'));
+      transport.attach(connection);
     },
   );
   // A failed or stalled handshake (handshakeTimeout): with a listener here, closing the
@@ -88,3 +61,65 @@ export async function startChannelServer(
       }),
   };
 }
+
+const kTransport = Symbol('channel transport');
+type ChannelSocket = TLSSocket & { [kTransport]?: TlsTransport };
+
+/**
+ * One TLS connection. Listeners are shared functions that find the transport on the socket,
+ * not closures per connection, and the frame decoder holds bytes only while a frame is
+ * incomplete: 10,000 idle phones cost little beyond their TLS state.
+ */
+class TlsTransport implements ChannelTransport {
+  readonly kind = 'tls' as const;
+  readonly decoder = new FrameDecoder();
+  connection: ChannelConnection | undefined;
+
+  constructor(private readonly socket: ChannelSocket) {}
+
+  attach(connection: ChannelConnection): void {
+    this.connection = connection;
+    this.socket[kTransport] = this;
+    this.socket.on('data', onData);
+    this.socket.on('error', ignore);
+    this.socket.on('close', onClose);
+  }
+
+  write(command: Command, payload: string): boolean {
+    if (this.socket.destroyed || !this.socket.writable) return false;
+    this.socket.write(encodeFrame(command, payload));
+    return true;
+  }
+
+  buffered(): number {
+    return this.socket.writableLength;
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}
+
+function onData(this: ChannelSocket, chunk: Buffer): void {
+  const connection = this[kTransport]?.connection;
+  const decoder = this[kTransport]?.decoder;
+  if (connection === undefined || decoder === undefined) return;
+  let frames: Frame[];
+  try {
+    frames = decoder.push(chunk);
+  } catch (error) {
+    if (!(error instanceof FrameError)) throw error;
+    connection.close('bad_frame');
+    return;
+  }
+  for (const frame of frames) {
+    connection.receive(frame.command, frame.payload.toString('utf8'));
+    if (connection.isClosed) return;
+  }
+}
+
+function onClose(this: ChannelSocket): void {
+  this[kTransport]?.connection?.close('peer');
+}
+
+function ignore(): void {}
