@@ -21,6 +21,7 @@
  * Users and registrations are seeded into the database before the server starts; the push
  * tokens are those the server issues (derived from the master key the bench sets).
  * 10,000 phones need about 10,000 file descriptors in the server (`ulimit -n`).
+ * BENCH_SERVER_NODE_FLAGS adds node flags to the server (e.g. `--trace-gc`).
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -161,6 +162,8 @@ async function main(): Promise<void> {
     const server = await startServer({
       name: 'bellhop',
       entry: 'src/main.ts',
+      // e.g. BENCH_SERVER_NODE_FLAGS=--trace-gc to see the heap's share of the RSS.
+      nodeFlags: (process.env.BENCH_SERVER_NODE_FLAGS ?? '').split(/\s+/).filter((flag) => flag !== ''),
       env: {
         PATH: process.env.PATH,
         HOME: process.env.HOME,

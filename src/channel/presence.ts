@@ -1,7 +1,8 @@
 /**
- * Collects the tokens of phones that came online and hands them over in batches, so that a
- * reconnection storm (a server restart: every phone at once) makes a few queries, not one
- * per phone. Each batch is handed over a second time after `recheckMs`: a delivery that was
+ * Collects the tokens of phones that came online and hands them over in batches (gathered
+ * for 250 ms), so that a reconnection storm (a server restart: every phone at once) makes a
+ * few queries, not one per phone: besides the time, every statement leaves native memory
+ * behind until it is collected, which showed up as ~12 KiB of RSS per connection. Each batch is handed over a second time after `recheckMs`: a delivery that was
  * being parked for a phone at the very moment it connected is picked up then.
  */
 export function createOnlineBatcher(options: {
@@ -13,7 +14,7 @@ export function createOnlineBatcher(options: {
   maxBatch?: number;
 }) {
   const recheckMs = options.recheckMs ?? 1000;
-  const gatherMs = options.gatherMs ?? 20;
+  const gatherMs = options.gatherMs ?? 250;
   const maxBatch = options.maxBatch ?? 1000;
   let pending = new Set<string>();
   let scheduled = false;

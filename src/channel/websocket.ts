@@ -1,5 +1,7 @@
 import websocket from '@fastify/websocket';
 import type { FastifyInstance } from 'fastify';
+import { AppError } from '../errors.js';
+import { ErrorBody } from '../http/schemas.js';
 import type { ChannelHub, ChannelTransport } from './connections.js';
 import { Command, isCommand, MAX_PAYLOAD_BYTES } from './frames.js';
 
@@ -11,18 +13,20 @@ import { Command, isCommand, MAX_PAYLOAD_BYTES } from './frames.js';
  */
 export async function channelWebSocketRoutes(app: FastifyInstance, hub: ChannelHub): Promise<void> {
   await app.register(websocket, { options: { maxPayload: MAX_PAYLOAD_BYTES + 1024 } });
-  app.get(
-    '/v1/channel',
-    {
-      websocket: true,
-      schema: {
-        tags: ['push channel'],
-        summary: 'The push channel as a WebSocket',
-        description:
-          'Upgrade to a WebSocket. Messages are JSON `{cmd, payload}`: the client sends `{cmd: 1, payload: {imei, imsi, type, brand, bundle_id}}` and receives `{cmd: 2, payload: {token}}`: register that token as a `push_token`. Notifications arrive as `{cmd: 3, payload: {id, channel, title, body, aps, data, …}}`; the server sends `{cmd: 0, payload: <ms>}` heartbeats and the client answers each message with one. See the README, "Push channel".',
-      },
+  app.route({
+    method: 'GET',
+    url: '/v1/channel',
+    schema: {
+      tags: ['push channel'],
+      summary: 'The push channel as a WebSocket',
+      description:
+        'Upgrade to a WebSocket. Messages are JSON `{cmd, payload}`: the client sends `{cmd: 1, payload: {imei, imsi, type, brand, bundle_id}}` and receives `{cmd: 2, payload: {token}}`: register that token as a `push_token`. Notifications arrive as `{cmd: 3, payload: {id, channel, title, body, aps, data, …}}`; the server sends `{cmd: 0, payload: <ms>}` heartbeats and the client answers each message with one. See the README, "Push channel". A request that is not a WebSocket upgrade gets 426.',
+      response: { 426: ErrorBody },
     },
-    (socket) => {
+    handler: async () => {
+      throw new AppError('UPGRADE_REQUIRED');
+    },
+    wsHandler: (socket) => {
       const transport: ChannelTransport = {
         kind: 'websocket',
         write: (command: Command, payload: string) => {
@@ -47,7 +51,7 @@ export async function channelWebSocketRoutes(app: FastifyInstance, hub: ChannelH
       socket.on('error', () => connection.close('bad_frame'));
       socket.on('close', () => connection.close('peer'));
     },
-  );
+  });
 }
 
 function parseMessage(text: string | undefined): { cmd: number; payload: unknown } | undefined {

@@ -8,6 +8,7 @@ import { type FakeFcm, startFakeFcm } from '../fakes/fcm-server.js';
 import { createTestApp, registerUser, type TestApp, testDialects } from '../helpers/app.js';
 import { ChannelPhone, type PhoneIdentity } from '../helpers/channel-client.js';
 import { ManualClock } from '../helpers/clock.js';
+import { expectedError } from '../helpers/error-contract.js';
 import { pushApi } from '../helpers/push.js';
 import { eventually } from '../helpers/wait.js';
 
@@ -439,6 +440,13 @@ describe('the push channel protocol', () => {
     const closed = new Promise((resolve) => socket.once('close', resolve));
     socket.send('not json');
     await closed;
+    const openapi = (await t.app.inject({ method: 'GET', url: '/openapi.json' })).json() as {
+      paths: Record<string, unknown>;
+    };
+    expect(openapi.paths['/v1/channel']).toBeDefined();
+    const plain = await t.app.inject({ method: 'GET', url: '/v1/channel' });
+    expect(plain.statusCode).toBe(426);
+    expect(plain.json()).toEqual(expectedError('UPGRADE_REQUIRED').body);
   });
 });
 
