@@ -76,7 +76,13 @@ async function main(): Promise<void> {
   const where = config.database.dialect === 'sqlite' ? `SQLite ${config.database.file}` : 'PostgreSQL';
   const shown = config.publicUrl ?? address.replace('0.0.0.0', 'localhost');
   logger.info({ address, database: config.database.dialect, role: config.role }, 'listening');
-  process.stdout.write(`\nBellhop is serving on ${shown} (${where})\n  API docs: ${shown}/docs\n\n`);
+  const channel =
+    channelServer === undefined
+      ? ''
+      : `  Push channel: TLS port ${channelServer.port}, WebSocket ${shown}/v1/channel\n`;
+  process.stdout.write(
+    `\nBellhop is serving on ${shown} (${where})\n  API docs: ${shown}/docs\n${channel}\n`,
+  );
 }
 
 main().catch((error: unknown) => {
