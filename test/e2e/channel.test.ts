@@ -277,13 +277,13 @@ describe('the push channel protocol', () => {
       'sqlite',
       {
         WORKER_POLL_MS: '20',
-        CHANNEL_REGISTER_TIMEOUT_MS: '500',
+        CHANNEL_REGISTER_TIMEOUT_MS: '1000',
         CHANNEL_HEARTBEAT_MS: '100',
-        CHANNEL_IDLE_TIMEOUT_MS: '1500',
+        CHANNEL_IDLE_TIMEOUT_MS: '2000',
       },
       { worker: true },
     );
-    server = await startChannel(t, 500);
+    server = await startChannel(t, 1000);
     key = (await t.services.apiKeys.create('admin', ['admin'])).key;
   });
   afterAll(async () => {
@@ -374,7 +374,7 @@ describe('the push channel protocol', () => {
     const silent = await ChannelPhone.connect(server.port, tlsMaterial.cert, { answerFrames: false });
     await silent.register(identity());
     await silent.whenClosed;
-    // The silent phone was dropped after 1.5 s without a word; the healthy one has been
+    // The silent phone was dropped after 2 s without a word; the healthy one has been
     // connected at least as long, answering the heartbeats it got.
     expect(healthy.phone.closed).toBe(false);
     expect(
