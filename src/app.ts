@@ -5,6 +5,7 @@ import Fastify, { type FastifyBaseLogger, LogController } from 'fastify';
 import { Type } from 'typebox';
 import { accountsRoutes } from './accounts/accounts.routes.js';
 import { adminRoutes } from './admin/admin.routes.js';
+import { channelWebSocketRoutes } from './channel/websocket.js';
 import type { Config } from './config.js';
 import { deliveryRoutes } from './delivery/delivery.routes.js';
 import { AppError } from './errors.js';
@@ -121,6 +122,7 @@ export async function buildApp(config: Config, services: Services): Promise<Type
   );
   app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
 
+  await channelWebSocketRoutes(app, services.channel);
   accountsRoutes(app, accounts);
   identityRoutes(app, accounts, services.identity);
   app.addHook('onClose', async () => services.closeIdentity());

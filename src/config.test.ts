@@ -102,4 +102,19 @@ describe('configuration', () => {
     ).toContain('APPLE_PRIVATE_KEY');
     expect(problems({ LOGIN_PROVIDER_CA_FILE: '/nonexistent/ca.pem' })).toContain('LOGIN_PROVIDER_CA_FILE');
   });
+
+  it('configures the push channel: port 11001, a heartbeat a minute, certificate and key together', () => {
+    expect(loadConfig({}).channel).toEqual({
+      port: 11001,
+      tlsCert: undefined,
+      tlsKey: undefined,
+      heartbeatMs: 60_000,
+      idleTimeoutMs: 180_000,
+      registerTimeoutMs: 10_000,
+      handshakeTimeoutMs: 10_000,
+    });
+    expect(loadConfig({ CHANNEL_PORT: '0' }).channel.port).toBe(0);
+    expect(() => loadConfig({ CHANNEL_TLS_CERT: '/etc/bellhop/cert.pem' })).toThrow(/set both or neither/);
+    expect(() => loadConfig({ CHANNEL_HEARTBEAT_MS: '200000' })).toThrow(/longer than CHANNEL_HEARTBEAT_MS/);
+  });
 });

@@ -82,6 +82,14 @@ const EnvSchema = Type.Object({
     pattern: '^https?://',
     default: 'https://www.googleapis.com/oauth2/v3/certs',
   }),
+  CHANNEL_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 11001 }),
+  CHANNEL_TLS_CERT: Type.Optional(Type.String({ minLength: 1 })),
+  CHANNEL_TLS_KEY: Type.Optional(Type.String({ minLength: 1 })),
+  CHANNEL_HEARTBEAT_MS: Type.Integer({ minimum: 100, maximum: 3600_000, default: 60_000 }),
+  CHANNEL_IDLE_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 24 * 3600_000, default: 180_000 }),
+  CHANNEL_REGISTER_TIMEOUT_MS: Type.Integer({ minimum: 50, maximum: 600_000, default: 10_000 }),
+  CHANNEL_HANDSHAKE_TIMEOUT_MS: Type.Integer({ minimum: 50, maximum: 600_000, default: 10_000 }),
+  CHANNEL_OFFLINE_RECHECK_MS: Type.Integer({ minimum: 100, maximum: 24 * 3600_000, default: 60_000 }),
 });
 
 type Env = Static<typeof EnvSchema>;
@@ -137,10 +145,33 @@ export interface Config {
     leaseSeconds: number;
     /** How long a message waits for others to fill a provider's batch call. */
     batchLingerMs: number;
+    /**
+     * A delivery waiting for its phone to connect to the push channel is looked at again
+     * after this long at the latest (a reconnection makes it due at once).
+     */
+    unreachableRecheckMs: number;
   };
   /** How recent the session must be when a user without a password deletes the account. */
   accountDeleteRecentLoginSeconds: number;
   identity: IdentityConfig;
+  /** Bellhop's own push channel (src/channel/). */
+  channel: ChannelConfig;
+}
+
+export interface ChannelConfig {
+  /** The TLS socket's port; 0 = no socket (the WebSocket form stays). */
+  port: number;
+  /** PEM text or a file path each; absent = a self-signed pair kept in the data directory. */
+  tlsCert: string | undefined;
+  tlsKey: string | undefined;
+  /** How often the server sends a heartbeat to a connection. */
+  heartbeatMs: number;
+  /** A connection not heard from for this long is closed. */
+  idleTimeoutMs: number;
+  /** A connection that has not registered after this long is closed. */
+  registerTimeoutMs: number;
+  /** A TLS handshake not finished after this long is abandoned. */
+  handshakeTimeoutMs: number;
 }
 
 /** Third-party login: one block per provider, absent when that provider is not configured. */
@@ -313,6 +344,14 @@ export function loadConfig(raw: Record<string, string | undefined> = process.env
     throw new ConfigError(`Invalid configuration:\n  ${[...problems.values()].join('\n  ')}`);
   }
   const env = candidate;
+  if ((env.CHANNEL_TLS_CERT === undefined) !== (env.CHANNEL_TLS_KEY === undefined))
+    throw new ConfigError(
+      'Invalid configuration:\n  CHANNEL_TLS_CERT and CHANNEL_TLS_KEY go together: set both or neither',
+    );
+  if (env.CHANNEL_IDLE_TIMEOUT_MS <= env.CHANNEL_HEARTBEAT_MS)
+    throw new ConfigError(
+      'Invalid configuration:\n  CHANNEL_IDLE_TIMEOUT_MS must be longer than CHANNEL_HEARTBEAT_MS (clients answer each heartbeat)',
+    );
   return Object.freeze({
     port: env.PORT,
     host: env.HOST,
@@ -360,6 +399,16 @@ export function loadConfig(raw: Record<string, string | undefined> = process.env
       pollMs: env.WORKER_POLL_MS,
       leaseSeconds: env.WORKER_LEASE_SECONDS,
       batchLingerMs: env.DELIVERY_BATCH_LINGER_MS,
+      unreachableRecheckMs: env.CHANNEL_OFFLINE_RECHECK_MS,
+    },
+    channel: {
+      port: env.CHANNEL_PORT,
+      tlsCert: env.CHANNEL_TLS_CERT,
+      tlsKey: env.CHANNEL_TLS_KEY,
+      heartbeatMs: env.CHANNEL_HEARTBEAT_MS,
+      idleTimeoutMs: env.CHANNEL_IDLE_TIMEOUT_MS,
+      registerTimeoutMs: env.CHANNEL_REGISTER_TIMEOUT_MS,
+      handshakeTimeoutMs: env.CHANNEL_HANDSHAKE_TIMEOUT_MS,
     },
     accountDeleteRecentLoginSeconds: env.ACCOUNT_DELETE_RECENT_LOGIN_SECONDS,
     identity: identityConfig(env),

@@ -1,6 +1,8 @@
 import closeWithGrace from 'close-with-grace';
 import { createSecretBox, loadMasterKey, MasterKeyError } from './admin/secret-box.js';
 import { buildApp } from './app.js';
+import { loadChannelTls } from './channel/certificate.js';
+import { type ChannelServer, startChannelServer } from './channel/server.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createDatabase } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
@@ -36,11 +38,32 @@ async function main(): Promise<void> {
 
   const stopWorker = config.role === 'api' ? undefined : services.startWorker();
   const app = config.role === 'worker' ? undefined : await buildApp(config, services);
+  // The push socket lives with the HTTP API (as its WebSocket form does): a worker process of
+  // its own reaches those phones only through a shared ChannelBus (src/channel/bus.ts).
+  let channelServer: ChannelServer | undefined;
+  if (app !== undefined && config.channel.port !== 0) {
+    channelServer = await startChannelServer(services.channel, {
+      port: config.channel.port,
+      host: config.host,
+      tls: loadChannelTls({
+        cert: config.channel.tlsCert,
+        key: config.channel.tlsKey,
+        dataDir: config.dataDir,
+        commonName: config.publicUrl === undefined ? 'localhost' : new URL(config.publicUrl).hostname,
+        warn: (message) => logger.warn(message),
+      }),
+      handshakeTimeoutMs: config.channel.handshakeTimeoutMs,
+      onError: (error) => logger.error({ err: error }, 'push channel server error'),
+    });
+    logger.info({ port: channelServer.port }, 'push channel listening');
+  }
 
   closeWithGrace({ delay: config.shutdownGraceMs }, async ({ signal, err }) => {
     if (err !== undefined) logger.error({ err }, 'stopping after an error');
     else logger.info({ signal }, 'stopping');
+    await channelServer?.close();
     await app?.close();
+    await services.stopChannel();
     await stopWorker?.();
     await database.close();
   });
@@ -53,7 +76,13 @@ async function main(): Promise<void> {
   const where = config.database.dialect === 'sqlite' ? `SQLite ${config.database.file}` : 'PostgreSQL';
   const shown = config.publicUrl ?? address.replace('0.0.0.0', 'localhost');
   logger.info({ address, database: config.database.dialect, role: config.role }, 'listening');
-  process.stdout.write(`\nBellhop is serving on ${shown} (${where})\n  API docs: ${shown}/docs\n\n`);
+  const channel =
+    channelServer === undefined
+      ? ''
+      : `  Push channel: TLS port ${channelServer.port}, WebSocket ${shown}/v1/channel\n`;
+  process.stdout.write(
+    `\nBellhop is serving on ${shown} (${where})\n  API docs: ${shown}/docs\n${channel}\n`,
+  );
 }
 
 main().catch((error: unknown) => {

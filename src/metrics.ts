@@ -44,6 +44,30 @@ export function createMetrics() {
       help: 'Deliveries waiting for a first or next attempt',
       registers,
     }),
+    channelConnections: new Gauge({
+      name: 'bellhop_channel_connections',
+      help: 'Connections to the push channel held by this process, by transport (tls, websocket)',
+      labelNames: ['transport'] as const,
+      registers,
+    }),
+    channelClosed: new Counter({
+      name: 'bellhop_channel_connections_closed_total',
+      help: 'Push-channel connections closed, by transport and reason',
+      labelNames: ['transport', 'reason'] as const,
+      registers,
+    }),
+    channelFramesSent: new Counter({
+      name: 'bellhop_channel_frames_sent_total',
+      help: 'Frames written to push-channel connections, by command (heartbeat, token, event)',
+      labelNames: ['command'] as const,
+      registers,
+    }),
+    channelEvents: new Counter({
+      name: 'bellhop_channel_events_delivered_total',
+      help: 'Notifications delivered over the push channel, by channel (ring, message)',
+      labelNames: ['channel'] as const,
+      registers,
+    }),
   };
 }
 

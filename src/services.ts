@@ -6,12 +6,18 @@ import { createAuthThrottle } from './accounts/throttle.js';
 import { createApiKeys } from './admin/api-keys.js';
 import { createApps } from './admin/apps.js';
 import type { SecretBox } from './admin/secret-box.js';
+import { type ChannelBus, createLocalChannelBus } from './channel/bus.js';
+import { ChannelHub } from './channel/connections.js';
+import { Command } from './channel/frames.js';
+import { createOnlineBatcher } from './channel/presence.js';
+import { createChannelTokens } from './channel/tokens.js';
 import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config.js';
 import type { DatabaseHandle } from './db/database.js';
 import { createDeliveryService } from './delivery/delivery.service.js';
 import { createAdapterPool } from './delivery/providers/adapters.js';
 import type { ProviderCatalogue } from './delivery/providers/catalogue.js';
+import { CHANNEL_PROVIDER, createChannelAdapter } from './delivery/providers/channel/channel.adapter.js';
 import { providerCatalogue } from './delivery/providers/index.js';
 import {
   type AccessTokenStore,
@@ -35,7 +41,16 @@ export interface ServiceDeps {
   queue?: DeliveryQueue;
   /** Where providers' OAuth access tokens are cached; default: this process's memory. */
   accessTokens?: AccessTokenStore;
+  /** How the push channel reaches phones held by other processes; in-process by default. */
+  channelBus?: ChannelBus;
 }
+
+const commandNames: Record<number, string> = {
+  [Command.heartbeat]: 'heartbeat',
+  [Command.register]: 'register',
+  [Command.token]: 'token',
+  [Command.event]: 'event',
+};
 
 /** Every service of the process, wired once; the HTTP app and the delivery worker share them. */
 export function createServices(config: Config, deps: ServiceDeps) {
@@ -44,6 +59,14 @@ export function createServices(config: Config, deps: ServiceDeps) {
   const catalogue = deps.catalogue ?? providerCatalogue;
   const metrics = createMetrics();
   const verifiers = createIdentityVerifiers(config.identity, { clock, log: deps.logger });
+  const channelBus = deps.channelBus ?? createLocalChannelBus();
+  const channelTokens = createChannelTokens(deps.box.deriveKey('push channel tokens'));
+  // Bellhop's own push channel needs no app settings: the worker calls it directly.
+  const direct = {
+    [CHANNEL_PROVIDER]: createChannelAdapter(channelBus, (channel, count) =>
+      metrics.channelEvents.inc({ channel }, count),
+    ),
+  };
   const accounts = createAccountsService({
     db,
     clock,
@@ -67,6 +90,7 @@ export function createServices(config: Config, deps: ServiceDeps) {
     clock,
     maxPerChannel: config.registry.maxPerChannel,
     defaultBundleId: config.defaultBundleId,
+    isChannelToken: channelTokens.verify,
   });
   const apiKeys = createApiKeys({ db, clock });
   const specs = Object.fromEntries(Object.entries(catalogue).map(([id, module]) => [id, module.settings]));
@@ -96,17 +120,47 @@ export function createServices(config: Config, deps: ServiceDeps) {
     clock,
     accessTokens: deps.accessTokens ?? createMemoryAccessTokenStore(),
   });
-  const delivery = createDeliveryService({ db, clock, apps, catalogue, queue, settings: config.delivery });
+  const delivery = createDeliveryService({
+    db,
+    clock,
+    apps,
+    catalogue,
+    queue,
+    settings: config.delivery,
+    direct: new Set(Object.keys(direct)),
+  });
   const worker = createDeliveryWorker({
     db,
     clock,
     apps,
     catalogue,
     adapters,
+    direct,
     settings: config.delivery,
     metrics,
     log: deps.logger,
   });
+  const channel = new ChannelHub({
+    bus: channelBus,
+    tokens: channelTokens,
+    heartbeatMs: config.channel.heartbeatMs,
+    idleTimeoutMs: config.channel.idleTimeoutMs,
+    registerTimeoutMs: config.channel.registerTimeoutMs,
+    observer: {
+      opened: (transport) => metrics.channelConnections.inc({ transport }),
+      closed: (transport, reason) => {
+        metrics.channelConnections.dec({ transport });
+        metrics.channelClosed.inc({ transport, reason });
+      },
+      frameSent: (command) => metrics.channelFramesSent.inc({ command: commandNames[command] ?? 'other' }),
+    },
+  });
+  // A phone that connects gets what was waiting for it.
+  const online = createOnlineBatcher({
+    resume: (tokens) => delivery.resume(CHANNEL_PROVIDER, tokens),
+    onError: (error) => deps.logger.error({ err: error }, 'could not resume deliveries for connected phones'),
+  });
+  channelBus.onOnline((token) => online.add(token));
 
   return {
     config,
@@ -126,6 +180,15 @@ export function createServices(config: Config, deps: ServiceDeps) {
     adapters,
     delivery,
     worker,
+    /** The push channel's connections (TLS socket and WebSocket) and its bus. */
+    channel,
+    channelBus,
+    /** Stops the push channel's background work (after its servers closed). */
+    async stopChannel(): Promise<void> {
+      channel.closeAll();
+      online.stop();
+      await channelBus.close();
+    },
     /** Starts delivering: the queue hands due work to the worker; old records are pruned hourly. */
     startWorker(): () => Promise<void> {
       queue.start((ids) => worker.process(ids));

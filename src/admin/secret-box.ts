@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -11,6 +11,11 @@ export interface SecretBox {
   readonly keyId: string;
   seal(plaintext: string): string;
   open(box: string): string;
+  /**
+   * A 32-byte key for another purpose (the push channel's token secret), derived from the
+   * master key: the same in every process that shares the master key.
+   */
+  deriveKey(purpose: string): Buffer;
 }
 
 export class MasterKeyError extends Error {
@@ -22,6 +27,9 @@ export function createSecretBox(key: Buffer): SecretBox {
   const keyId = createHash('sha256').update(key).digest('base64url').slice(0, 8);
   return {
     keyId,
+    deriveKey(purpose) {
+      return Buffer.from(hkdfSync('sha256', key, Buffer.alloc(0), `bellhop ${purpose}`, 32));
+    },
     seal(plaintext) {
       const iv = randomBytes(12);
       const cipher = createCipheriv('aes-256-gcm', key, iv);

@@ -13,6 +13,7 @@ import * as appsAndDelivery from './migrations/2026_11_30_002_apps_and_delivery.
 import * as deliveriesClaimIndex from './migrations/2026_11_30_003_deliveries_claim_index.js';
 import * as identities from './migrations/2026_11_30_004_identities.js';
 import * as registrationsUserIndex from './migrations/2026_11_30_005_registrations_user_index.js';
+import * as deliveriesWaitingIndex from './migrations/2026_11_30_006_deliveries_waiting_index.js';
 
 /** Listed by hand, in order, so that no folder scan can break after bundling or compiling. */
 const migrations: Record<string, Migration> = {
@@ -21,6 +22,7 @@ const migrations: Record<string, Migration> = {
   '2026_11_30_003_deliveries_claim_index': deliveriesClaimIndex,
   '2026_11_30_004_identities': identities,
   '2026_11_30_005_registrations_user_index': registrationsUserIndex,
+  '2026_11_30_006_deliveries_waiting_index': deliveriesWaitingIndex,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -77,6 +77,8 @@ export function createDeliveryService(deps: {
   catalogue: ProviderCatalogue;
   queue: DeliveryQueue;
   settings: Config['delivery'];
+  /** Providers that need no app settings (the push channel); see DeliveryWorker. */
+  direct?: ReadonlySet<string>;
 }) {
   const { db, clock, apps, queue } = deps;
 
@@ -87,6 +89,7 @@ export function createDeliveryService(deps: {
     executor: Executor,
   ): Promise<{ status: DeliveryStatus; reason: string } | undefined> {
     if (provider === 'none') return { status: 'no_route', reason: 'no_route' };
+    if (deps.direct?.has(provider) === true) return undefined;
     if (deps.catalogue[provider] === undefined) return { status: 'failed', reason: 'provider_not_supported' };
     const app = await apps.load(bundleid, executor);
     if (app === undefined) return { status: 'failed', reason: 'app_not_configured' };
@@ -343,6 +346,29 @@ export function createDeliveryService(deps: {
           }));
         },
       );
+    },
+
+    /**
+     * Phones connected to the push channel: their deliveries waiting for them (see the
+     * worker's `reroute`) are due now. Returns how many were.
+     */
+    async resume(provider: string, tokens: readonly string[]): Promise<number> {
+      const now = clock.now();
+      const ids: string[] = [];
+      for (let index = 0; index < tokens.length; index += 500) {
+        const rows = await db
+          .updateTable('deliveries')
+          .set({ due_at: now, updated_at: now })
+          .where('provider', '=', provider)
+          .where('token', 'in', tokens.slice(index, index + 500))
+          .where('status', '=', 'retrying')
+          .where('reason', '=', 'offline')
+          .returning('id')
+          .execute();
+        for (const row of rows) ids.push(row.id);
+      }
+      if (ids.length > 0) await queue.enqueue(ids.map((id) => ({ id, dueAt: now, priority: 0 })));
+      return ids.length;
     },
 
     async inbox(bundleid: string, page: { before?: number | undefined; limit: number }) {

@@ -4,6 +4,7 @@ import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import type { DeliveryStatus, Executor } from '../db/schema.js';
 import type { Metrics } from '../metrics.js';
+import { fallbackRoute } from '../registry/routing.js';
 import type { NotificationContent } from './delivery.service.js';
 import { localize } from './localization.js';
 import type { PushAdapter, PushMessage, PushResult } from './providers/adapter.js';
@@ -47,6 +48,11 @@ export function createDeliveryWorker(deps: {
   apps: Apps;
   catalogue: ProviderCatalogue;
   adapters: AdapterPool;
+  /**
+   * Providers Bellhop runs itself (the push channel), by id: they need no app settings and
+   * deliver for any bundleid, in inbox mode too.
+   */
+  direct?: Readonly<Record<string, PushAdapter>>;
   settings: Config['delivery'];
   metrics: Metrics;
   log: FastifyBaseLogger;
@@ -117,7 +123,7 @@ export function createDeliveryWorker(deps: {
   }
 
   async function applyResults(
-    app: App,
+    app: App | undefined,
     rows: readonly ClaimedDelivery[],
     results: readonly PushResult[],
   ): Promise<void> {
@@ -128,6 +134,7 @@ export function createDeliveryWorker(deps: {
     const dead: Array<{ row: ClaimedDelivery; reason: string }> = [];
     const failed: Array<{ row: ClaimedDelivery; reason: string }> = [];
     const retry: Array<{ row: ClaimedDelivery; reason: string; retryAfterMs: number | undefined }> = [];
+    const unreachable: ClaimedDelivery[] = [];
     const credsReasons = new Map<string, string>();
     rows.forEach((row, index) => {
       const result = results[index] ?? { ok: false, failure: 'retry', reason: 'no_result' };
@@ -140,12 +147,13 @@ export function createDeliveryWorker(deps: {
           sentSameId.push(row);
         else sentOwnId.push({ row, messageId: result.providerMessageId });
       } else if (result.failure === 'dead') dead.push({ row, reason: result.reason });
+      else if (result.failure === 'unreachable') unreachable.push(row);
       else if (result.failure === 'retry')
         retry.push({ row, reason: result.reason, retryAfterMs: result.retryAfterMs });
       else failed.push({ row, reason: result.reason });
       if (!result.ok && result.failure === 'creds') credsReasons.set(row.provider, result.reason);
     });
-    for (const [provider, reason] of credsReasons) void flag(app, provider, reason);
+    if (app !== undefined) for (const [provider, reason] of credsReasons) void flag(app, provider, reason);
 
     await settle(sentSameId, 'sent', null, { attempted: true, sentAt: now, messageIdIsDeliveryId: true });
     await settle(sentWithoutId, 'sent', null, { attempted: true, sentAt: now });
@@ -204,6 +212,87 @@ export function createDeliveryWorker(deps: {
           else metrics.deliveries.inc({ provider: row.provider, channel: row.channel, status });
         }
       });
+    if (unreachable.length > 0) await reroute(unreachable);
+  }
+
+  /** Whether deliveries of this app can go through `provider` now. */
+  async function canSend(bundleid: string, provider: string): Promise<boolean> {
+    if (deps.direct?.[provider] !== undefined) return true;
+    if (deps.catalogue[provider] === undefined) return false;
+    const app = await apps.load(bundleid);
+    return app !== undefined && (app.mode === 'inbox' || app.providers[provider] !== undefined);
+  }
+
+  /**
+   * Deliveries the device could not be reached for: those whose registration has a fallback
+   * route the app can use move to it and go out now (the delivery record then names the
+   * fallback provider); the others wait for the device: due again when it reconnects (see
+   * DeliveryService.resume), at the latest after `unreachableRecheckMs`, and expired at
+   * their TTL. Waiting is not an attempt.
+   */
+  async function reroute(rows: readonly ClaimedDelivery[]): Promise<void> {
+    const now = clock.now();
+    const seqs = rows.flatMap((row) => (row.registration_seq === null ? [] : [row.registration_seq]));
+    const registrations =
+      seqs.length === 0
+        ? []
+        : await db
+            .selectFrom('registrations')
+            .select(['seq', 'push_token', 'os', 'os_token', 'push_platform', 'dev'])
+            .where('seq', 'in', seqs)
+            .execute();
+    const bySeq = new Map(registrations.map((registration) => [registration.seq, registration]));
+    const moved: ClaimedDelivery[] = [];
+    const waiting: ClaimedDelivery[] = [];
+    for (const row of rows) {
+      const registration = row.registration_seq === null ? undefined : bySeq.get(row.registration_seq);
+      // The registration must still be the one the delivery was made for.
+      const route =
+        registration !== undefined && registration.push_token === row.token
+          ? fallbackRoute(registration)
+          : undefined;
+      if (route?.providerToken != null && (await canSend(row.bundleid, route.provider))) {
+        moved.push({
+          ...row,
+          provider: route.provider,
+          token: route.providerToken,
+          environment: route.apnsEnvironment,
+        });
+      } else waiting.push(row);
+    }
+    const waitUntil = new Map<number, string[]>();
+    for (const row of waiting) {
+      const dueAt = Math.min(row.expires_at, now + deps.settings.unreachableRecheckMs);
+      const ids = waitUntil.get(dueAt);
+      if (ids === undefined) waitUntil.set(dueAt, [row.id]);
+      else ids.push(row.id);
+    }
+    for (const [dueAt, ids] of waitUntil) {
+      for (let index = 0; index < ids.length; index += 500) {
+        await db
+          .updateTable('deliveries')
+          .set({ status: 'retrying', reason: 'offline', updated_at: now, due_at: dueAt })
+          .where('id', 'in', ids.slice(index, index + 500))
+          .execute();
+      }
+    }
+    if (moved.length === 0) return;
+    await db.transaction().execute(async (trx) => {
+      for (const row of moved) {
+        await trx
+          .updateTable('deliveries')
+          .set({ provider: row.provider, token: row.token, environment: row.environment, updated_at: now })
+          .where('id', '=', row.id)
+          .execute();
+      }
+    });
+    const groups = new Map<string, ClaimedDelivery[]>();
+    for (const row of moved) {
+      const group = groups.get(row.provider);
+      if (group === undefined) groups.set(row.provider, [row]);
+      else group.push(row);
+    }
+    await Promise.all([...groups.values()].map((group) => deliverGroup(group)));
   }
 
   async function flag(app: App, provider: string, reason: string): Promise<void> {
@@ -230,6 +319,12 @@ export function createDeliveryWorker(deps: {
     if (live.length === 0) return;
     const app = await apps.load(first.bundleid);
     const contents = new Map<string, NotificationContent>();
+    const direct = deps.direct?.[first.provider];
+    if (direct !== undefined) {
+      const results = await direct.send(live.map((row) => toMessage(row, app, contents)));
+      await applyResults(app, live, results);
+      return;
+    }
     const module = deps.catalogue[first.provider];
     if (app === undefined || module === undefined) {
       await settle(live, 'failed', 'app_not_configured', { attempted: false });

@@ -49,6 +49,8 @@ export interface RegistryDeps {
   clock: Clock;
   maxPerChannel: number;
   defaultBundleId: string;
+  /** Recognises push tokens issued by Bellhop's own push channel. */
+  isChannelToken?: (token: string) => boolean;
 }
 
 /** `zh_CN` and `zh-CN` are the same language tag. */
@@ -72,17 +74,17 @@ function toRegistration(row: RegistrationRow): Registration {
   };
 }
 
-function routeColumns(registration: Parameters<typeof routeRegistration>[0]) {
-  const route = routeRegistration(registration);
-  return {
-    provider: route.provider,
-    provider_token: route.providerToken,
-    apns_environment: route.apnsEnvironment,
-  };
-}
-
 export function createRegistryService(deps: RegistryDeps) {
   const { db, clock } = deps;
+
+  function routeColumns(registration: Parameters<typeof routeRegistration>[0]) {
+    const route = routeRegistration(registration, deps.isChannelToken);
+    return {
+      provider: route.provider,
+      provider_token: route.providerToken,
+      apns_environment: route.apnsEnvironment,
+    };
+  }
 
   return {
     /** Registers (or updates) a push token for the caller on a channel; the token moves to the caller. */

@@ -1,9 +1,19 @@
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { ChannelPhone } from '../helpers/channel-client.js';
 import { type ServerProcess, startServerProcess } from '../helpers/server-process.js';
 import { eventually } from '../helpers/wait.js';
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  return typeof address === 'object' && address !== null ? address.port : 0;
+}
 
 describe('the first start of the embedded default', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'bellhop-first-'));
@@ -14,8 +24,10 @@ describe('the first start of the embedded default', () => {
   });
 
   it('prints an admin key once, makes a master key file and an inbox-mode default app that captures deliveries', async () => {
+    const channelPort = await freePort();
     const environment = {
       DATA_DIR: dataDir,
+      CHANNEL_PORT: String(channelPort),
       ARGON2_MEMORY_KIB: '64',
       ARGON2_ITERATIONS: '1',
       LOG_LEVEL: 'warn',
@@ -67,12 +79,23 @@ describe('the first start of the embedded default', () => {
       message: { token: 'inbox-fcm-token', notification: { title: 'Hello', body: 'From the inbox' } },
     });
 
-    // A restart prints no new key and keeps the same master key.
+    // The push socket, with a self-signed certificate kept in the data directory.
+    const certificate = readFileSync(join(dataDir, 'channel-cert.pem'), 'utf8');
+    const phone = await ChannelPhone.connect(channelPort, certificate);
+    const identity = { imei: '860000000000001', imsi: '460000000000001', bundle_id: 'com.example.bellhop' };
+    const token = await phone.register(identity);
+    await phone.close();
+
+    // A restart prints no new key and keeps the same master key, certificate and push tokens.
     await server.stop();
     server = await startServerProcess(environment);
     expect(server.output()).not.toContain('admin API key');
     expect(server.output()).not.toContain('generated a master key');
-    const again = await fetch(`${server.url}/v1/admin/apps`, { headers: admin });
-    expect(again.status).toBe(200);
+    expect(readFileSync(join(dataDir, 'channel-cert.pem'), 'utf8')).toBe(certificate);
+    const again = await ChannelPhone.connect(channelPort, certificate);
+    expect(await again.register(identity)).toBe(token);
+    await again.close();
+    const apps2 = await fetch(`${server.url}/v1/admin/apps`, { headers: admin });
+    expect(apps2.status).toBe(200);
   }, 120_000);
 });

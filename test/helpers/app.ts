@@ -118,6 +118,7 @@ export async function createTestApp(
     services,
     close: async () => {
       await app.close();
+      await services.stopChannel();
       await stopWorker?.();
       await database.drop();
     },

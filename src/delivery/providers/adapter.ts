@@ -34,9 +34,12 @@ export interface PushMessage {
  * - `dead`: the token will never work again → the registration is removed;
  * - `retry`: transient → back off (honouring `retryAfterMs`) and try again;
  * - `creds`: our credentials are wrong → the app is flagged, the delivery fails;
- * - `bad_request`: our request is wrong → fails, not retried.
+ * - `bad_request`: our request is wrong → fails, not retried;
+ * - `unreachable`: the device cannot be reached this way now (Bellhop's push channel: the
+ *   phone is not connected) → the registration's fallback route is tried, else the
+ *   delivery waits for the device until it expires.
  */
-export type FailureClass = 'dead' | 'retry' | 'creds' | 'bad_request';
+export type FailureClass = 'dead' | 'retry' | 'creds' | 'bad_request' | 'unreachable';
 
 export type PushResult =
   | { ok: true; providerMessageId: string | undefined }
