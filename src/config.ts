@@ -55,7 +55,7 @@ const EnvSchema = Type.Object({
   WORKER_BATCH_SIZE: Type.Integer({ minimum: 1, maximum: 5000, default: 500 }),
   WORKER_POLL_MS: Type.Integer({ minimum: 10, maximum: 60_000, default: 1000 }),
   WORKER_LEASE_SECONDS: Type.Integer({ minimum: 5, maximum: 3600, default: 60 }),
-  DELIVERY_BATCH_LINGER_MS: Type.Integer({ minimum: 0, maximum: 5000, default: 50 }),
+  DELIVERY_BATCH_LINGER_MS: Type.Integer({ minimum: 0, maximum: 5000, default: 500 }),
   ACCOUNT_DELETE_RECENT_LOGIN_SECONDS: Type.Integer({ minimum: 60, maximum: 30 * 24 * 3600, default: 600 }),
   LOGIN_PROVIDER_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 60_000, default: 5000 }),
   LOGIN_PROVIDER_CA_FILE: Type.Optional(Type.String({ minLength: 1 })),

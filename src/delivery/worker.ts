@@ -305,7 +305,11 @@ export function createDeliveryWorker(deps: {
     }
   }
 
-  async function deliverGroup(rows: ClaimedDelivery[]): Promise<void> {
+  /**
+   * `backlogDrained`: the claim these rows came in was not full, so no more due work is
+   * waiting: what gatherings hold goes out now rather than after the linger.
+   */
+  async function deliverGroup(rows: ClaimedDelivery[], backlogDrained = true): Promise<void> {
     const first = rows[0];
     if (first === undefined) return;
     const now = clock.now();
@@ -366,7 +370,7 @@ export function createDeliveryWorker(deps: {
     await Promise.all([
       rings.length > 0 ? sendAndApply(app, adapter, pick(live, rings), pick(messages, rings)) : undefined,
       gathered.length > 0
-        ? gather(app, adapter, batchSize, pick(live, gathered), pick(messages, gathered))
+        ? gather(app, adapter, batchSize, pick(live, gathered), pick(messages, gathered), backlogDrained)
         : undefined,
     ]);
   }
@@ -394,7 +398,8 @@ export function createDeliveryWorker(deps: {
   /**
    * Adds messages to the adapter's gathering. A full batch goes at once, and the claim that
    * filled it waits for it (so claims cannot outrun the provider); the rest goes when later
-   * claims fill it or after `batchLingerMs`, well within the claims' lease.
+   * claims fill it, when the backlog is drained, or after `batchLingerMs` at the latest (well
+   * within the claims' lease).
    */
   function gather(
     app: App,
@@ -402,6 +407,7 @@ export function createDeliveryWorker(deps: {
     batchSize: number,
     rows: readonly ClaimedDelivery[],
     messages: readonly PushMessage[],
+    backlogDrained: boolean,
   ): Promise<void> {
     let gathering = gatherings.get(adapter);
     if (gathering === undefined) {
@@ -415,7 +421,9 @@ export function createDeliveryWorker(deps: {
     });
     const sends: Array<Promise<void>> = [];
     while (current.entries.length >= batchSize) sends.push(sendGatheredNow(adapter, current, batchSize));
-    if (current.entries.length > 0 && current.timer === undefined) {
+    if (backlogDrained && current.entries.length > 0) {
+      sends.push(sendGatheredNow(adapter, current, current.entries.length));
+    } else if (current.entries.length > 0 && current.timer === undefined) {
       current.timer = setTimeout(() => {
         current.timer = undefined;
         void sendGatheredNow(adapter, current, current.entries.length);
@@ -488,9 +496,10 @@ export function createDeliveryWorker(deps: {
         if (group === undefined) groups.set(key, [row]);
         else group.push(row);
       }
+      const backlogDrained = ids.length < deps.settings.batchSize;
       await Promise.all(
         [...groups.values()].map((group) =>
-          deliverGroup(group).catch((error: unknown) => {
+          deliverGroup(group, backlogDrained).catch((error: unknown) => {
             // The lease runs out and the deliveries are handed out again.
             log.error({ err: error }, 'delivery batch failed');
           }),

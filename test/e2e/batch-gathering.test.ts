@@ -69,10 +69,15 @@ describe.each(testDialects())('gathering messages into batch calls on %s', (dial
     const id = await api.send({ channel: 'message', users: userIds, title: 'Alarm', body: 'Motion' });
     const result = await api.settled(id);
     expect(result.counts).toEqual({ sent: users * phonesPerUser - ringTokens.length });
-    const messageRequests = huawei.received.filter((request) => request.tokens.length > 1);
-    expect(messageRequests.map((request) => request.tokens.length).sort((a, b) => b - a)).toEqual([
-      1000, 1000, 497,
-    ]);
+    const sizes = huawei.received
+      .filter((request) => request.tokens.length > 1)
+      .map((request) => request.tokens.length)
+      .sort((a, b) => b - a);
+    expect(sizes.reduce((sum, size) => sum + size, 0)).toBe(2497);
+    // Full requests, and the tail: what the last claims brought (a claim still being read when
+    // the queue ran dry joins the tail late, as a request of its own).
+    expect(sizes.slice(0, 2)).toEqual([1000, 1000]);
+    expect(sizes.length).toBeLessThanOrEqual(4);
   });
 
   it('sends each ring on its own, without waiting to gather', async () => {
