@@ -20,6 +20,11 @@
  *  (c) memory — a fresh Bellhop process fans one message out to BENCH_MEMORY_USERS (100,000)
  *      users (one request, the whole users list); its peak RSS (VmHWM, and VmRSS sampled every
  *      50 ms from /proc/<pid>/status) until every delivery is recorded.
+ *  (d) maker phones — a fresh Bellhop process sends ONE `POST /v1/push` message to
+ *      BENCH_MAKER_PHONES (10,000) Xiaomi + as many Huawei + as many OPPO phones (one app with
+ *      all three makers' settings; fakes in this process); deliveries/s from the 202 to the last
+ *      token received, and the HTTP requests each fake received against ceil(N / 1000)
+ *      (bench/lib/maker-fanout.ts).
  *
  * The fake APNs (test/fakes/apns-server.ts, record: false, a 16 MiB connection window) runs in
  * this process; Bellhop runs as `node --import tsx src/main.ts` (bench/lib/children.ts), its
@@ -28,7 +33,8 @@
  * into the database before the server starts. Everything is on 127.0.0.1; children die with
  * the bench; temporary databases are removed.
  *
- * Environment: BENCH_N (20000), BENCH_MEMORY_USERS (100000; 0 skips (c)), BENCH_RING_RATE (100),
+ * Environment: BENCH_N (20000), BENCH_MEMORY_USERS (100000; 0 skips (c)), BENCH_MAKER_PHONES
+ * (10000 per maker; 0 skips (d)), BENCH_RING_RATE (100),
  * BENCH_RING_SECONDS (10), BENCH_CONNECTIONS (2), BENCH_WARMUP (1000), BENCH_DB, BENCH_STRICT=1,
  * BENCH_POSTGRES_URL (postgres://postgres@127.0.0.1:5432/test), BENCH_BELLHOP_ENTRY (default
  * src/main.ts: point it at a patched copy to measure a change), BENCH_SERVER_ENV (extra server
@@ -62,6 +68,14 @@ import {
   startServer,
   stopAll,
 } from './lib/children.js';
+import {
+  describeMakerFanOut,
+  type MakerFanOutReport,
+  type MakerPhones,
+  makerChecks,
+  measureMakerFanOut,
+  seedMakerPhones,
+} from './lib/maker-fanout.js';
 import { realPasswordHash } from './lib/seed.js';
 import { prepareStorage, type Storage } from './lib/storage.js';
 
@@ -103,6 +117,7 @@ function serverEnvSetting(): Record<string, string> {
 const settings = {
   n: integerSetting('BENCH_N', 20_000, 1),
   memoryUsers: integerSetting('BENCH_MEMORY_USERS', 100_000, 0),
+  makerPhones: integerSetting('BENCH_MAKER_PHONES', 10_000, 0),
   ringRate: integerSetting('BENCH_RING_RATE', 100, 1),
   ringSeconds: integerSetting('BENCH_RING_SECONDS', 10, 1),
   connections: integerSetting('BENCH_CONNECTIONS', 2, 1),
@@ -844,6 +859,7 @@ interface DatabaseReport {
   settings: {
     n: number;
     memoryUsers: number;
+    makerPhones: number;
     ringRate: number;
     ringSeconds: number;
     connections: number;
@@ -861,6 +877,7 @@ interface DatabaseReport {
   ratio: number;
   rings: RingReport;
   memory: MemoryReport | null;
+  makers: MakerFanOutReport<CpuUse> | null;
   limits: string[];
   serverWarnings: string[];
   targets: Check[];
@@ -875,7 +892,7 @@ function limitOf(name: string, cpu: CpuUse, sender: 'server' | 'baseline'): stri
   const senderName = sender === 'server' ? 'the Bellhop server' : 'the baseline client';
   const parts = [
     `${senderName} ${coreShare(senderCores)}`,
-    `bench process (fake APNs) ${coreShare(cpu.benchCores)}`,
+    `bench process (fakes) ${coreShare(cpu.benchCores)}`,
     ...(cpu.postgresCores !== null && cpu.postgresCores >= 0.05
       ? [`postgres ${coreShare(cpu.postgresCores)}`]
       : []),
@@ -888,8 +905,7 @@ function limitOf(name: string, cpu: CpuUse, sender: 'server' | 'baseline'): stri
   const saturated = cpu.machineBusyCores !== null && cpu.machineBusyCores >= cpu.machineCores * 0.9;
   if ((senderCores ?? 0) >= 0.9 && (senderCores ?? 0) >= cpu.benchCores)
     verdict = `${senderName}'s CPU (its one JavaScript thread is busy all the time)`;
-  else if (cpu.benchCores >= 0.9)
-    verdict = 'the fake APNs in the bench process (its one thread is saturated)';
+  else if (cpu.benchCores >= 0.9) verdict = 'the fakes in the bench process (its one thread is saturated)';
   else if ((cpu.postgresCores ?? 0) >= 0.9) verdict = 'PostgreSQL CPU';
   else if (saturated) verdict = `the machine's ${cpu.machineCores} cores, shared by everything`;
   else verdict = `neither CPU: ${senderName} waits (I/O, database, scheduling)`;
@@ -914,6 +930,7 @@ async function benchDatabase(dialect: Dialect, passwordHash: string): Promise<Da
   const fanOutUsers = Math.max(settings.n, settings.memoryUsers);
   const seedStart = performance.now();
   let groups: number[][];
+  let makerPhones: MakerPhones | null = null;
   {
     const database = storage.open();
     try {
@@ -927,6 +944,8 @@ async function benchDatabase(dialect: Dialect, passwordHash: string): Promise<Da
           { count: 1, channel: 'ring', usernamePrefix: 'ring_', token: seededToken(3) },
         ],
       });
+      if (settings.makerPhones > 0)
+        makerPhones = await seedMakerPhones(database, passwordHash, settings.makerPhones);
     } finally {
       await database.close();
     }
@@ -935,8 +954,8 @@ async function benchDatabase(dialect: Dialect, passwordHash: string): Promise<Da
   const ringUser = ringIds[0];
   if (ringUser === undefined) throw new Error('seeding made no ring user');
   const seedSeconds = round((performance.now() - seedStart) / 1000, 1);
-  const seededUsers = fanIds.length + warmIds.length + ringIds.length;
-  log(`seeded ${number(seededUsers)} users with one iPhone registration each in ${seedSeconds} s`);
+  const seededUsers = fanIds.length + warmIds.length + ringIds.length + (makerPhones?.users.length ?? 0);
+  log(`seeded ${number(seededUsers)} users with one phone registration each in ${seedSeconds} s`);
 
   const fake = await startFakeApns({ record: false, connectionWindowSize: 16 << 20 });
   cleanups.push(() => fake.close());
@@ -1003,6 +1022,33 @@ async function benchDatabase(dialect: Dialect, passwordHash: string): Promise<Da
     );
   }
   await fake.close();
+
+  let makers: MakerFanOutReport<CpuUse> | null = null;
+  if (makerPhones !== null) {
+    log(
+      `(d) maker phones: a fresh Bellhop process sends one message to ${number(makerPhones.perMaker)} ` +
+        'phones each of Xiaomi, Huawei and OPPO…',
+    );
+    makers = await measureMakerFanOut(
+      {
+        startServer: () =>
+          startServer({
+            name: 'Bellhop (maker run)',
+            entry: settings.bellhopEntry,
+            nodeFlags: settings.serverNodeFlags,
+            env: serverEnvironment(storage),
+          }),
+        api,
+        waitSettled,
+        cpuMeter: (pid) => cpuMeter({ server: pid }),
+      },
+      makerPhones,
+    );
+    log(
+      `    ${number(makers.perSecond)} deliveries/s from the 202 (${makers.seconds} s); HTTP requests ` +
+        makers.makers.map((count) => `${count.label} ${count.requests}`).join(', '),
+    );
+  }
   await storage.drop();
 
   const ratio = round(bellhop.perSecond / baseline.perSecond, 3);
@@ -1035,6 +1081,7 @@ async function benchDatabase(dialect: Dialect, passwordHash: string): Promise<Da
             pass: memory.vmHwmMb * 1.048576 <= targets.peakRssMb && memory.users >= 100_000,
           },
         ]),
+    ...(makers === null ? [] : makerChecks(makers)),
     {
       name: 'every delivery sent, once',
       target: 'all sent, no repeats, no lost ring',
@@ -1053,6 +1100,7 @@ async function benchDatabase(dialect: Dialect, passwordHash: string): Promise<Da
     limitOf('Bellhop fan-out', bellhop.cpu, 'server'),
     limitOf('rings', rings.cpu, 'server'),
     ...(memory === null ? [] : [limitOf('100k fan-out', memory.cpu, 'server')]),
+    ...(makers === null ? [] : [limitOf('maker fan-out', makers.cpu, 'server')]),
   ];
   return {
     database: dialect,
@@ -1067,6 +1115,7 @@ async function benchDatabase(dialect: Dialect, passwordHash: string): Promise<Da
     settings: {
       n: settings.n,
       memoryUsers: settings.memoryUsers,
+      makerPhones: settings.makerPhones,
       ringRate: settings.ringRate,
       ringSeconds: settings.ringSeconds,
       connections: settings.connections,
@@ -1087,8 +1136,9 @@ async function benchDatabase(dialect: Dialect, passwordHash: string): Promise<Da
     ratio,
     rings,
     memory,
+    makers,
     limits,
-    serverWarnings,
+    serverWarnings: [...serverWarnings, ...(makers?.serverWarnings ?? [])],
     targets: checks,
     pass: checks.every((check) => check.pass),
   };
@@ -1104,10 +1154,15 @@ function summary(report: DatabaseReport): string {
     `${coreShare(sender === 'server' ? use.serverCores : use.baselineClientCores)} | ${coreShare(use.benchCores)} | ` +
     `${coreShare(use.postgresCores)} | ${coreShare(use.otherCores)}`;
   const m = report.memory;
+  const k = report.makers;
   const noisiest = Math.max(
-    ...[report.baseline.cpu, report.bellhop.cpu, report.rings.cpu, ...(m === null ? [] : [m.cpu])].map(
-      (use) => use.otherCores ?? 0,
-    ),
+    ...[
+      report.baseline.cpu,
+      report.bellhop.cpu,
+      report.rings.cpu,
+      ...(m === null ? [] : [m.cpu]),
+      ...(k === null ? [] : [k.cpu]),
+    ].map((use) => use.otherCores ?? 0),
   );
   const lines = [
     `#### Dispatch, ${label} — ${report.date.slice(0, 10)}, ${report.machine.cpus} × ${report.machine.cpuModel}, Node ${report.machine.node}${report.commit === undefined ? '' : `, ${report.commit}`}`,
@@ -1126,6 +1181,11 @@ function summary(report: DatabaseReport): string {
       ? []
       : [
           `| Bellhop: fresh process, one message → ${number(m.users)} users (from the 202) | ${number(m.targets)} | ${m.seconds} | ${number(m.perSecond)} | ${cpu(m.cpu, 'server')} |`,
+        ]),
+    ...(k === null
+      ? []
+      : [
+          `| Bellhop: fresh process, one message → ${number(k.users)} Xiaomi/Huawei/OPPO phones (from the 202) | ${number(k.targets)} | ${k.seconds} | ${number(k.perSecond)} | ${cpu(k.cpu, 'server')} |`,
         ]),
     '',
     `Bellhop's 202 for ${number(report.bellhop.users)} users took ${report.bellhop.acceptMs} ms ` +
@@ -1153,6 +1213,7 @@ function summary(report: DatabaseReport): string {
           `Memory (${number(m.users)}-phone fan-out, fresh server): idle ${m.idleRssMb} MiB → peak ${m.vmHwmMb} MiB (VmHWM), ` +
             `max sampled VmRSS ${m.maxSampledRssMb} MiB over ${m.samples} samples at 50 ms.`,
         ]),
+    ...(k === null ? [] : ['', describeMakerFanOut(k)]),
     '',
     '| target | wanted | measured | |',
     '|---|---|---|---|',
@@ -1194,7 +1255,7 @@ async function main(): Promise<void> {
   if (settings.waitQuiet) await waitUntilQuiet();
   log(
     `Bellhop dispatch bench: ${dialects.join(' + ')}; N = ${number(settings.n)}, rings ${settings.ringRate}/s × ${settings.ringSeconds} s, ` +
-      `memory fan-out ${number(settings.memoryUsers)} users`,
+      `memory fan-out ${number(settings.memoryUsers)} users, maker phones ${number(settings.makerPhones)} per maker`,
   );
   const passwordHash = await realPasswordHash(serverDefaults.passwords, 'correct horse battery staple');
   const reports: DatabaseReport[] = [];

@@ -1,12 +1,15 @@
 import type { DatabaseHandle } from '../../src/db/database.js';
 import type { RegistrationsTable, UsersTable } from '../../src/db/schema.js';
+import { routeRegistration } from '../../src/registry/routing.js';
 
 /**
- * Bulk seeding for the dispatch bench: users and their iPhone registrations written straight
- * into the tables in batched multi-row inserts inside one transaction (seconds for 100,000
- * users, where the API would take many minutes of argon2). The rows are what the API writes
- * for an iPhone's registration call (see src/registry/registry.service.ts): provider `apns`,
- * `provider_token` = the push token, `apns_environment` production (`dev: 0`).
+ * Bulk seeding for the dispatch bench: users and their registrations written straight into the
+ * tables in batched multi-row inserts inside one transaction (seconds for 100,000 users, where
+ * the API would take many minutes of argon2). The rows are what the API writes for the
+ * registration call (see src/registry/registry.service.ts): `os` and `push_platform` trimmed
+ * and upper-cased, the route columns from src/registry/routing.ts — for an iPhone (the
+ * default) provider `apns`, `provider_token` = the push token, `apns_environment` production
+ * (`dev: 0`).
  */
 
 export interface SeedGroup {
@@ -14,9 +17,24 @@ export interface SeedGroup {
   count: number;
   channel: RegistrationsTable['channel'];
   usernamePrefix: string;
-  /** The APNs device token (64 hex digits) of the group's `index`-th user. */
+  /** The `push_token` of the group's `index`-th user: an iPhone's APNs device token (64 hex digits). */
   token: (index: number) => string;
+  /**
+   * The phone of the group's `index`-th user as its registration call describes it, e.g.
+   * `{os: 'Android', push_platform: 'XIAOMI', os_token: regId, phone_model: …}`; default an iPhone.
+   */
+  registration?: (index: number) => SeedPhone;
 }
+
+/** The fields of a registration call that decide its route. */
+export interface SeedPhone {
+  os: string;
+  os_token: string;
+  push_platform: string;
+  phone_model: string;
+}
+
+const iPhone: SeedPhone = { os: 'iOS', os_token: '', push_platform: '', phone_model: 'iPhone15,3' };
 
 /** 1000 rows × 16 columns stays under SQLite's 32,766 and PostgreSQL's 65,535 parameters. */
 const BATCH = 1000;
@@ -58,22 +76,26 @@ export async function bulkSeed(
           const id = byName.get(`${group.usernamePrefix}${index}`.toLowerCase());
           if (id === undefined) throw new Error(`seeding: no id came back for user ${index}`);
           ids[index] = id;
-          const token = group.token(index);
+          const phone = group.registration?.(index) ?? iPhone;
+          const fields = {
+            push_token: group.token(index),
+            os: phone.os.trim().toUpperCase(),
+            os_token: phone.os_token.trim(),
+            push_platform: phone.push_platform.trim().toUpperCase(),
+            dev: 0,
+          };
+          const route = routeRegistration(fields);
           registrations.push({
+            ...fields,
             user_id: id,
             session_id: null,
             channel: group.channel,
-            push_token: token,
             language: 'en',
-            dev: 0,
             bundleid: options.bundleId,
-            os: 'iOS',
-            os_token: '',
-            push_platform: '',
-            phone_model: 'iPhone15,3',
-            provider: 'apns',
-            provider_token: token,
-            apns_environment: 'production',
+            phone_model: phone.phone_model.trim(),
+            provider: route.provider,
+            provider_token: route.providerToken,
+            apns_environment: route.apnsEnvironment,
             created_at: now,
             updated_at: now,
           });
