@@ -14,7 +14,7 @@ import { createChannelTokens } from './channel/tokens.js';
 import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config.js';
 import type { DatabaseHandle } from './db/database.js';
-import { createDeliveryService } from './delivery/delivery.service.js';
+import { createDeliveryService, type LocalWorker } from './delivery/delivery.service.js';
 import { createAdapterPool } from './delivery/providers/adapters.js';
 import type { ProviderCatalogue } from './delivery/providers/catalogue.js';
 import { CHANNEL_PROVIDER, createChannelAdapter } from './delivery/providers/channel/channel.adapter.js';
@@ -120,6 +120,19 @@ export function createServices(config: Config, deps: ServiceDeps) {
     clock,
     accessTokens: deps.accessTokens ?? createMemoryAccessTokenStore(),
   });
+  // Rings accepted here go straight to this process's worker, while it runs.
+  let workerRunning = false;
+  const handedOff = new Set<Promise<void>>();
+  const localWorker: LocalWorker = {
+    ready: () => workerRunning,
+    deliver(ids) {
+      const delivering = worker
+        .process(ids)
+        .catch((error: unknown) => deps.logger.error({ err: error }, 'delivery batch failed'));
+      handedOff.add(delivering);
+      void delivering.finally(() => handedOff.delete(delivering));
+    },
+  };
   const delivery = createDeliveryService({
     db,
     clock,
@@ -128,6 +141,7 @@ export function createServices(config: Config, deps: ServiceDeps) {
     queue,
     settings: config.delivery,
     direct: new Set(Object.keys(direct)),
+    localWorker,
   });
   const worker = createDeliveryWorker({
     db,
@@ -192,6 +206,7 @@ export function createServices(config: Config, deps: ServiceDeps) {
     /** Starts delivering: the queue hands due work to the worker; old records are pruned hourly. */
     startWorker(): () => Promise<void> {
       queue.start((ids) => worker.process(ids));
+      workerRunning = true;
       const prune = () =>
         worker.prune().catch((error: unknown) => deps.logger.error({ err: error }, 'pruning failed'));
       void prune();
@@ -199,7 +214,9 @@ export function createServices(config: Config, deps: ServiceDeps) {
       timer.unref();
       return async () => {
         clearInterval(timer);
+        workerRunning = false;
         await queue.stop();
+        await Promise.all(handedOff);
         await worker.drain();
         await adapters.closeAll();
       };

@@ -70,6 +70,20 @@ export function shortenToken(token: string): string {
   return token.length <= 12 ? token : `${token.slice(0, 6)}…${token.slice(-4)}`;
 }
 
+/**
+ * A worker in this process that takes deliveries stored as already claimed (status `sending`,
+ * a short lease), without a claim round trip: the path of a ring, where every millisecond
+ * counts. Should the process die before sending, the lease runs out and any worker claims them.
+ */
+export interface LocalWorker {
+  /** Whether it runs and takes work now. */
+  ready(): boolean;
+  deliver(ids: string[]): void;
+}
+
+/** How long a ring handed straight to this process's worker is held before others may take it. */
+const HAND_OFF_LEASE_MS = 10_000;
+
 export function createDeliveryService(deps: {
   db: Executor;
   clock: Clock;
@@ -79,6 +93,8 @@ export function createDeliveryService(deps: {
   settings: Config['delivery'];
   /** Providers that need no app settings (the push channel); see DeliveryWorker. */
   direct?: ReadonlySet<string>;
+  /** This process's worker, when it runs one: rings go straight to it. */
+  localWorker?: LocalWorker;
 }) {
   const { db, clock, apps, queue } = deps;
 
@@ -109,6 +125,7 @@ export function createDeliveryService(deps: {
   ): Promise<{ id: string; targets: number }> {
     const now = notification.created_at;
     const priority = notification.channel === 'ring' ? 0 : 1;
+    const handOff = notification.channel === 'ring' && deps.localWorker?.ready() === true;
     const verdicts = new Map<string, Awaited<ReturnType<typeof unsendable>>>();
     const jobIds: string[] = [];
     let count = 0;
@@ -132,11 +149,11 @@ export function createDeliveryService(deps: {
             environment: target.environment,
             bundleid: target.bundleid,
             language: target.language,
-            status: verdict?.status ?? 'queued',
+            status: verdict?.status ?? (handOff ? 'sending' : 'queued'),
             reason: verdict?.reason ?? null,
             attempts: 0,
             priority,
-            due_at: verdict === undefined ? now : null,
+            due_at: verdict === undefined ? (handOff ? now + HAND_OFF_LEASE_MS : now) : null,
             provider_message_id: null,
             created_at: now,
             updated_at: now,
@@ -154,7 +171,8 @@ export function createDeliveryService(deps: {
           .execute();
       }
     });
-    if (jobIds.length > 0) {
+    if (jobIds.length > 0 && handOff) deps.localWorker?.deliver(jobIds);
+    else if (jobIds.length > 0) {
       await queue.enqueue(jobIds.map((id) => ({ id, dueAt: now, priority })));
     }
     return { id: notification.id, targets: count };

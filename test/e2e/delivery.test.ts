@@ -266,16 +266,16 @@ describe.each(testDialects())('delivery pipeline on %s', (dialect) => {
   it('expires a queued ring whose TTL passed before a worker got to it', async () => {
     const user = await registerUser(t.app);
     await registerToken(user.token, '/v1/api/user/token', { push_token: `q-${user.id}`, language: 'en' });
-    await t.services.queue.stop();
+    await t.worker.stop();
     try {
       const { id } = json<{ id: string }>(await send({ channel: 'ring', users: [user.id] }));
       t.clock.advance(31_000);
-      t.services.queue.start((ids) => t.services.worker.process(ids));
+      t.worker.start();
       const result = await settled(id);
       expect(result.deliveries[0]).toMatchObject({ status: 'expired', reason: 'ttl_passed', attempts: 0 });
       expect(apns.sent).toEqual([]);
     } finally {
-      t.services.queue.start((ids) => t.services.worker.process(ids));
+      t.worker.start();
     }
   });
 

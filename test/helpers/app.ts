@@ -69,6 +69,8 @@ export interface TestApp {
   clock: ManualClock;
   database: TestDatabase;
   services: Services;
+  /** Stops and starts the delivery worker, as a worker process going away and coming back. */
+  worker: { stop(): Promise<void>; start(): void };
   close(): Promise<void>;
 }
 
@@ -110,12 +112,21 @@ export async function createTestApp(
   const services = createTestServices(database, environment, { ...options, clock });
   const app = await buildApp(services.config, services);
   await app.ready();
-  const stopWorker = options.worker === true ? services.startWorker() : undefined;
+  let stopWorker = options.worker === true ? services.startWorker() : undefined;
   return {
     app,
     clock,
     database,
     services,
+    worker: {
+      async stop() {
+        await stopWorker?.();
+        stopWorker = undefined;
+      },
+      start() {
+        stopWorker ??= services.startWorker();
+      },
+    },
     close: async () => {
       await app.close();
       await services.stopChannel();
