@@ -10,14 +10,15 @@
  * BENCH_USERS (10000), BENCH_TOKENS_PER_USER (3), BENCH_LOGIN_CLIENTS (16),
  * BENCH_POSTGRES_URL (postgres://postgres@127.0.0.1:5432/test), BENCH_STRICT=1,
  * BENCH_CPU_PROF=1 (V8 CPU profile of the Bellhop server in bench/results/profiles/),
- * BENCH_BELLHOP_ENTRY (default src/main.ts: point it at a patched copy to measure a change),
+ * BENCH_BELLHOP_ENTRY (default: Bellhop as `npm start` runs it; a .ts file runs through tsx: point it
+ * at a patched copy of src/main.ts to measure a change),
  * BENCH_POSTGRES_OPTIONS (added to the server's PostgreSQL `options`, e.g. `-c synchronous_commit=off`).
  *
  * For each database, in one run:
  *  1. seeds 10,000 users with one session each through Bellhop's accounts service (every user
  *     stores a real argon2id hash at the server's settings, computed once);
  *  2. baseline: a bare Fastify app in a child process, same JSON bodies in, same 201 body out;
- *  3. Bellhop, started the real way (`node --import tsx src/main.ts`, configured by environment)
+ *  3. Bellhop, started the real way (as `npm start`: the built bundle, configured by environment)
  *     in a child process: a warm-up that sends every session once, then the registration load
  *     (random user, random one of the user's few push tokens: inserts and updates), then the
  *     same load while 16 clients log in continuously at the real argon2 cost.
@@ -34,6 +35,7 @@ import { migrateToLatest } from '../src/db/migrate.js';
 import { postgresProblem } from '../test/helpers/postgres.js';
 import {
   machineCpuSeconds,
+  NPM_START,
   postgresCpuSeconds,
   processCpuSeconds,
   repoRoot,
@@ -89,7 +91,7 @@ const settings = {
   /** Writes a V8 CPU profile of each Bellhop server to bench/results/profiles/. */
   cpuProfile: process.env.BENCH_CPU_PROF === '1',
   /** Another Bellhop entry point (a patched copy of src/main.ts), to measure a change A/B. */
-  bellhopEntry: process.env.BENCH_BELLHOP_ENTRY ?? 'src/main.ts',
+  bellhopEntry: process.env.BENCH_BELLHOP_ENTRY ?? NPM_START,
   /** Extra PostgreSQL settings for Bellhop's connections, e.g. `-c synchronous_commit=off`. */
   postgresOptions: process.env.BENCH_POSTGRES_OPTIONS ?? '',
 };
@@ -639,7 +641,7 @@ function summary(report: DatabaseReport): string {
     `${s.connections} connections, ${s.durationSeconds} s per run, ${number(s.users)} users with one session each, ` +
       `${s.tokensPerUser} push tokens per user, ${s.averageBodyBytes}-byte bodies; load generator, servers and database share the machine ` +
       `(CPU: 100% = one core of ${report.machine.cpus}).` +
-      (s.bellhopEntry === 'src/main.ts' ? '' : ` **Bellhop entry: ${s.bellhopEntry}.**`) +
+      (s.bellhopEntry === NPM_START ? '' : ` **Bellhop entry: ${s.bellhopEntry}.**`) +
       (s.postgresOptions === '' ? '' : ` **PostgreSQL options: ${s.postgresOptions}.**`),
     '',
     '| run | req/s | p50 ms | p99 ms | non-201 | server CPU | postgres CPU | load-gen CPU | other CPU |',

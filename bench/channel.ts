@@ -5,7 +5,7 @@
  *   npm run bench:channel
  *   npm run bench:channel -- --phones 10000 --hold 180 --rings 200 --client-processes 2
  *
- * One Bellhop server (`node --import tsx src/main.ts`, embedded SQLite, server defaults:
+ * One Bellhop server (as `npm start` runs it, embedded SQLite, server defaults:
  * heartbeat every 60 s, idle limit 180 s) and phones in separate client processes
  * (bench/channel-phones.ts), each phone a TLS connection that registers, answers every frame
  * with a heartbeat and gives up after 130 s without a frame, as Lancens clients do.
@@ -32,7 +32,7 @@ import { createChannelTokens } from '../src/channel/tokens.js';
 import { migrateToLatest } from '../src/db/migrate.js';
 import type { RegistrationsTable } from '../src/db/schema.js';
 import type { PhonesReport, PhonesStart } from './channel-phones.js';
-import { freePort, repoRoot, startServer, stopAll } from './lib/children.js';
+import { freePort, NPM_START, repoRoot, startServer, stopAll } from './lib/children.js';
 import { prepareStorage } from './lib/storage.js';
 
 function flag(name: string, fallback: number): number {
@@ -161,7 +161,7 @@ async function main(): Promise<void> {
     const channelPort = await freePort();
     const server = await startServer({
       name: 'bellhop',
-      entry: 'src/main.ts',
+      entry: NPM_START,
       // e.g. BENCH_SERVER_NODE_FLAGS=--trace-gc to see the heap's share of the RSS.
       nodeFlags: (process.env.BENCH_SERVER_NODE_FLAGS ?? '').split(/\s+/).filter((flag) => flag !== ''),
       env: {

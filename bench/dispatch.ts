@@ -27,7 +27,7 @@
  *      (bench/lib/maker-fanout.ts).
  *
  * The fake APNs (test/fakes/apns-server.ts, record: false, a 16 MiB connection window) runs in
- * this process; Bellhop runs as `node --import tsx src/main.ts` (bench/lib/children.ts), its
+ * this process; Bellhop runs as `npm start` runs it (bench/lib/children.ts), its
  * environment built from scratch: LOG_LEVEL=warn and the server's defaults otherwise
  * (WORKER_POLL_MS 1000, WORKER_BATCH_SIZE 500, …). Users and registrations are seeded straight
  * into the database before the server starts. Everything is on 127.0.0.1; children die with
@@ -37,7 +37,7 @@
  * (10000 per maker; 0 skips (d)), BENCH_RING_RATE (100),
  * BENCH_RING_SECONDS (10), BENCH_CONNECTIONS (2), BENCH_WARMUP (1000), BENCH_DB, BENCH_STRICT=1,
  * BENCH_POSTGRES_URL (postgres://postgres@127.0.0.1:5432/test), BENCH_BELLHOP_ENTRY (default
- * src/main.ts: point it at a patched copy to measure a change), BENCH_SERVER_ENV (extra server
+ * Bellhop as `npm start` runs it; a .ts file runs through tsx: point it at a patched copy to measure a change), BENCH_SERVER_ENV (extra server
  * variables, `NAME=value,NAME=value`), BENCH_SERVER_NODE_FLAGS (extra node flags for the
  * server, e.g. `--max-old-space-size=160`), BENCH_BASELINE_NODE_FLAGS (the same for the
  * baseline client, e.g. `--cpu-prof`), BENCH_WAIT_QUIET=1 (same as --wait-quiet: first
@@ -61,6 +61,7 @@ import type { PlainRunResult } from './lib/apns-client.js';
 import { bulkSeed } from './lib/bulk-seed.js';
 import {
   machineCpuSeconds,
+  NPM_START,
   postgresCpuSeconds,
   processCpuSeconds,
   repoRoot,
@@ -125,7 +126,7 @@ const settings = {
   postgresUrl: process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
   strict: process.argv.includes('--strict') || process.env.BENCH_STRICT === '1',
   waitQuiet: process.argv.includes('--wait-quiet') || process.env.BENCH_WAIT_QUIET === '1',
-  bellhopEntry: process.env.BENCH_BELLHOP_ENTRY ?? 'src/main.ts',
+  bellhopEntry: process.env.BENCH_BELLHOP_ENTRY ?? NPM_START,
   serverEnv: serverEnvSetting(),
   /** Extra node flags for the Bellhop server, e.g. `--max-old-space-size=160`. */
   serverNodeFlags: (process.env.BENCH_SERVER_NODE_FLAGS ?? '').split(/\s+/).filter((flag) => flag !== ''),
@@ -1167,7 +1168,7 @@ function summary(report: DatabaseReport): string {
   const lines = [
     `#### Dispatch, ${label} — ${report.date.slice(0, 10)}, ${report.machine.cpus} × ${report.machine.cpuModel}, Node ${report.machine.node}${report.commit === undefined ? '' : `, ${report.commit}`}`,
     '',
-    `Fake APNs (HTTP/2 + TLS, JWT checked) in the bench process; Bellhop \`node --import tsx ${s.bellhopEntry}\` ` +
+    `Fake APNs (HTTP/2 + TLS, JWT checked) in the bench process; Bellhop \`${s.bellhopEntry}\` ` +
       `(worker batch ${s.worker.batchSize}, poll ${s.worker.pollMs} ms${Object.keys(s.serverEnv).length === 0 ? '' : `, env ${JSON.stringify(s.serverEnv)}`}` +
       `${s.serverNodeFlags.length === 0 ? '' : `, node flags ${s.serverNodeFlags.join(' ')}`}) ` +
       `and the baseline client in processes of their own; ${s.connections} connections, ≤ ${s.maxStreamsPerConnection} streams each. ` +
@@ -1223,10 +1224,10 @@ function summary(report: DatabaseReport): string {
     '',
     'What limited the figures:',
     ...report.limits.map((line) => `- ${line}`),
-    ...(s.bellhopEntry !== 'src/main.ts' || s.serverNodeFlags.length > 0
+    ...(s.bellhopEntry !== NPM_START || s.serverNodeFlags.length > 0
       ? [
           '',
-          `Note: these figures are NOT of src/main.ts as \`npm start\` runs it: entry ${s.bellhopEntry}` +
+          `Note: these figures are NOT of Bellhop as \`npm start\` runs it: entry ${s.bellhopEntry}` +
             (s.serverNodeFlags.length === 0 ? '' : `, node flags ${s.serverNodeFlags.join(' ')}`) +
             '.',
         ]

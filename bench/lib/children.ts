@@ -1,11 +1,32 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export const repoRoot = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
-const exitWithParent = pathToFileURL(join(repoRoot, 'bench/lib/exit-with-parent.ts')).href;
+const exitWithParent = pathToFileURL(join(repoRoot, 'bench/lib/exit-with-parent.mjs')).href;
+
+/** `entry` for Bellhop as `npm start` runs it: the built bundle, with the start script's node flags. */
+export const NPM_START = 'npm start';
+
+let built = false;
+
+/** The node flags and script of package.json's `start` (`npm run build && node <flags> <script>`). */
+function npmStartCommand(): { flags: string[]; script: string } {
+  const manifest = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as {
+    scripts: Record<string, string>;
+  };
+  const start = manifest.scripts.start ?? '';
+  const words = (start.split('&&').pop() ?? '').trim().split(/\s+/);
+  const script = words.pop();
+  if (words.shift() !== 'node' || script === undefined) throw new Error(`unexpected start script: ${start}`);
+  if (!built) {
+    execFileSync('npm', ['run', 'build', '--silent'], { cwd: repoRoot, stdio: 'inherit' });
+    built = true;
+  }
+  return { flags: words, script };
+}
 
 /** Every server this process started and has not seen exit; killed on the way out whatever happens. */
 const running = new Set<ChildProcess>();
@@ -41,8 +62,8 @@ export async function freePort(): Promise<number> {
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
- * Starts `node --import tsx <entry>` (TypeScript run the way `npm start` runs it) on 127.0.0.1
- * and waits until GET /readyz answers 200.
+ * Starts a server on 127.0.0.1 and waits until GET /readyz answers 200: Bellhop as `npm start`
+ * runs it (`entry: NPM_START`), or a TypeScript file through tsx.
  */
 export async function startServer(options: {
   name: string;
@@ -57,7 +78,9 @@ export async function startServer(options: {
   for (const [key, value] of Object.entries({ ...options.env, PORT: String(port), HOST: '127.0.0.1' })) {
     if (value !== undefined) env[key] = value;
   }
-  const args = [...(options.nodeFlags ?? []), '--import', 'tsx', '--import', exitWithParent, options.entry];
+  const command =
+    options.entry === NPM_START ? npmStartCommand() : { flags: ['--import', 'tsx'], script: options.entry };
+  const args = [...command.flags, ...(options.nodeFlags ?? []), '--import', exitWithParent, command.script];
   const child = spawn(process.execPath, args, {
     cwd: repoRoot,
     env,

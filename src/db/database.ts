@@ -41,6 +41,9 @@ function withStatementCache(database: SQLite.Database, capacity = 500): SQLite.D
     get(target, property, receiver) {
       if (property !== 'prepare') return Reflect.get(target, property, receiver);
       return (text: string) => {
+        // Lists of ids make a text per length: compiled statements of those would fill the cache
+        // (and native memory) with texts that rarely come back.
+        if (text.length > 2_000) return target.prepare(text);
         let statement = cache.get(text);
         if (statement === undefined) {
           statement = target.prepare(text);
