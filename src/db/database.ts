@@ -32,6 +32,27 @@ export interface DatabaseHandle {
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
 
 /**
+ * SQL texts run as named (server-side prepared) statements on PostgreSQL: parsed and planned
+ * once per connection instead of on every call. Only texts registered here, so that the
+ * prepared statements per connection stay few.
+ */
+const namedStatements = new Map<string, string>();
+
+export function prepareOnPostgres(text: string, name: string): void {
+  namedStatements.set(text, name);
+}
+
+class NamedStatementClient extends pg.Client {
+  // biome-ignore lint/suspicious/noExplicitAny: pg's query has many overloads; this adds a case.
+  override query(config: any, values?: any, callback?: any): any {
+    const name =
+      typeof config === 'string' && callback === undefined ? namedStatements.get(config) : undefined;
+    if (name === undefined) return super.query(config, values, callback);
+    return super.query({ name, text: config, values });
+  }
+}
+
+/**
  * better-sqlite3 compiles a statement on every `prepare`; Kysely prepares on every query.
  * Keeping compiled statements by SQL text removes that work from the hot path.
  */
@@ -108,6 +129,7 @@ export function createDatabase(config: DatabaseConfig, options: DatabaseOptions 
       connectionString: config.url,
       max,
       connectionTimeoutMillis: 5_000,
+      Client: NamedStatementClient,
       ...(serverOptions === '' ? {} : { options: serverOptions }),
     });
     // An idle client that loses its server connection emits 'error' on the pool; without a

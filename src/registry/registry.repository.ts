@@ -1,4 +1,5 @@
 import { CompiledQuery, sql } from 'kysely';
+import { prepareOnPostgres } from '../db/database.js';
 import type { Executor, RegistrationsTable } from '../db/schema.js';
 
 export type Channel = RegistrationsTable['channel'];
@@ -45,15 +46,27 @@ export async function upsertRegistration(
   return row === undefined ? undefined : { created_at: Number(row.created_at) };
 }
 
-/** The upsert's SQL, compiled once per dialect and variant: building it is most of its cost. */
-const upsertTexts = new Map<string, string>();
+/**
+ * A statement's SQL, compiled once per dialect (building it is most of a small query's cost)
+ * and run as a named prepared statement on PostgreSQL.
+ */
+const compiledTexts = new Map<string, string>();
+
+function compiledOnce(db: Executor, name: string, build: () => { compile(db: Executor): { sql: string } }) {
+  const key = `${db.getExecutor().adapter.constructor.name} ${name}`;
+  let text = compiledTexts.get(key);
+  if (text === undefined) {
+    text = build().compile(db).sql;
+    compiledTexts.set(key, text);
+    prepareOnPostgres(text, `bellhop_${name}`);
+  }
+  return text;
+}
 
 function upsertText(db: Executor, onlyIfOwn: boolean): string {
-  const key = `${db.getExecutor().adapter.constructor.name} ${onlyIfOwn}`;
-  let text = upsertTexts.get(key);
-  if (text === undefined) {
+  return compiledOnce(db, `upsert_registration${onlyIfOwn ? '_own' : ''}`, () => {
     const placeholders = sql.join(Array.from({ length: 16 }, () => sql`${null}`));
-    text = sql`
+    return sql`
     insert into registrations (user_id, session_id, channel, push_token, language, dev, bundleid, os, os_token,
       push_platform, phone_model, provider, provider_token, apns_environment, created_at, updated_at)
     values (${placeholders})
@@ -64,10 +77,8 @@ function upsertText(db: Executor, onlyIfOwn: boolean): string {
       provider_token = excluded.provider_token, apns_environment = excluded.apns_environment,
       updated_at = excluded.updated_at
     ${onlyIfOwn ? sql`where registrations.user_id = excluded.user_id` : sql``}
-    returning created_at`.compile(db).sql;
-    upsertTexts.set(key, text);
-  }
-  return text;
+    returning created_at`;
+  });
 }
 
 /**
@@ -75,8 +86,12 @@ function upsertText(db: Executor, onlyIfOwn: boolean): string {
  * the common case (under the limit) a read.
  */
 export async function trimRegistrations(db: Executor, userId: number, channel: Channel, keep: number) {
-  const counted = await sql<{ n: number }>`
-    select count(*) as n from registrations where user_id = ${userId} and channel = ${channel}`.execute(db);
+  const text = compiledOnce(
+    db,
+    'count_registrations',
+    () => sql`select count(*) as n from registrations where user_id = ${0} and channel = ${''}`,
+  );
+  const counted = await db.executeQuery<{ n: number }>(CompiledQuery.raw(text, [userId, channel]));
   if (Number(counted.rows[0]?.n ?? 0) <= keep) return;
   await db
     .deleteFrom('registrations')
