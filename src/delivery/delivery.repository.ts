@@ -36,6 +36,26 @@ export async function insertDeliveries(db: Executor, deliveries: readonly Delive
   for (const rows of chunk(deliveries, 200)) await db.insertInto('deliveries').values(rows).execute();
 }
 
+/**
+ * A notification and its few deliveries in one statement (a data-modifying CTE, PostgreSQL
+ * only): atomic without a transaction's BEGIN and COMMIT round trips — the path of a ring.
+ */
+export async function insertNotificationWithDeliveries(
+  db: Executor,
+  notification: NotificationsTable,
+  deliveries: readonly DeliveriesTable[],
+): Promise<void> {
+  if (deliveries.length === 0) {
+    await insertNotification(db, notification);
+    return;
+  }
+  await db
+    .with('notification', (cte) => cte.insertInto('notifications').values(notification))
+    .insertInto('deliveries')
+    .values([...deliveries])
+    .execute();
+}
+
 export function findNotification(db: Executor, id: string) {
   return db.selectFrom('notifications').selectAll().where('id', '=', id).executeTakeFirst();
 }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { PostgresAdapter } from 'kysely';
 import type { Apps } from '../admin/apps.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
@@ -13,6 +14,7 @@ import {
   findTargets,
   insertDeliveries,
   insertNotification,
+  insertNotificationWithDeliveries,
   listDeliveries,
   releaseIdempotencyKey,
 } from './delivery.repository.js';
@@ -81,6 +83,9 @@ export interface LocalWorker {
   deliver(ids: string[]): void;
 }
 
+/** Deliveries a send may store in one statement, without a transaction (PostgreSQL). */
+const ONE_STATEMENT_MAX = 200;
+
 /** How long a ring handed straight to this process's worker is held before others may take it. */
 const HAND_OFF_LEASE_MS = 10_000;
 
@@ -97,6 +102,7 @@ export function createDeliveryService(deps: {
   localWorker?: LocalWorker;
 }) {
   const { db, clock, apps, queue } = deps;
+  const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
 
   /** Why a registration cannot be sent to, before any attempt; undefined when it can. */
   async function unsendable(
@@ -122,6 +128,7 @@ export function createDeliveryService(deps: {
   async function store(
     notification: NotificationsTable,
     pages: (trx: Executor) => AsyncIterable<ReadonlyArray<Target>>,
+    single?: ReadonlyArray<Target>,
   ): Promise<{ id: string; targets: number }> {
     const now = notification.created_at;
     const priority = notification.channel === 'ring' ? 0 : 1;
@@ -129,48 +136,64 @@ export function createDeliveryService(deps: {
     const verdicts = new Map<string, Awaited<ReturnType<typeof unsendable>>>();
     const jobIds: string[] = [];
     let count = 0;
-    await db.transaction().execute(async (trx) => {
-      await insertNotification(trx, notification);
-      for await (const targets of pages(trx)) {
-        const deliveries: DeliveriesTable[] = [];
-        for (const target of targets) {
-          const key = `${target.provider}\u0000${target.bundleid}`;
-          if (!verdicts.has(key)) verdicts.set(key, await unsendable(target.provider, target.bundleid, trx));
-          const verdict = verdicts.get(key);
-          const id = randomUUID();
-          if (verdict === undefined) jobIds.push(id);
-          deliveries.push({
-            id,
-            notification_id: notification.id,
-            user_id: target.user_id,
-            registration_seq: target.seq,
-            provider: target.provider,
-            token: target.token ?? '',
-            environment: target.environment,
-            bundleid: target.bundleid,
-            language: target.language,
-            status: verdict?.status ?? (handOff ? 'sending' : 'queued'),
-            reason: verdict?.reason ?? null,
-            attempts: 0,
-            priority,
-            due_at: verdict === undefined ? (handOff ? now + HAND_OFF_LEASE_MS : now) : null,
-            provider_message_id: null,
-            created_at: now,
-            updated_at: now,
-            sent_at: null,
-          });
+
+    async function toDeliveries(
+      targets: ReadonlyArray<Target>,
+      executor: Executor,
+    ): Promise<DeliveriesTable[]> {
+      const deliveries: DeliveriesTable[] = [];
+      for (const target of targets) {
+        const key = `${target.provider}\u0000${target.bundleid}`;
+        if (!verdicts.has(key))
+          verdicts.set(key, await unsendable(target.provider, target.bundleid, executor));
+        const verdict = verdicts.get(key);
+        const id = randomUUID();
+        if (verdict === undefined) jobIds.push(id);
+        deliveries.push({
+          id,
+          notification_id: notification.id,
+          user_id: target.user_id,
+          registration_seq: target.seq,
+          provider: target.provider,
+          token: target.token ?? '',
+          environment: target.environment,
+          bundleid: target.bundleid,
+          language: target.language,
+          status: verdict?.status ?? (handOff ? 'sending' : 'queued'),
+          reason: verdict?.reason ?? null,
+          attempts: 0,
+          priority,
+          due_at: verdict === undefined ? (handOff ? now + HAND_OFF_LEASE_MS : now) : null,
+          provider_message_id: null,
+          created_at: now,
+          updated_at: now,
+          sent_at: null,
+        });
+      }
+      return deliveries;
+    }
+
+    if (single !== undefined && single.length <= ONE_STATEMENT_MAX && postgres) {
+      const deliveries = await toDeliveries(single, db);
+      await insertNotificationWithDeliveries(db, { ...notification, targets: deliveries.length }, deliveries);
+      count = deliveries.length;
+    } else {
+      await db.transaction().execute(async (trx) => {
+        await insertNotification(trx, notification);
+        for await (const targets of pages(trx)) {
+          const deliveries = await toDeliveries(targets, trx);
+          await insertDeliveries(trx, deliveries);
+          count += deliveries.length;
         }
-        await insertDeliveries(trx, deliveries);
-        count += deliveries.length;
-      }
-      if (count !== notification.targets) {
-        await trx
-          .updateTable('notifications')
-          .set({ targets: count })
-          .where('id', '=', notification.id)
-          .execute();
-      }
-    });
+        if (count !== notification.targets) {
+          await trx
+            .updateTable('notifications')
+            .set({ targets: count })
+            .where('id', '=', notification.id)
+            .execute();
+        }
+      });
+    }
     if (jobIds.length > 0 && handOff) deps.localWorker?.deliver(jobIds);
     else if (jobIds.length > 0) {
       await queue.enqueue(jobIds.map((id) => ({ id, dueAt: now, priority })));
@@ -259,6 +282,7 @@ export function createDeliveryService(deps: {
               yield (await findTargets(trx, page, input.channel, input.bundleid)).map(toTarget);
             }
           },
+          single,
         );
         return { ...result, duplicate: false };
       } catch (error) {
