@@ -6,21 +6,19 @@
  * Errors are answered with the bodies FCM really sends (reference/providers.md §2.4).
  */
 import { createPublicKey, type KeyObject, randomBytes, verify } from 'node:crypto';
-import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
-import https from 'node:https';
-import type { AddressInfo, Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Clock } from '../../src/clock.js';
+import { HttpsFake, TEST_CA } from './https-fake.js';
+import { type HttpsListener, listenHttps } from './https-listener.js';
 
 const fixtures = new URL('../fixtures/fcm/', import.meta.url);
 const fixture = (name: string) => readFileSync(new URL(name, fixtures), 'utf8');
 
 /** The test CA: trust it (the credentials' `ca`) to talk to the fake. */
-export const FAKE_FCM_CA = fixture('ca.pem');
-const SERVER_CERT = fixture('server.pem');
-const SERVER_KEY = fixture('server-key.pem');
+export const FAKE_FCM_CA = TEST_CA;
 
 export interface FakeServiceAccount {
   type: 'service_account';
@@ -487,15 +485,7 @@ function decodeSegment(segment: string | undefined): Record<string, unknown> | u
 
 const connectionIds = new WeakMap<object, number>();
 
-interface Script {
-  answers: FakeFcmAnswer[];
-  /** A single answer given for every request, rather than a queue. */
-  sticky: boolean;
-}
-
-export class FakeFcm extends EventEmitter<FakeFcmEvents> {
-  /** Base URL of the send API (the credentials' `url`). */
-  readonly url: string;
+export class FakeFcm extends HttpsFake<FakeFcmAnswer, FakeFcmAnswer, FakeFcmEvents> {
   /** The OAuth2 token endpoint. */
   readonly tokenUrl: string;
   readonly ca = FAKE_FCM_CA;
@@ -510,29 +500,22 @@ export class FakeFcm extends EventEmitter<FakeFcmEvents> {
   private issued = new Map<string, number>();
   private issuedCount = 0;
   private messageCount = 0;
-  private scripts = new Map<string, Script>();
   private tokenScript: FakeFcmAnswer[] = [];
-  private outage: FakeFcmAnswer | undefined;
   private connectionCount = 0;
   private secureCount = 0;
   private openConnections = new Set<Socket>();
   private maxOpen = 0;
   private sendsInFlight = 0;
   private maxSendsInFlight = 0;
-  private timers = new Set<NodeJS.Timeout>();
   private held: Array<() => void> | undefined;
   private readonly clock: Clock;
   private readonly tokenLifetimeSeconds: number;
   private readonly latencyMs: number;
   private readonly record: boolean;
 
-  constructor(
-    private readonly server: https.Server,
-    port: number,
-    options: FakeFcmOptions,
-  ) {
-    super();
-    this.url = `https://127.0.0.1:${port}`;
+  constructor(listener: HttpsListener, options: FakeFcmOptions) {
+    super(listener);
+    const server = listener.server;
     this.tokenUrl = `${this.url}/token`;
     this.serviceAccount = fakeServiceAccount(this.tokenUrl);
     this.projectId = this.serviceAccount.project_id;
@@ -551,9 +534,6 @@ export class FakeFcm extends EventEmitter<FakeFcmEvents> {
       this.secureCount += 1;
       connectionIds.set(socket, this.secureCount);
     });
-    server.on('request', (request: IncomingMessage, response: ServerResponse) =>
-      this.handle(request, response),
-    );
   }
 
   /** Access tokens issued so far. */
@@ -581,23 +561,9 @@ export class FakeFcm extends EventEmitter<FakeFcmEvents> {
     return { service_account: this.serviceAccount, url: this.url, ca: this.ca };
   }
 
-  /**
-   * What the send endpoint answers for `token` (after authentication and body checks): a list
-   * is used one answer per request, then back to success; a single answer is used every time.
-   */
-  script(token: string, answers: FakeFcmAnswer | readonly FakeFcmAnswer[]): void {
-    if (Array.isArray(answers)) this.scripts.set(token, { answers: [...answers], sticky: false });
-    else this.scripts.set(token, { answers: [answers as FakeFcmAnswer], sticky: true });
-  }
-
   /** The next answers of the token endpoint, one per request (`'ok'` = the real checks). */
   scriptTokenEndpoint(answers: readonly FakeFcmAnswer[]): void {
     this.tokenScript = [...answers];
-  }
-
-  /** Every send answers this (before authentication), until `setOutage(undefined)`. */
-  setOutage(answer: FakeFcmAnswer | undefined): void {
-    this.outage = answer;
   }
 
   /** Holds every send answer (requests are still received and recorded) until `resume()`. */
@@ -621,40 +587,33 @@ export class FakeFcm extends EventEmitter<FakeFcmEvents> {
   reset(): void {
     this.received.length = 0;
     this.tokenRequests.length = 0;
-    this.scripts.clear();
     this.tokenScript = [];
-    this.outage = undefined;
+    this.clearScripts();
   }
 
-  async close(): Promise<void> {
+  override async close(): Promise<void> {
     this.held = undefined;
-    for (const timer of this.timers) clearTimeout(timer);
-    this.timers.clear();
-    await new Promise<void>((resolve) => {
-      this.server.close(() => resolve());
-      this.server.closeAllConnections();
-    });
+    await super.close();
   }
 
-  private handle(request: IncomingMessage, response: ServerResponse): void {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      const body = Buffer.concat(chunks).toString('utf8');
-      const path = (request.url ?? '/').split('?')[0] ?? '/';
-      if (request.method === 'POST' && path === '/token') {
-        this.token(request, response, body);
-        return;
-      }
-      const send = /^\/v1\/projects\/([^/]+)\/messages:send$/.exec(path);
-      if (request.method === 'POST' && send !== null) {
-        this.send(request, response, decodeURIComponent(send[1] ?? ''), body);
-        return;
-      }
-      this.answer(request, response, {
-        status: 404,
-        body: googleError(404, 'NOT_FOUND', `The requested URL ${path} was not found on this server.`),
-      });
+  /** FCM's JSON type, written with a space. */
+  protected override contentType = (body: string): string =>
+    body.startsWith('<') ? 'text/html; charset=UTF-8' : 'application/json; charset=UTF-8';
+
+  protected handle(request: IncomingMessage, response: ServerResponse, body: string): void {
+    const path = (request.url ?? '/').split('?')[0] ?? '/';
+    if (request.method === 'POST' && path === '/token') {
+      this.token(request, response, body);
+      return;
+    }
+    const send = /^\/v1\/projects\/([^/]+)\/messages:send$/.exec(path);
+    if (request.method === 'POST' && send !== null) {
+      this.send(request, response, decodeURIComponent(send[1] ?? ''), body);
+      return;
+    }
+    this.answer(request, response, {
+      status: 404,
+      body: googleError(404, 'NOT_FOUND', `The requested URL ${path} was not found on this server.`),
     });
   }
 
@@ -817,15 +776,7 @@ export class FakeFcm extends EventEmitter<FakeFcmEvents> {
     }
     const violation = validateSendBody(body);
     if (violation !== undefined) return { status: 400, body: violationBody(violation) };
-    if (deviceToken !== undefined) {
-      const script = this.scripts.get(deviceToken);
-      if (script !== undefined) {
-        const next = script.sticky ? script.answers[0] : script.answers.shift();
-        if (!script.sticky && script.answers.length === 0) this.scripts.delete(deviceToken);
-        if (next !== undefined) return next;
-      }
-    }
-    return 'ok';
+    return (deviceToken === undefined ? undefined : this.scripts.next(deviceToken)) ?? 'ok';
   }
 
   private answer(
@@ -835,43 +786,27 @@ export class FakeFcm extends EventEmitter<FakeFcmEvents> {
     project = this.projectId,
     validateOnly = false,
   ): void {
-    if (answer === 'hang') return;
-    if (answer === 'reset') {
-      request.socket.destroy();
-      return;
-    }
-    if (typeof answer === 'object' && 'delayMs' in answer) {
-      const timer = setTimeout(() => {
-        this.timers.delete(timer);
-        this.answer(request, response, answer.answer, project, validateOnly);
-      }, answer.delayMs);
-      this.timers.add(timer);
-      return;
-    }
-    let canned: CannedError;
-    if (answer === 'ok') {
-      this.messageCount += 1;
-      const id = validateOnly ? 'fake_message_id' : `${1_700_000_000_000_000 + this.messageCount}`;
-      canned = { status: 200, body: JSON.stringify({ name: `projects/${project}/messages/${id}` }) };
-    } else if (typeof answer === 'string') {
-      canned = FAKE_FCM_ERRORS[answer];
-    } else if ('error' in answer) {
-      const base: CannedError = FAKE_FCM_ERRORS[answer.error];
-      const headers: Record<string, string> = { ...base.headers };
-      if (answer.retryAfter === null) delete headers['retry-after'];
-      else if (answer.retryAfter !== undefined) headers['retry-after'] = String(answer.retryAfter);
-      canned = { status: base.status, body: base.body, headers };
-    } else {
-      canned = answer;
-    }
-    if (response.destroyed) return;
-    response.writeHead(canned.status, {
-      'content-type': canned.body.startsWith('<')
-        ? 'text/html; charset=UTF-8'
-        : 'application/json; charset=UTF-8',
-      ...canned.headers,
-    });
-    response.end(canned.body);
+    this.respond(
+      request,
+      response,
+      answer,
+      (own: Exclude<FakeFcmAnswer, 'hang' | 'reset' | { delayMs: number }>) => {
+        if (own === 'ok') {
+          this.messageCount += 1;
+          const id = validateOnly ? 'fake_message_id' : `${1_700_000_000_000_000 + this.messageCount}`;
+          return { status: 200, body: JSON.stringify({ name: `projects/${project}/messages/${id}` }) };
+        }
+        if (typeof own === 'string') return FAKE_FCM_ERRORS[own];
+        if ('error' in own) {
+          const base: CannedError = FAKE_FCM_ERRORS[own.error];
+          const headers: Record<string, string> = { ...base.headers };
+          if (own.retryAfter === null) delete headers['retry-after'];
+          else if (own.retryAfter !== undefined) headers['retry-after'] = String(own.retryAfter);
+          return { status: base.status, body: base.body, headers };
+        }
+        return own;
+      },
+    );
   }
 }
 
@@ -886,19 +821,5 @@ function statusOf(answer: FakeFcmAnswer, ok: number): number {
 
 /** Starts a fake FCM on 127.0.0.1, on a free port. */
 export async function startFakeFcm(options: FakeFcmOptions = {}): Promise<FakeFcm> {
-  const server = https.createServer({
-    key: SERVER_KEY,
-    cert: SERVER_CERT,
-    keepAliveTimeout: 60_000,
-    requestTimeout: 0,
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-  return new FakeFcm(server, port, options);
+  return new FakeFcm(await listenHttps(), options);
 }

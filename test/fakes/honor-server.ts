@@ -9,17 +9,13 @@
  * even with `record: false` (benchmarks).
  */
 import { randomBytes } from 'node:crypto';
-import { EventEmitter } from 'node:events';
-import { readFileSync } from 'node:fs';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
-import https from 'node:https';
-import type { AddressInfo } from 'node:net';
 import type { Clock } from '../../src/clock.js';
-
-const fixture = (name: string) => readFileSync(new URL(`../fixtures/fcm/${name}`, import.meta.url), 'utf8');
+import { HttpsFake, TEST_CA } from './https-fake.js';
+import { type HttpsListener, listenHttps } from './https-listener.js';
 
 /** The test CA: trust it (the settings' `ca`) to talk to the fake. */
-export const FAKE_HONOR_CA = fixture('ca.pem');
+export const FAKE_HONOR_CA = TEST_CA;
 
 /** The paths of the token endpoint in the two host families (see docs/providers/honor.md). */
 export const FAKE_HONOR_AUTH_PATHS = {
@@ -87,7 +83,10 @@ export type FakeHonorAnswer =
   | { status: number; body: string; headers?: Record<string, string> }
   | { delayMs: number; answer: FakeHonorAnswer };
 
-/** Per token also: listed in the success answer's `expireTokens` or `failTokens`. */
+/**
+ * Per token (`script`, after authentication and body checks) also: `'expire'` / `'fail'` list the
+ * token in a success answer's `expireTokens` / `failTokens`; anything else answers the whole request.
+ */
 export type FakeHonorTokenAnswer = FakeHonorAnswer | 'expire' | 'fail';
 
 /** One `sendMessage` request, as received. */
@@ -229,14 +228,7 @@ function checkBody(body: Record<string, unknown>, raw: string, categories: reado
   return undefined;
 }
 
-interface Script {
-  answers: FakeHonorTokenAnswer[];
-  sticky: boolean;
-}
-
-export class FakeHonor extends EventEmitter<FakeHonorEvents> {
-  /** Base URL of the send API (the settings' `url`). */
-  readonly url: string;
+export class FakeHonor extends HttpsFake<FakeHonorAnswer, FakeHonorTokenAnswer, FakeHonorEvents> {
   readonly ca = FAKE_HONOR_CA;
   readonly appId: string;
   readonly clientId: string;
@@ -253,23 +245,14 @@ export class FakeHonor extends EventEmitter<FakeHonorEvents> {
   private issued = new Map<string, number>();
   private issuedCount = 0;
   private nextRequestId = 0;
-  private scripts = new Map<string, Script>();
-  private nextAnswers: FakeHonorAnswer[] = [];
   private tokenEndpointAnswers: FakeHonorAnswer[] = [];
-  private outage: FakeHonorAnswer | undefined;
-  private timers = new Set<NodeJS.Timeout>();
   private readonly clock: Clock;
   private readonly lifetimeSeconds: number;
   private readonly categories: readonly string[];
   private readonly record: boolean;
 
-  constructor(
-    private readonly server: https.Server,
-    port: number,
-    options: FakeHonorOptions,
-  ) {
-    super();
-    this.url = `https://127.0.0.1:${port}`;
+  constructor(listener: HttpsListener, options: FakeHonorOptions) {
+    super(listener);
     this.appId = options.appId ?? '104400001';
     this.clientId = options.clientId ?? 'bellhop-honor-client';
     this.clientSecret = options.clientSecret ?? 'honor-test-secret-5f0c2a';
@@ -277,9 +260,6 @@ export class FakeHonor extends EventEmitter<FakeHonorEvents> {
     this.lifetimeSeconds = options.tokenLifetimeSeconds ?? 3600;
     this.categories = options.categories ?? ['VOIP'];
     this.record = options.record ?? true;
-    server.on('request', (request: IncomingMessage, response: ServerResponse) =>
-      this.handle(request, response),
-    );
   }
 
   /** The token endpoint of a host family on this fake. */
@@ -311,17 +291,6 @@ export class FakeHonor extends EventEmitter<FakeHonorEvents> {
     };
   }
 
-  /**
-   * What `sendMessage` answers when `token` is in a request (after authentication and body
-   * checks): `'expire'` / `'fail'` list the token in a success answer; anything else answers the
-   * whole request. A list is used one answer per request, then success again; a single answer
-   * every time.
-   */
-  script(token: string, answers: FakeHonorTokenAnswer | readonly FakeHonorTokenAnswer[]): void {
-    if (Array.isArray(answers)) this.scripts.set(token, { answers: [...answers], sticky: false });
-    else this.scripts.set(token, { answers: [answers as FakeHonorTokenAnswer], sticky: true });
-  }
-
   /** The next `sendMessage` requests answer these, one each (after the checks), whatever their tokens. */
   scriptNext(answers: readonly FakeHonorAnswer[]): void {
     this.nextAnswers.push(...answers);
@@ -330,11 +299,6 @@ export class FakeHonor extends EventEmitter<FakeHonorEvents> {
   /** The next token-endpoint answers, one per request (`'ok'` = the real checks). */
   scriptTokenEndpoint(answers: readonly FakeHonorAnswer[]): void {
     this.tokenEndpointAnswers = [...answers];
-  }
-
-  /** Every `sendMessage` answers this (before authentication), until `setOutage(undefined)`. */
-  setOutage(answer: FakeHonorAnswer | undefined): void {
-    this.outage = answer;
   }
 
   /** Every access token issued so far expires now: sends answer 80200003 "Oauth Token expired". */
@@ -352,35 +316,19 @@ export class FakeHonor extends EventEmitter<FakeHonorEvents> {
   reset(): void {
     this.received.length = 0;
     this.tokenRequests.length = 0;
-    this.scripts.clear();
-    this.nextAnswers = [];
     this.tokenEndpointAnswers = [];
-    this.outage = undefined;
+    this.clearScripts();
   }
 
-  async close(): Promise<void> {
-    for (const timer of this.timers) clearTimeout(timer);
-    this.timers.clear();
-    await new Promise<void>((resolve) => {
-      this.server.close(() => resolve());
-      this.server.closeAllConnections();
-    });
-  }
-
-  private handle(request: IncomingMessage, response: ServerResponse): void {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      const raw = Buffer.concat(chunks).toString('utf8');
-      const path = (request.url ?? '/').split('?')[0] ?? '/';
-      const family = (Object.keys(FAKE_HONOR_AUTH_PATHS) as HonorHostFamily[]).find(
-        (name) => FAKE_HONOR_AUTH_PATHS[name] === path,
-      );
-      const send = /^\/api\/v1\/([^/]+)\/sendMessage$/.exec(path);
-      if (request.method === 'POST' && family !== undefined) this.token(request, response, raw, family);
-      else if (request.method === 'POST' && send !== null) this.send(request, response, send[1] ?? '', raw);
-      else this.answer(request, response, { status: 404, body: JSON.stringify({ message: 'Not Found' }) });
-    });
+  protected handle(request: IncomingMessage, response: ServerResponse, raw: string): void {
+    const path = (request.url ?? '/').split('?')[0] ?? '/';
+    const family = (Object.keys(FAKE_HONOR_AUTH_PATHS) as HonorHostFamily[]).find(
+      (name) => FAKE_HONOR_AUTH_PATHS[name] === path,
+    );
+    const send = /^\/api\/v1\/([^/]+)\/sendMessage$/.exec(path);
+    if (request.method === 'POST' && family !== undefined) this.token(request, response, raw, family);
+    else if (request.method === 'POST' && send !== null) this.send(request, response, send[1] ?? '', raw);
+    else this.answer(request, response, { status: 404, body: JSON.stringify({ message: 'Not Found' }) });
   }
 
   private token(
@@ -495,7 +443,7 @@ export class FakeHonor extends EventEmitter<FakeHonorEvents> {
     const expireTokens: string[] = [];
     const failTokens: string[] = [];
     for (const token of tokens) {
-      const scripted = this.scriptedFor(token);
+      const scripted = this.scripts.next(token);
       if (scripted === 'expire') expireTokens.push(token);
       else if (scripted === 'fail') failTokens.push(token);
       else if (scripted !== undefined && scripted !== 'ok') return scripted;
@@ -518,37 +466,8 @@ export class FakeHonor extends EventEmitter<FakeHonorEvents> {
     };
   }
 
-  private scriptedFor(token: string): FakeHonorTokenAnswer | undefined {
-    const script = this.scripts.get(token);
-    if (script === undefined) return undefined;
-    const next = script.sticky ? script.answers[0] : script.answers.shift();
-    if (!script.sticky && script.answers.length === 0) this.scripts.delete(token);
-    return next;
-  }
-
   private answer(request: IncomingMessage, response: ServerResponse, answer: FakeHonorAnswer): void {
-    if (answer === 'hang') return;
-    if (answer === 'reset') {
-      request.socket.destroy();
-      return;
-    }
-    if (typeof answer === 'object' && 'delayMs' in answer) {
-      const timer = setTimeout(() => {
-        this.timers.delete(timer);
-        this.answer(request, response, answer.answer);
-      }, answer.delayMs);
-      this.timers.add(timer);
-      return;
-    }
-    const canned = cannedOf(answer);
-    if (response.destroyed) return;
-    response.writeHead(canned.status, {
-      'content-type': canned.body.startsWith('<')
-        ? 'text/html; charset=UTF-8'
-        : 'application/json;charset=UTF-8',
-      ...canned.headers,
-    });
-    response.end(canned.body);
+    this.respond(request, response, answer, cannedOf);
   }
 }
 
@@ -587,18 +506,5 @@ function codeOf(answer: FakeHonorAnswer): number | undefined {
 
 /** Starts a fake Honor Push on 127.0.0.1, on a free port. */
 export async function startFakeHonor(options: FakeHonorOptions = {}): Promise<FakeHonor> {
-  const server = https.createServer({
-    key: fixture('server-key.pem'),
-    cert: fixture('server.pem'),
-    keepAliveTimeout: 60_000,
-    requestTimeout: 0,
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  return new FakeHonor(server, (server.address() as AddressInfo).port, options);
+  return new FakeHonor(await listenHttps(), options);
 }

@@ -10,21 +10,14 @@
  * `{"code":"80100000","msg":"{\"success\":1,\"failure\":1,\"illegal_tokens\":[\"…\"]}"}`.
  */
 import { randomBytes } from 'node:crypto';
-import { EventEmitter } from 'node:events';
-import { readFileSync } from 'node:fs';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
-import https from 'node:https';
-import type { AddressInfo } from 'node:net';
 import type { Clock } from '../../src/clock.js';
 import { HUAWEI_CATEGORIES } from '../../src/delivery/providers/huawei/huawei.config.js';
-
-const fixtures = new URL('../fixtures/fcm/', import.meta.url);
-const fixture = (name: string) => readFileSync(new URL(name, fixtures), 'utf8');
+import { HttpsFake, TEST_CA } from './https-fake.js';
+import { type HttpsListener, listenHttps } from './https-listener.js';
 
 /** The test CA: trust it (the settings' `ca`) to talk to the fake. */
-export const FAKE_HUAWEI_CA = fixture('ca.pem');
-const SERVER_CERT = fixture('server.pem');
-const SERVER_KEY = fixture('server-key.pem');
+export const FAKE_HUAWEI_CA = TEST_CA;
 
 export const FAKE_HUAWEI_APP_ID = '101234567';
 export const FAKE_HUAWEI_CLIENT_SECRET = 'a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90';
@@ -212,15 +205,7 @@ function checkSendBody(body: unknown, highPriorityAllowed: boolean): FakeHuaweiE
   return undefined;
 }
 
-interface Script {
-  answers: FakeHuaweiAnswer[];
-  /** A single answer given for every request, rather than a queue. */
-  sticky: boolean;
-}
-
-export class FakeHuawei extends EventEmitter<FakeHuaweiEvents> {
-  /** Base URL of the send API (the settings' `url`). */
-  readonly url: string;
+export class FakeHuawei extends HttpsFake<FakeHuaweiAnswer, FakeHuaweiAnswer, FakeHuaweiEvents> {
   /** The OAuth 2.0 token endpoint (the settings' `auth_url`). */
   readonly authUrl: string;
   readonly ca = FAKE_HUAWEI_CA;
@@ -239,24 +224,15 @@ export class FakeHuawei extends EventEmitter<FakeHuaweiEvents> {
 
   private issued = new Map<string, number>();
   private messageCount = 0;
-  private scripts = new Map<string, Script>();
-  private nextAnswers: FakeHuaweiAnswer[] = [];
   private tokenScript: FakeHuaweiAnswer[] = [];
-  private outage: FakeHuaweiAnswer | undefined;
-  private timers = new Set<NodeJS.Timeout>();
   private readonly clock: Clock;
   private readonly tokenLifetimeSeconds: number;
   private readonly highPriorityAllowed: boolean;
   private readonly latencyMs: number;
   private readonly record: boolean;
 
-  constructor(
-    private readonly server: https.Server,
-    port: number,
-    options: FakeHuaweiOptions,
-  ) {
-    super();
-    this.url = `https://127.0.0.1:${port}`;
+  constructor(listener: HttpsListener, options: FakeHuaweiOptions) {
+    super(listener);
     this.authUrl = `${this.url}/oauth2/v3/token`;
     this.appId = options.appId ?? FAKE_HUAWEI_APP_ID;
     this.clientId = options.clientId ?? this.appId;
@@ -266,9 +242,6 @@ export class FakeHuawei extends EventEmitter<FakeHuaweiEvents> {
     this.highPriorityAllowed = options.highPriorityAllowed ?? true;
     this.latencyMs = options.latencyMs ?? 0;
     this.record = options.record ?? true;
-    server.on('request', (request: IncomingMessage, response: ServerResponse) =>
-      this.handle(request, response),
-    );
   }
 
   /** The settings an app would be configured with (the admin API's `huawei`) to use this fake. */
@@ -285,16 +258,6 @@ export class FakeHuawei extends EventEmitter<FakeHuaweiEvents> {
     };
   }
 
-  /**
-   * How the fake answers for `token` (after authentication and body checks): a list is used
-   * one answer per request, then back to success; a single answer every time. `'invalid'`
-   * fails the token alone; any other failure answers the whole request it is in.
-   */
-  script(token: string, answers: FakeHuaweiAnswer | readonly FakeHuaweiAnswer[]): void {
-    if (Array.isArray(answers)) this.scripts.set(token, { answers: [...answers], sticky: false });
-    else this.scripts.set(token, { answers: [answers as FakeHuaweiAnswer], sticky: true });
-  }
-
   /** The answers to the next send requests, one each, whatever their tokens (after authentication). */
   scriptNext(answers: readonly FakeHuaweiAnswer[]): void {
     this.nextAnswers.push(...answers);
@@ -303,11 +266,6 @@ export class FakeHuawei extends EventEmitter<FakeHuaweiEvents> {
   /** The next answers of the token endpoint, one per request (`'ok'` = the real checks). */
   scriptTokenEndpoint(answers: readonly FakeHuaweiAnswer[]): void {
     this.tokenScript = [...answers];
-  }
-
-  /** Every send answers this (before authentication), until `setOutage(undefined)`. */
-  setOutage(answer: FakeHuaweiAnswer | undefined): void {
-    this.outage = answer;
   }
 
   /** Every access token issued so far expires now (sends answer 80200003). */
@@ -325,39 +283,27 @@ export class FakeHuawei extends EventEmitter<FakeHuaweiEvents> {
   reset(): void {
     this.received.length = 0;
     this.tokenRequests.length = 0;
-    this.scripts.clear();
-    this.nextAnswers = [];
     this.tokenScript = [];
-    this.outage = undefined;
+    this.clearScripts();
   }
 
-  async close(): Promise<void> {
-    for (const timer of this.timers) clearTimeout(timer);
-    this.timers.clear();
-    await new Promise<void>((resolve) => {
-      this.server.close(() => resolve());
-      this.server.closeAllConnections();
-    });
+  protected handle(request: IncomingMessage, response: ServerResponse, raw: string): void {
+    const path = (request.url ?? '/').split('?')[0] ?? '/';
+    if (request.method === 'POST' && path === '/oauth2/v3/token') {
+      this.token(request, response, raw);
+      return;
+    }
+    const send = /^\/v1\/([^/]+)\/messages:send$/.exec(path);
+    if (request.method === 'POST' && send !== null) {
+      this.send(request, response, decodeURIComponent(send[1] ?? ''), raw);
+      return;
+    }
+    this.write(request, response, { status: 404, body: '{"error":"Not Found"}' });
   }
 
-  private handle(request: IncomingMessage, response: ServerResponse): void {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      const raw = Buffer.concat(chunks).toString('utf8');
-      const path = (request.url ?? '/').split('?')[0] ?? '/';
-      if (request.method === 'POST' && path === '/oauth2/v3/token') {
-        this.token(request, response, raw);
-        return;
-      }
-      const send = /^\/v1\/([^/]+)\/messages:send$/.exec(path);
-      if (request.method === 'POST' && send !== null) {
-        this.send(request, response, decodeURIComponent(send[1] ?? ''), raw);
-        return;
-      }
-      this.write(request, response, { canned: { status: 404, body: '{"error":"Not Found"}' }, delayMs: 0 });
-    });
-  }
+  /** Push Kit answers JSON; anything else (a proxy's page, a bare 503) is HTML. */
+  protected override contentType = (body: string): string =>
+    body.startsWith('{') ? 'application/json;charset=UTF-8' : 'text/html';
 
   private token(request: IncomingMessage, response: ServerResponse, raw: string): void {
     const now = this.clock.now();
@@ -396,7 +342,7 @@ export class FakeHuawei extends EventEmitter<FakeHuaweiEvents> {
     entry.status = typeof reply.canned === 'object' ? reply.canned.status : 0;
     if (this.record) this.tokenRequests.push(entry);
     this.emit('token', entry);
-    this.write(request, response, reply);
+    this.write(request, response, reply.canned, reply.delayMs);
   }
 
   private send(request: IncomingMessage, response: ServerResponse, appId: string, raw: string): void {
@@ -431,7 +377,7 @@ export class FakeHuawei extends EventEmitter<FakeHuaweiEvents> {
     };
     if (this.record) this.received.push(received);
     this.emit('request', received);
-    this.write(request, response, reply);
+    this.write(request, response, reply.canned, reply.delayMs);
   }
 
   private decide(
@@ -468,11 +414,7 @@ export class FakeHuawei extends EventEmitter<FakeHuaweiEvents> {
   }
 
   private scripted(token: string): FakeHuaweiAnswer {
-    const script = this.scripts.get(token);
-    if (script === undefined) return 'ok';
-    const next = script.sticky ? script.answers[0] : script.answers.shift();
-    if (!script.sticky && script.answers.length === 0) this.scripts.delete(token);
-    return next ?? 'ok';
+    return this.scripts.next(token) ?? 'ok';
   }
 
   private reply(code: string, msg: string): string {
@@ -494,23 +436,6 @@ export class FakeHuawei extends EventEmitter<FakeHuaweiEvents> {
     if (answer.retryAfter === null) delete headers['retry-after'];
     else if (answer.retryAfter !== undefined) headers['retry-after'] = String(answer.retryAfter);
     return { canned: { ...base, headers }, delayMs };
-  }
-
-  private write(request: IncomingMessage, response: ServerResponse, reply: Reply): void {
-    const { canned, delayMs } = reply;
-    if (delayMs > 0) {
-      const timer = setTimeout(() => {
-        this.timers.delete(timer);
-        this.write(request, response, { canned, delayMs: 0 });
-      }, delayMs);
-      this.timers.add(timer);
-    } else if (canned === 'reset') {
-      request.socket.destroy();
-    } else if (canned !== 'hang' && !response.destroyed) {
-      const type = canned.body.startsWith('{') ? 'application/json;charset=UTF-8' : 'text/html';
-      response.writeHead(canned.status, { 'content-type': type, ...canned.headers });
-      response.end(canned.body);
-    }
   }
 }
 
@@ -537,19 +462,5 @@ function oauthError(error: number, subError: number, description: string): Canne
 
 /** Starts a fake Push Kit on 127.0.0.1, on a free port. */
 export async function startFakeHuawei(options: FakeHuaweiOptions = {}): Promise<FakeHuawei> {
-  const server = https.createServer({
-    key: SERVER_KEY,
-    cert: SERVER_CERT,
-    keepAliveTimeout: 60_000,
-    requestTimeout: 0,
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-  return new FakeHuawei(server, port, options);
+  return new FakeHuawei(await listenHttps(), options);
 }

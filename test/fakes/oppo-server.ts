@@ -13,11 +13,10 @@
  * only the counters (benchmarks), and no `app_message_id`s.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { EventEmitter } from 'node:events';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
-import type https from 'node:https';
 import type { Clock } from '../../src/clock.js';
-import { closeHttps, listenHttps, type RawAnswer, respond, TEST_CA, TokenScripts } from './https-fake.js';
+import { HttpsFake, type RawAnswer, TEST_CA } from './https-fake.js';
+import { type HttpsListener, listenHttps } from './https-listener.js';
 
 /** The test CA: trust it (the settings' `ca`) to talk to the fake. */
 export const FAKE_OPPO_CA = TEST_CA;
@@ -276,9 +275,7 @@ function checkMessage(value: unknown, strongReminder: ReadonlySet<string>): Prob
   return undefined;
 }
 
-export class FakeOppo extends EventEmitter<FakeOppoEvents> {
-  /** Base URL of the mainland-China host (the settings' `url`). */
-  readonly url: string;
+export class FakeOppo extends HttpsFake<FakeOppoAnswer, FakeOppoTokenAnswer, FakeOppoEvents> {
   /** Base URL of the overseas host (the settings' `intl_url`). */
   readonly intlUrl: string;
   readonly ca = FAKE_OPPO_CA;
@@ -304,25 +301,16 @@ export class FakeOppo extends EventEmitter<FakeOppoEvents> {
   private today = { day: -1, count: 0 };
   private dailyLimit: number;
   private sentOnce = new Map<string, string>();
-  private scripts = new TokenScripts<FakeOppoTokenAnswer>();
-  private requestScript: FakeOppoAnswer[] = [];
   private authScript: FakeOppoAnswer[] = [];
-  private outage: FakeOppoAnswer | undefined;
-  private timers = new Set<NodeJS.Timeout>();
   private readonly clock: Clock;
   private readonly authTokenLifetimeMs: number;
   private readonly strongReminder: ReadonlySet<string>;
   private readonly latencyMs: number;
   private readonly record: boolean;
 
-  constructor(
-    private readonly server: https.Server,
-    origin: string,
-    options: FakeOppoOptions,
-  ) {
-    super();
-    this.url = origin;
-    this.intlUrl = `${origin}/intl`;
+  constructor(listener: HttpsListener, options: FakeOppoOptions) {
+    super(listener);
+    this.intlUrl = `${this.url}/intl`;
     this.clock = options.clock ?? systemClock;
     this.appKey = options.appKey ?? FAKE_OPPO_APP_KEY;
     this.masterSecret = options.masterSecret ?? FAKE_OPPO_MASTER_SECRET;
@@ -349,27 +337,14 @@ export class FakeOppo extends EventEmitter<FakeOppoEvents> {
     };
   }
 
-  /**
-   * What OPPO answers for a registration id (after authentication and body checks): a list is
-   * used one answer per message, then back to success; a single answer is used every time.
-   */
-  script(token: string, answers: FakeOppoTokenAnswer | readonly FakeOppoTokenAnswer[]): void {
-    this.scripts.set(token, answers);
-  }
-
   /** The next send requests' answers, one per request, after the `auth_token` check. */
   scriptRequests(answers: readonly FakeOppoAnswer[]): void {
-    this.requestScript = [...answers];
+    this.nextAnswers = [...answers];
   }
 
   /** The next auth answers, one per request (`'ok'` = the real checks). */
   scriptAuth(answers: readonly FakeOppoAnswer[]): void {
     this.authScript = [...answers];
-  }
-
-  /** Every request (auth too) answers this, until `setOutage(undefined)`. */
-  setOutage(answer: FakeOppoAnswer | undefined): void {
-    this.outage = answer;
   }
 
   /** Messages accepted per China day from now on (the count of today so far is kept). */
@@ -391,18 +366,12 @@ export class FakeOppo extends EventEmitter<FakeOppoEvents> {
   reset(): void {
     this.received.length = 0;
     this.authRequests.length = 0;
-    this.scripts.clear();
-    this.requestScript = [];
     this.authScript = [];
-    this.outage = undefined;
-  }
-
-  async close(): Promise<void> {
-    await closeHttps(this.server, this.timers);
+    this.clearScripts();
   }
 
   /** Routes one request (the body read whole). */
-  handle(request: IncomingMessage, response: ServerResponse, raw: string): void {
+  protected handle(request: IncomingMessage, response: ServerResponse, raw: string): void {
     let path = (request.url ?? '/').split('?')[0] ?? '/';
     let region: FakeOppoRegion = 'cn';
     if (path.startsWith('/intl/')) {
@@ -520,7 +489,7 @@ export class FakeOppo extends EventEmitter<FakeOppoEvents> {
     if (authToken === undefined || authToken === '') return 29;
     const issued = this.issued.get(authToken);
     if (issued === undefined || issued.region !== region || issued.expiresAt <= now) return 11;
-    const scripted = this.requestScript.shift();
+    const scripted = this.nextAnswers.shift();
     if (scripted !== undefined && scripted !== 'ok') return scripted;
     if (field === undefined)
       return problemAnswer({ code: 40, detail: api === 'unicast' ? 'message' : 'messages' });
@@ -582,7 +551,7 @@ export class FakeOppo extends EventEmitter<FakeOppoEvents> {
   }
 
   private answer(request: IncomingMessage, response: ServerResponse, answer: FakeOppoAnswer): void {
-    respond(request, response, answer, resolveAnswer, this.timers);
+    this.respond(request, response, answer, resolveAnswer);
   }
 }
 
@@ -621,10 +590,5 @@ function codeOf(answer: FakeOppoAnswer): number | undefined {
 
 /** Starts a fake OPPO PUSH on 127.0.0.1, on a free port. */
 export async function startFakeOppo(options: FakeOppoOptions = {}): Promise<FakeOppo> {
-  let fake: FakeOppo | undefined;
-  const { server, origin } = await listenHttps((request, response, body) =>
-    fake?.handle(request, response, body),
-  );
-  fake = new FakeOppo(server, origin, options);
-  return fake;
+  return new FakeOppo(await listenHttps(), options);
 }

@@ -9,14 +9,14 @@
  * treats every unlisted code as a bad request.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { EventEmitter } from 'node:events';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { Clock } from '../../src/clock.js';
 import {
   VIVO_OPERATION_CATEGORIES,
   VIVO_SYSTEM_CATEGORIES,
 } from '../../src/delivery/providers/vivo/vivo.config.js';
-import { type HttpsListener, listenHttps, TEST_CA } from './https-listener.js';
+import { HttpsFake, TEST_CA } from './https-fake.js';
+import { type HttpsListener, listenHttps } from './https-listener.js';
 
 /** The test CA: trust it (the settings' `ca`) to talk to the fake. */
 export const FAKE_VIVO_CA = TEST_CA;
@@ -83,11 +83,6 @@ export interface FakeVivoOptions {
   tokenLifetimeMs?: number;
   /** Keep every request in `received`. Default true; off for long benchmarks (counters still count). */
   record?: boolean;
-}
-
-interface Script {
-  answers: FakeVivoAnswer[];
-  sticky: boolean;
 }
 
 type Canned = { status: number; body: string; headers?: Record<string, string> };
@@ -164,9 +159,7 @@ function checkRequestId(body: Record<string, unknown>): Canned | undefined {
   return undefined;
 }
 
-export class FakeVivo extends EventEmitter<{ request: [FakeVivoReceived] }> {
-  /** Base URL of the API (the settings' `url`). */
-  readonly url: string;
+export class FakeVivo extends HttpsFake<FakeVivoAnswer, FakeVivoAnswer, { request: [FakeVivoReceived] }> {
   readonly ca = FAKE_VIVO_CA;
   readonly appId: string;
   readonly appKey: string;
@@ -184,29 +177,19 @@ export class FakeVivo extends EventEmitter<{ request: [FakeVivoReceived] }> {
   private tasks = new Set<string>();
   private taskCount = 0;
   private seen = new Map<string, Canned>();
-  private scripts = new Map<string, Script>();
   private authScript: FakeVivoAnswer[] = [];
-  private nextAnswers: FakeVivoAnswer[] = [];
-  private outage: FakeVivoAnswer | undefined;
   private readonly clock: Clock;
   private readonly tokenLifetimeMs: number;
   private readonly record: boolean;
 
-  constructor(
-    private readonly listener: HttpsListener,
-    options: FakeVivoOptions,
-  ) {
-    super();
-    this.url = listener.url;
+  constructor(listener: HttpsListener, options: FakeVivoOptions) {
+    super(listener);
     this.appId = options.appId ?? '105123456';
     this.appKey = options.appKey ?? 'f3c1a2b4d5e6f7a8b9c0-appkey';
     this.appSecret = options.appSecret ?? '9e8d7c6b-5a4f-3e2d-1c0b-appsecret';
     this.clock = options.clock ?? systemClock;
     this.tokenLifetimeMs = options.tokenLifetimeMs ?? 24 * 3_600_000;
     this.record = options.record ?? true;
-    listener.server.on('request', (request: IncomingMessage, response: ServerResponse) =>
-      this.handle(request, response),
-    );
   }
 
   /** The `vivo` settings an app would be configured with to use this fake. */
@@ -235,15 +218,6 @@ export class FakeVivo extends EventEmitter<{ request: [FakeVivoReceived] }> {
     return this.received.filter((entry) => entry.endpoint === endpoint);
   }
 
-  /**
-   * What a regId gets (after authentication and body checks): a list is used one answer per
-   * request, then back to success; a single answer every time.
-   */
-  script(regId: string, answers: FakeVivoAnswer | readonly FakeVivoAnswer[]): void {
-    if (Array.isArray(answers)) this.scripts.set(regId, { answers: [...answers], sticky: false });
-    else this.scripts.set(regId, { answers: [answers as FakeVivoAnswer], sticky: true });
-  }
-
   /** The next `count` requests to send, saveListPayload or pushToList answer this (after auth). */
   failNext(answer: FakeVivoAnswer, count = 1): void {
     for (let i = 0; i < count; i += 1) this.nextAnswers.push(answer);
@@ -254,11 +228,6 @@ export class FakeVivo extends EventEmitter<{ request: [FakeVivoReceived] }> {
     this.authScript = [...answers];
   }
 
-  /** Every request but auth answers this (before authentication), until `setOutage(undefined)`. */
-  setOutage(answer: FakeVivoAnswer | undefined): void {
-    this.outage = answer;
-  }
-
   /** Every authToken issued so far stops working (answers 10000). */
   revokeAuthTokens(): void {
     this.tokens.clear();
@@ -267,72 +236,62 @@ export class FakeVivo extends EventEmitter<{ request: [FakeVivoReceived] }> {
   /** Forgets recorded requests, scripts and the outage (not issued tokens, tasks or counters). */
   reset(): void {
     this.received.length = 0;
-    this.scripts.clear();
     this.authScript = [];
-    this.nextAnswers = [];
-    this.outage = undefined;
+    this.clearScripts();
   }
 
-  close(): Promise<void> {
-    return this.listener.close();
-  }
-
-  private handle(request: IncomingMessage, response: ServerResponse): void {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      const path = (request.url ?? '/').split('?')[0] ?? '/';
-      const endpoint = PATHS[path];
-      if (request.method !== 'POST' || endpoint === undefined) {
-        this.write(request, response, { status: 404, body: '{"message":"Not Found"}' });
-        return;
+  protected handle(request: IncomingMessage, response: ServerResponse, raw: string): void {
+    const path = (request.url ?? '/').split('?')[0] ?? '/';
+    const endpoint = PATHS[path];
+    if (request.method !== 'POST' || endpoint === undefined) {
+      this.write(request, response, { status: 404, body: '{"message":"Not Found"}' });
+      return;
+    }
+    this.counts[endpoint] += 1;
+    let body: Record<string, unknown> | undefined;
+    try {
+      const parsed: unknown = JSON.parse(raw);
+      if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) {
+        body = parsed as Record<string, unknown>;
       }
-      this.counts[endpoint] += 1;
-      let body: Record<string, unknown> | undefined;
-      try {
-        const parsed: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-        if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) {
-          body = parsed as Record<string, unknown>;
-        }
-      } catch {
-        body = undefined;
-      }
-      const regIds = regIdsOf(endpoint, body);
-      let duplicate = false;
-      let answer: FakeVivoAnswer | Canned;
-      if (!String(request.headers['content-type'] ?? '').startsWith('application/json')) {
-        answer = paramError('Content-Type');
-      } else if (body === undefined) {
-        answer = paramError('body');
-      } else if (endpoint === 'auth') {
-        answer = this.auth(body);
+    } catch {
+      body = undefined;
+    }
+    const regIds = regIdsOf(endpoint, body);
+    let duplicate = false;
+    let answer: FakeVivoAnswer | Canned;
+    if (!String(request.headers['content-type'] ?? '').startsWith('application/json')) {
+      answer = paramError('Content-Type');
+    } else if (body === undefined) {
+      answer = paramError('body');
+    } else if (endpoint === 'auth') {
+      answer = this.auth(body);
+    } else {
+      // vivo sends a requestId once: a resent request gets the first answer, nothing more.
+      const key = `${endpoint} ${String(body.requestId)}`;
+      const earlier = endpoint === 'saveListPayload' ? undefined : this.seen.get(key);
+      if (earlier !== undefined) {
+        duplicate = true;
+        answer = earlier;
       } else {
-        // vivo sends a requestId once: a resent request gets the first answer, nothing more.
-        const key = `${endpoint} ${String(body.requestId)}`;
-        const earlier = endpoint === 'saveListPayload' ? undefined : this.seen.get(key);
-        if (earlier !== undefined) {
-          duplicate = true;
-          answer = earlier;
-        } else {
-          answer = this.materialize(this.decide(endpoint, request.headers, body, regIds));
-          if (typeof answer === 'object' && resultOf(answer.body) === 0) this.seen.set(key, answer);
-        }
+        answer = this.materialize(this.decide(endpoint, request.headers, body, regIds));
+        if (typeof answer === 'object' && resultOf(answer.body) === 0) this.seen.set(key, answer);
       }
-      const final = this.materialize(answer);
-      const received: FakeVivoReceived = {
-        at: this.clock.now(),
-        endpoint,
-        headers: request.headers,
-        body,
-        status: typeof final === 'string' ? 0 : final.status,
-        result: typeof final === 'string' ? undefined : resultOf(final.body),
-        regIds,
-        duplicate,
-      };
-      if (this.record) this.received.push(received);
-      this.emit('request', received);
-      this.write(request, response, final);
-    });
+    }
+    const final = this.materialize(answer);
+    const received: FakeVivoReceived = {
+      at: this.clock.now(),
+      endpoint,
+      headers: request.headers,
+      body,
+      status: typeof final === 'string' ? 0 : final.status,
+      result: typeof final === 'string' ? undefined : resultOf(final.body),
+      regIds,
+      duplicate,
+    };
+    if (this.record) this.received.push(received);
+    this.emit('request', received);
+    this.write(request, response, final);
   }
 
   /** An answer as it goes on the wire (`hang` and `reset` stay what they are). */
@@ -437,11 +396,7 @@ export class FakeVivo extends EventEmitter<{ request: [FakeVivoReceived] }> {
   }
 
   private scripted(regId: string): FakeVivoAnswer {
-    const script = this.scripts.get(regId);
-    if (script === undefined) return 'ok';
-    const next = script.sticky ? script.answers[0] : script.answers.shift();
-    if (!script.sticky && script.answers.length === 0) this.scripts.delete(regId);
-    return next ?? 'ok';
+    return this.scripts.next(regId) ?? 'ok';
   }
 
   private newTask(): string {
@@ -449,22 +404,6 @@ export class FakeVivo extends EventEmitter<{ request: [FakeVivoReceived] }> {
     const taskId = `${1_000_000_000 + this.taskCount}`;
     this.tasks.add(taskId);
     return taskId;
-  }
-
-  private write(request: IncomingMessage, response: ServerResponse, answer: Canned | 'hang' | 'reset'): void {
-    if (answer === 'hang') return;
-    if (answer === 'reset') {
-      request.socket.destroy();
-      return;
-    }
-    if (response.destroyed) return;
-    response.writeHead(answer.status, {
-      'content-type': answer.body.startsWith('<')
-        ? 'text/html; charset=UTF-8'
-        : 'application/json;charset=UTF-8',
-      ...answer.headers,
-    });
-    response.end(answer.body);
   }
 }
 

@@ -9,21 +9,14 @@
  * `regionUrls()` is the host table a deployment would use, so a test sees which region's host
  * a request went to. Any regId is accepted unless scripted otherwise.
  */
-import { EventEmitter } from 'node:events';
-import { readFileSync } from 'node:fs';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
-import https from 'node:https';
-import type { AddressInfo } from 'node:net';
 import type { Clock } from '../../src/clock.js';
 import { XIAOMI_REGIONS, type XiaomiRegion } from '../../src/delivery/providers/xiaomi/xiaomi.config.js';
-
-const fixtures = new URL('../fixtures/fcm/', import.meta.url);
-const fixture = (name: string) => readFileSync(new URL(name, fixtures), 'utf8');
+import { HttpsFake, TEST_CA, type TransportAnswer } from './https-fake.js';
+import { type HttpsListener, listenHttps } from './https-listener.js';
 
 /** The test CA: trust it (the settings' `ca`) to talk to the fake. */
-export const FAKE_XIAOMI_CA = fixture('ca.pem');
-const SERVER_CERT = fixture('server.pem');
-const SERVER_KEY = fixture('server-key.pem');
+export const FAKE_XIAOMI_CA = TEST_CA;
 
 /** The test app, as registered in the (fake) Xiaomi console. */
 export const FAKE_XIAOMI_APP = {
@@ -141,14 +134,9 @@ interface FakeXiaomiEvents {
   request: [FakeXiaomiReceived];
 }
 
-interface Script {
-  answers: FakeXiaomiAnswer[];
-  sticky: boolean;
-}
-
 type Canned = { status: number; body: string; headers?: Record<string, string> | undefined };
 /** An answer with its body written: what goes on the wire, now or after a delay. */
-type Resolved = Canned | 'hang' | 'reset' | { delayMs: number; after: Resolved };
+type Resolved = Canned | TransportAnswer<Canned>;
 
 const systemClock: Clock = { now: () => Date.now() };
 const regionPrefix = new RegExp(`^/(${XIAOMI_REGIONS.join('|')})(?=/)`);
@@ -157,9 +145,7 @@ function isRequestLevel(answer: FakeXiaomiAnswer): boolean {
   return answer !== 'ok' && answer !== 'bad_regid';
 }
 
-export class FakeXiaomi extends EventEmitter<FakeXiaomiEvents> {
-  /** Base URL (an app's `url` setting). */
-  readonly url: string;
+export class FakeXiaomi extends HttpsFake<FakeXiaomiAnswer, FakeXiaomiAnswer, FakeXiaomiEvents> {
   readonly ca = FAKE_XIAOMI_CA;
   /** Every request, in arrival order (when recording). */
   readonly received: FakeXiaomiReceived[] = [];
@@ -167,10 +153,6 @@ export class FakeXiaomi extends EventEmitter<FakeXiaomiEvents> {
   private requests = 0;
   private regIds = 0;
   private traces = 0;
-  private scripts = new Map<string, Script>();
-  private next: FakeXiaomiAnswer[] = [];
-  private outage: FakeXiaomiAnswer | undefined;
-  private timers = new Set<NodeJS.Timeout>();
   private readonly clock: Clock;
   private readonly appSecret: string;
   private readonly packageName: string;
@@ -178,13 +160,8 @@ export class FakeXiaomi extends EventEmitter<FakeXiaomiEvents> {
   private readonly latencyMs: number;
   private readonly record: boolean;
 
-  constructor(
-    private readonly server: https.Server,
-    port: number,
-    options: FakeXiaomiOptions,
-  ) {
-    super();
-    this.url = `https://127.0.0.1:${port}`;
+  constructor(listener: HttpsListener, options: FakeXiaomiOptions) {
+    super(listener);
     this.clock = options.clock ?? systemClock;
     this.appSecret = options.appSecret ?? FAKE_XIAOMI_APP.appSecret;
     this.packageName = options.packageName ?? FAKE_XIAOMI_APP.packageName;
@@ -193,9 +170,6 @@ export class FakeXiaomi extends EventEmitter<FakeXiaomiEvents> {
     );
     this.latencyMs = options.latencyMs ?? 0;
     this.record = options.record ?? true;
-    server.on('request', (request: IncomingMessage, response: ServerResponse) =>
-      this.handle(request, response),
-    );
   }
 
   /** Requests received so far (recorded or not). */
@@ -235,80 +209,46 @@ export class FakeXiaomi extends EventEmitter<FakeXiaomiEvents> {
     };
   }
 
-  /**
-   * What the fake answers for `token` (after the authentication and field checks): a list is
-   * used one answer per request, then back to success; a single answer is used every time.
-   */
-  script(token: string, answers: FakeXiaomiAnswer | readonly FakeXiaomiAnswer[]): void {
-    if (Array.isArray(answers)) this.scripts.set(token, { answers: [...answers], sticky: false });
-    else this.scripts.set(token, { answers: [answers as FakeXiaomiAnswer], sticky: true });
-  }
-
   /** The next requests that pass the checks answer these, one each, whatever their tokens. */
   scriptNext(answers: readonly FakeXiaomiAnswer[]): void {
-    this.next.push(...answers);
-  }
-
-  /** Every request answers this (before any check), until `setOutage(undefined)`. */
-  setOutage(answer: FakeXiaomiAnswer | undefined): void {
-    this.outage = answer;
+    this.nextAnswers.push(...answers);
   }
 
   /** Forgets recorded requests, scripts and the outage (not the counters). */
   reset(): void {
     this.received.length = 0;
-    this.scripts.clear();
-    this.next = [];
-    this.outage = undefined;
+    this.clearScripts();
   }
 
-  async close(): Promise<void> {
-    for (const timer of this.timers) clearTimeout(timer);
-    this.timers.clear();
-    await new Promise<void>((resolve) => {
-      this.server.close(() => resolve());
-      this.server.closeAllConnections();
-    });
-  }
+  protected handle(request: IncomingMessage, response: ServerResponse, raw: string): void {
+    const fullPath = (request.url ?? '/').split('?')[0] ?? '/';
+    const prefix = regionPrefix.exec(fullPath);
+    const region = (prefix?.[1] as XiaomiRegion | undefined) ?? null;
+    const path = prefix === null ? fullPath : fullPath.slice(prefix[0].length);
+    const form = /^application\/x-www-form-urlencoded/i.test(request.headers['content-type'] ?? '')
+      ? new URLSearchParams(raw)
+      : new URLSearchParams();
+    const fields: Record<string, string> = {};
+    for (const [key, value] of form) fields[key] = value;
+    const tokens = (fields.registration_id ?? '').split(',').filter((token) => token !== '');
+    this.requests += 1;
+    this.regIds += tokens.length;
 
-  private handle(request: IncomingMessage, response: ServerResponse): void {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      const raw = Buffer.concat(chunks).toString('utf8');
-      const fullPath = (request.url ?? '/').split('?')[0] ?? '/';
-      const prefix = regionPrefix.exec(fullPath);
-      const region = (prefix?.[1] as XiaomiRegion | undefined) ?? null;
-      const path = prefix === null ? fullPath : fullPath.slice(prefix[0].length);
-      const form = /^application\/x-www-form-urlencoded/i.test(request.headers['content-type'] ?? '')
-        ? new URLSearchParams(raw)
-        : new URLSearchParams();
-      const fields: Record<string, string> = {};
-      for (const [key, value] of form) fields[key] = value;
-      const tokens = (fields.registration_id ?? '').split(',').filter((token) => token !== '');
-      this.requests += 1;
-      this.regIds += tokens.length;
-
-      const received: FakeXiaomiReceived = {
-        at: this.clock.now(),
-        region,
-        path,
-        headers: request.headers,
-        fields,
-        tokens,
-        status: 0,
-        code: undefined,
-        badRegIds: [],
-      };
-      const answer = this.decide(request, path, fields, tokens, received);
-      if (this.record) this.received.push(received);
-      this.emit('request', received);
-      this.answer(
-        request,
-        response,
-        this.latencyMs > 0 ? { delayMs: this.latencyMs, after: answer } : answer,
-      );
-    });
+    const received: FakeXiaomiReceived = {
+      at: this.clock.now(),
+      region,
+      path,
+      headers: request.headers,
+      fields,
+      tokens,
+      status: 0,
+      code: undefined,
+      badRegIds: [],
+    };
+    const answer = this.decide(request, path, fields, tokens, received);
+    if (this.record) this.received.push(received);
+    this.emit('request', received);
+    this.answer(request, response, this.latencyMs > 0 ? { delayMs: this.latencyMs, answer } : answer);
   }
 
   /** The answer to one request; fills in what `received` reports about it. */
@@ -337,25 +277,17 @@ export class FakeXiaomi extends EventEmitter<FakeXiaomiEvents> {
     if (request.headers.authorization !== `key=${this.appSecret}`) return settle('INVALID_APP_SECRET');
     const problem = this.checkFields(request, fields, tokens);
     if (problem !== undefined) return settle(problem);
-    const scripted = this.next.shift();
+    const scripted = this.nextAnswers.shift();
     if (scripted !== undefined) return settle(scripted);
 
     const bad: string[] = [];
     for (const token of tokens) {
-      const answer = this.scriptedFor(token);
+      const answer = this.scripts.next(token);
       if (answer === undefined || answer === 'ok') continue;
       if (answer === 'bad_regid') bad.push(token);
       else if (isRequestLevel(answer)) return settle(answer);
     }
     return settle('ok', bad);
-  }
-
-  private scriptedFor(token: string): FakeXiaomiAnswer | undefined {
-    const script = this.scripts.get(token);
-    if (script === undefined) return undefined;
-    const answer = script.sticky ? script.answers[0] : script.answers.shift();
-    if (!script.sticky && script.answers.length === 0) this.scripts.delete(token);
-    return answer;
   }
 
   /** The checks MiPush makes on a send, reduced to what an adapter could get wrong. */
@@ -415,7 +347,7 @@ export class FakeXiaomi extends EventEmitter<FakeXiaomiEvents> {
   private canned(answer: FakeXiaomiAnswer, tokens: readonly string[], bad: readonly string[]): Resolved {
     if (answer === 'hang' || answer === 'reset') return answer;
     if (typeof answer === 'object' && 'delayMs' in answer) {
-      return { delayMs: answer.delayMs, after: this.canned(answer.answer, tokens, bad) };
+      return { delayMs: answer.delayMs, answer: this.canned(answer.answer, tokens, bad) };
     }
     if (typeof answer === 'object' && 'status' in answer) return answer;
     if (answer === 'bad_regid') return this.canned('ok', tokens, tokens);
@@ -447,34 +379,14 @@ export class FakeXiaomi extends EventEmitter<FakeXiaomiEvents> {
   }
 
   private answer(request: IncomingMessage, response: ServerResponse, answer: Resolved): void {
-    if (answer === 'hang') return;
-    if (answer === 'reset') {
-      request.socket.destroy();
-      return;
-    }
-    if ('delayMs' in answer) {
-      const timer = setTimeout(() => {
-        this.timers.delete(timer);
-        this.answer(request, response, answer.after);
-      }, answer.delayMs);
-      this.timers.add(timer);
-      return;
-    }
-    if (response.destroyed) return;
-    response.writeHead(answer.status, {
-      'content-type': answer.body.startsWith('<')
-        ? 'text/html; charset=UTF-8'
-        : 'application/json;charset=UTF-8',
-      ...answer.headers,
-    });
-    response.end(answer.body);
+    this.respond(request, response, answer, (canned: Canned) => canned);
   }
 }
 
 /** The answer that ends up on the wire, if any. */
 function wire(resolved: Resolved): Canned | undefined {
   if (resolved === 'hang' || resolved === 'reset') return undefined;
-  return 'delayMs' in resolved ? wire(resolved.after) : resolved;
+  return 'delayMs' in resolved ? wire(resolved.answer) : resolved;
 }
 
 function json(body: unknown): Canned {
@@ -492,19 +404,5 @@ function codeOf(body: string): number | undefined {
 
 /** Starts a fake MiPush on 127.0.0.1, on a free port. */
 export async function startFakeXiaomi(options: FakeXiaomiOptions = {}): Promise<FakeXiaomi> {
-  const server = https.createServer({
-    key: SERVER_KEY,
-    cert: SERVER_CERT,
-    keepAliveTimeout: 60_000,
-    requestTimeout: 0,
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-  return new FakeXiaomi(server, port, options);
+  return new FakeXiaomi(await listenHttps(), options);
 }
