@@ -1,22 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import type { PushMessage } from '../../src/delivery/providers/adapter.js';
+import { pushMessage } from './push-message.js';
 
 /** A message as the worker hands it to the Honor adapter: a localized doorbell alert. */
 export function honorMessage(now: number, overrides: Partial<PushMessage> = {}): PushMessage {
-  return {
-    deliveryId: randomUUID(),
-    token: 'honor-token-1',
-    channel: 'message',
-    bundleId: 'com.example.doorbell',
-    environment: null,
-    title: 'Front door',
-    body: 'Someone is at the door',
-    data: { device: 'cam-1' },
-    sound: undefined,
-    badge: undefined,
-    collapseId: undefined,
-    expiresAt: now + 86_400_000,
-    androidChannelId: undefined,
-    ...overrides,
-  };
+  return pushMessage(now, { token: 'honor-token-1', ...overrides });
 }

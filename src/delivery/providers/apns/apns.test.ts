@@ -1,4 +1,4 @@
-import { generateKeyPairSync, randomUUID, sign } from 'node:crypto';
+import { generateKeyPairSync, sign } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   apnsFixtures,
@@ -9,6 +9,7 @@ import {
   testApnsTokenCredentials,
 } from '../../../../test/fakes/apns-fixtures.js';
 import { type FakeApns, type FakeApnsOptions, startFakeApns } from '../../../../test/fakes/apns-server.js';
+import { pushMessage } from '../../../../test/fakes/push-message.js';
 import { ManualClock } from '../../../../test/helpers/clock.js';
 import type { PushAdapter, PushMessage, PushResult } from '../adapter.js';
 import {
@@ -58,22 +59,16 @@ function newToken(): string {
 }
 
 function message(overrides: Partial<PushMessage> = {}): PushMessage {
-  return {
-    deliveryId: randomUUID(),
+  return pushMessage(clock.now(), {
     token: newToken(),
-    channel: 'message',
     bundleId: TEST_APNS_BUNDLE_ID,
     environment: 'production',
-    title: 'Front door',
-    body: 'Someone is at the door',
     data: { device_id: 'cam-1' },
     sound: 'default',
     badge: 1,
-    collapseId: undefined,
     expiresAt: clock.now() + 10 * MINUTE,
-    androidChannelId: undefined,
     ...overrides,
-  };
+  });
 }
 
 async function sendOne(adapter: PushAdapter, push: PushMessage): Promise<PushResult> {

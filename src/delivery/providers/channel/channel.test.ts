@@ -1,24 +1,18 @@
 import { describe, expect, it } from 'vitest';
+import { pushMessage } from '../../../../test/fakes/push-message.js';
 import { createLocalChannelBus } from '../../../channel/bus.js';
 import type { PushMessage } from '../adapter.js';
 import { createChannelAdapter } from './channel.adapter.js';
 import { channelEvent } from './channel.event.js';
 
-const message: PushMessage = {
+const message: PushMessage = pushMessage(0, {
   deliveryId: 'd-1',
   token: 'bhc1_phone',
   channel: 'ring',
   bundleId: 'com.lancens.wxdoorbell',
-  environment: null,
-  title: 'Front door',
-  body: 'Someone is at the door',
   data: { uid: 'ABCDEFGHIJKLMNOPQRST', device: 'Front door', type: '1', guid: 'g-1', id: 'not-the-id' },
-  sound: undefined,
-  badge: undefined,
-  collapseId: undefined,
   expiresAt: 1_000,
-  androidChannelId: undefined,
-};
+});
 
 describe('the push channel adapter', () => {
   it('builds the event Lancens clients read: data keys at the top, texts in aps', () => {

@@ -1,4 +1,4 @@
-import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { generateKeyPairSync } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   FAKE_FCM_CA,
@@ -8,6 +8,7 @@ import {
   fakeServiceAccount,
   startFakeFcm,
 } from '../../../../test/fakes/fcm-server.js';
+import { pushMessage as testPushMessage } from '../../../../test/fakes/push-message.js';
 import { ManualClock } from '../../../../test/helpers/clock.js';
 import type { PushAdapter, PushMessage } from '../adapter.js';
 import {
@@ -25,22 +26,7 @@ const T0 = Date.UTC(2026, 10, 30, 12, 0, 0);
 const settings = { projectId: 'bellhop-test', baseUrl: 'https://fcm.googleapis.com' };
 
 function pushMessage(now: number, overrides: Partial<PushMessage> = {}): PushMessage {
-  return {
-    deliveryId: randomUUID(),
-    token: 'token-1',
-    channel: 'message',
-    bundleId: 'com.example.doorbell',
-    environment: null,
-    title: 'Front door',
-    body: 'Someone is at the door',
-    data: { device: 'cam-1' },
-    sound: undefined,
-    badge: undefined,
-    collapseId: undefined,
-    expiresAt: now + 30_000,
-    androidChannelId: undefined,
-    ...overrides,
-  };
+  return testPushMessage(now, { expiresAt: now + 30_000, ...overrides });
 }
 
 function bodyOf(request: { body: string }): { message: Record<string, unknown> } {

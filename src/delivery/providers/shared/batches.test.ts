@@ -1,24 +1,18 @@
 import { describe, expect, it } from 'vitest';
+import { pushMessage } from '../../../../test/fakes/push-message.js';
 import type { PushMessage } from '../adapter.js';
 import { batchIdenticalMessages } from './batches.js';
 
 function message(token: string, overrides: Partial<PushMessage> = {}): PushMessage {
-  return {
+  return pushMessage(0, {
     deliveryId: `d-${token}`,
     token,
-    channel: 'message',
     bundleId: 'com.example.app',
-    environment: null,
     title: 'Alarm',
     body: 'Motion at the door',
-    data: { device: 'cam-1' },
-    sound: undefined,
-    badge: undefined,
-    collapseId: undefined,
     expiresAt: 1_000,
-    androidChannelId: undefined,
     ...overrides,
-  };
+  });
 }
 
 describe('batchIdenticalMessages', () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { pushMessage } from '../../../../test/fakes/push-message.js';
 import type { PushMessage } from '../adapter.js';
 import { vivoProvider } from './index.js';
 import {
@@ -20,22 +21,11 @@ const settings = {
 };
 
 function message(overrides: Partial<PushMessage> = {}): PushMessage {
-  return {
+  return pushMessage(T0, {
     deliveryId: '6f1c2a8e-3b4d-4e5f-8a9b-0c1d2e3f4a5b',
     token: '15990430281161650000015',
-    channel: 'message',
-    bundleId: 'com.example.doorbell',
-    environment: null,
-    title: 'Front door',
-    body: 'Someone is at the door',
-    data: { device: 'cam-1' },
-    sound: undefined,
-    badge: undefined,
-    collapseId: undefined,
-    expiresAt: T0 + 86_400_000,
-    androidChannelId: undefined,
     ...overrides,
-  };
+  });
 }
 
 const bodyOf = (request: { body: string }) => JSON.parse(request.body) as Record<string, unknown>;

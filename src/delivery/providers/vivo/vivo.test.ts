@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { pushMessage } from '../../../../test/fakes/push-message.js';
 import { type FakeVivo, type FakeVivoAnswer, startFakeVivo } from '../../../../test/fakes/vivo-server.js';
 import { ManualClock } from '../../../../test/helpers/clock.js';
 import type { PushAdapter, PushMessage } from '../adapter.js';
@@ -39,22 +40,14 @@ describe('vivo adapter against the fake vivo PUSH', () => {
     return adapter;
   }
 
-  const message = (overrides: Partial<PushMessage> = {}): PushMessage => ({
-    deliveryId: randomUUID(),
-    token: `reg-${randomUUID().slice(0, 8)}`,
-    channel: 'message',
-    bundleId: 'com.example.doorbell',
-    environment: null,
-    title: 'Battery low',
-    body: 'Front door lock',
-    data: { device: 'lock-1' },
-    sound: undefined,
-    badge: undefined,
-    collapseId: undefined,
-    expiresAt: clock.now() + 86_400_000,
-    androidChannelId: undefined,
-    ...overrides,
-  });
+  const message = (overrides: Partial<PushMessage> = {}): PushMessage =>
+    pushMessage(clock.now(), {
+      token: `reg-${randomUUID().slice(0, 8)}`,
+      title: 'Battery low',
+      body: 'Front door lock',
+      data: { device: 'lock-1' },
+      ...overrides,
+    });
   const many = (count: number, overrides: Partial<PushMessage> = {}) =>
     Array.from({ length: count }, (_, i) => message({ token: `phone-${i}`, ...overrides }));
 
