@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_APNS_BUNDLE_ID, testApnsTokenCredentials } from '../fakes/apns-fixtures.js';
 import { type FakeApns, startFakeApns } from '../fakes/apns-server.js';
-import { createTestApp, json, registerUser, type TestApp, testDialects } from '../helpers/app.js';
+import { json, registerUser, type TestApp, testDialects } from '../helpers/app.js';
 import { ManualClock } from '../helpers/clock.js';
-import { pushApi } from '../helpers/push.js';
+import { deliveryCalls, startDeliveryApp } from '../helpers/delivery.js';
 
 const bundle = TEST_APNS_BUNDLE_ID;
 const hex = (seed: number, fill = 'a') => seed.toString(16).padStart(8, '0').padEnd(64, fill);
@@ -13,20 +13,15 @@ describe.each(testDialects())('delivery through APNs on %s', (dialect) => {
   let production: FakeApns;
   let sandbox: FakeApns;
   let key: string;
+  const calls = deliveryCalls(() => ({ t, key }));
+  const { send, settled } = calls;
 
   beforeAll(async () => {
     const clock = new ManualClock();
     production = await startFakeApns({ clock });
     sandbox = await startFakeApns({ clock });
-    t = await createTestApp(dialect, { WORKER_POLL_MS: '20' }, { worker: true, clock });
-    key = (await t.services.apiKeys.create('admin', ['admin'])).key;
-    const put = await t.app.inject({
-      method: 'PUT',
-      url: `/v1/admin/apps/${bundle}`,
-      headers: { authorization: `Bearer ${key}` },
-      payload: { name: 'Doorbell', mode: 'live', apns: testApnsTokenCredentials(production, sandbox) },
-    });
-    expect(put.statusCode, put.body).toBe(201);
+    ({ t, key } = await startDeliveryApp(dialect, clock));
+    const put = await calls.putApp(bundle, { apns: testApnsTokenCredentials(production, sandbox) });
     expect(json<{ providers: { apns: Record<string, unknown> } }>(put).providers.apns).toMatchObject({
       auth: 'token',
       team_id: 'TEAMID1234',
@@ -40,8 +35,6 @@ describe.each(testDialects())('delivery through APNs on %s', (dialect) => {
     await sandbox.close();
   });
 
-  const send = (payload: Record<string, unknown>) => pushApi(t.app, key).send(payload);
-  const settled = (id: string) => pushApi(t.app, key).settled(id);
   // The seed's registration call, as an iPhone makes it.
   const register = async (token: string, url: string, pushToken: string, dev = 0) => {
     const response = await t.app.inject({

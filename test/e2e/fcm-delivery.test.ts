@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeFcm, startFakeFcm } from '../fakes/fcm-server.js';
-import { createTestApp, json, registerUser, type TestApp, testDialects } from '../helpers/app.js';
+import { json, registerUser, type TestApp, testDialects } from '../helpers/app.js';
 import { ManualClock } from '../helpers/clock.js';
-import { pushApi } from '../helpers/push.js';
+import { deliveryCalls, startDeliveryApp } from '../helpers/delivery.js';
 import { eventually } from '../helpers/wait.js';
 
 const bundle = 'com.example.android.doorbell';
@@ -11,49 +11,30 @@ describe.each(testDialects())('delivery through FCM on %s', (dialect) => {
   let t: TestApp;
   let fcm: FakeFcm;
   let key: string;
+  const calls = deliveryCalls(() => ({ t, key }));
+  const { send, settled } = calls;
 
   beforeAll(async () => {
     const clock = new ManualClock();
     fcm = await startFakeFcm({ clock });
-    t = await createTestApp(dialect, { WORKER_POLL_MS: '20' }, { worker: true, clock });
-    key = (await t.services.apiKeys.create('admin', ['admin'])).key;
-    const put = await t.app.inject({
-      method: 'PUT',
-      url: `/v1/admin/apps/${bundle}`,
-      headers: { authorization: `Bearer ${key}` },
-      payload: { name: 'Doorbell', mode: 'live', fcm: { ...fcm.credentials(), channel_id: 'alarms' } },
-    });
-    expect(put.statusCode, put.body).toBe(201);
+    ({ t, key } = await startDeliveryApp(dialect, clock));
+    await calls.putApp(bundle, { fcm: { ...fcm.credentials(), channel_id: 'alarms' } });
   });
   afterAll(async () => {
     await t.close();
     await fcm.close();
   });
 
-  const send = (payload: Record<string, unknown>) => pushApi(t.app, key).send(payload);
-  const settled = (id: string) => pushApi(t.app, key).settled(id);
-  const register = async (
-    token: string,
-    url: string,
-    pushToken: string,
-    extra: Record<string, unknown> = {},
-  ) => {
-    // The manual's registration call, as an Android phone with Google services makes it.
-    const response = await t.app.inject({
-      method: 'POST',
-      url,
-      headers: { token, 'content-type': 'application/json' },
-      payload: {
-        push_token: pushToken,
-        language: 'de-DE',
-        bundleid: bundle,
-        os: 'Android',
-        push_platform: 'FCM',
-        ...extra,
-      },
+  /** The manual's registration call, as an Android phone with Google services makes it. */
+  const register = (token: string, url: string, pushToken: string, extra: Record<string, unknown> = {}) =>
+    calls.register(token, url, {
+      push_token: pushToken,
+      language: 'de-DE',
+      bundleid: bundle,
+      os: 'Android',
+      push_platform: 'FCM',
+      ...extra,
     });
-    expect(response.statusCode).toBe(201);
-  };
 
   it('delivers a ring as a high-priority data message with a short TTL', async () => {
     const user = await registerUser(t.app);

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeHonor, startFakeHonor } from '../fakes/honor-server.js';
-import { createTestApp, json, registerUser, type TestApp, testDialects } from '../helpers/app.js';
+import { json, registerUser, type TestApp, testDialects } from '../helpers/app.js';
 import { ManualClock } from '../helpers/clock.js';
-import { type NotificationView, pushApi } from '../helpers/push.js';
+import { deliveryCalls, makerRegistration, startDeliveryApp } from '../helpers/delivery.js';
 import { eventually } from '../helpers/wait.js';
 
 const bundle = 'com.example.honor.doorbell';
@@ -14,22 +14,13 @@ describe.each(testDialects())('delivery through Honor Push on %s', (dialect) => 
   let honor: FakeHonor;
   let key: string;
 
-  const putApp = async (bundleid: string, settings: Record<string, unknown>) => {
-    const response = await t.app.inject({
-      method: 'PUT',
-      url: `/v1/admin/apps/${bundleid}`,
-      headers: { authorization: `Bearer ${key}` },
-      payload: { name: 'Doorbell', mode: 'live', honor: settings },
-    });
-    expect(response.statusCode, response.body).toBe(201);
-    return response;
-  };
+  const calls = deliveryCalls(() => ({ t, key }));
+  const putApp = (bundleid: string, honor: Record<string, unknown>) => calls.putApp(bundleid, { honor });
 
   beforeAll(async () => {
     const clock = new ManualClock();
     honor = await startFakeHonor({ clock });
-    t = await createTestApp(dialect, { WORKER_POLL_MS: '20' }, { worker: true, clock });
-    key = (await t.services.apiKeys.create('admin', ['admin'])).key;
+    ({ t, key } = await startDeliveryApp(dialect, clock));
     const put = await putApp(bundle, {
       ...honor.settings(),
       ring_channel_id: 'doorbell_calls',
@@ -43,42 +34,13 @@ describe.each(testDialects())('delivery through Honor Push on %s', (dialect) => 
     await honor.close();
   });
 
-  const api = () => pushApi(t.app, key);
+  const api = () => calls;
   /** The manual's registration call, as an Honor phone without Google services makes it. */
-  const register = async (
-    token: string,
-    url: string,
-    osToken: string,
-    extra: Record<string, unknown> = {},
-  ) => {
-    const response = await t.app.inject({
-      method: 'POST',
-      url,
-      headers: { token, 'content-type': 'application/json' },
-      payload: {
-        push_token: `socket-${osToken}`,
-        language: 'zh-CN',
-        bundleid: bundle,
-        os: 'Android',
-        push_platform: 'HONOR',
-        os_token: osToken,
-        ...extra,
-      },
-    });
-    expect(response.statusCode, response.body).toBe(201);
-  };
-  const tokensOf = async (userToken: string, url: string) =>
-    json<Array<{ os_token: string }>>(
-      await t.app.inject({ method: 'GET', url, headers: { token: userToken } }),
-    )
-      .map((row) => row.os_token)
-      .sort();
+  const register = (token: string, url: string, osToken: string, extra: Record<string, unknown> = {}) =>
+    calls.register(token, url, makerRegistration('HONOR', bundle, osToken, { language: 'zh-CN', ...extra }));
+  const tokensOf = async (userToken: string, url: string) => (await calls.registered(userToken, url)).sort();
   const sentTo = (token: string) => honor.received.filter((received) => received.tokens.includes(token));
-  const waitFor = (id: string, what: string, check: (view: NotificationView) => boolean) =>
-    eventually(async () => {
-      const view = await api().read(id);
-      return check(view) ? view : undefined;
-    }, what);
+  const waitFor = calls.until;
 
   it('delivers a ring on the call channel with the VoIP category and a short TTL, one phone per request', async () => {
     const user = await registerUser(t.app);

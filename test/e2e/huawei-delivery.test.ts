@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeHuawei, startFakeHuawei } from '../fakes/huawei-server.js';
-import { createTestApp, json, registerUser, type TestApp, testDialects } from '../helpers/app.js';
+import { registerUser, type TestApp, testDialects } from '../helpers/app.js';
 import { ManualClock } from '../helpers/clock.js';
-import { pushApi } from '../helpers/push.js';
+import { deliveryCalls, makerRegistration, startDeliveryApp } from '../helpers/delivery.js';
 import { eventually } from '../helpers/wait.js';
 
 const bundle = 'com.example.huawei.doorbell';
@@ -18,22 +18,14 @@ describe.each(testDialects())('delivery through Huawei Push Kit on %s', (dialect
   let huawei: FakeHuawei;
   let key: string;
 
-  const admin = () => ({ authorization: `Bearer ${key}` });
-  const putApp = async (bundleid: string, settings: Record<string, unknown>) => {
-    const response = await t.app.inject({
-      method: 'PUT',
-      url: `/v1/admin/apps/${bundleid}`,
-      headers: admin(),
-      payload: { name: 'Doorbell', mode: 'live', huawei: settings },
-    });
-    expect(response.statusCode, response.body).toBe(201);
-  };
+  const calls = deliveryCalls(() => ({ t, key }));
+  const { admin, send, settled } = calls;
+  const putApp = (bundleid: string, huawei: Record<string, unknown>) => calls.putApp(bundleid, { huawei });
 
   beforeAll(async () => {
     const clock = new ManualClock();
     huawei = await startFakeHuawei({ clock });
-    t = await createTestApp(dialect, { WORKER_POLL_MS: '20' }, { worker: true, clock });
-    key = (await t.services.apiKeys.create('admin', ['admin'])).key;
+    ({ t, key } = await startDeliveryApp(dialect, clock));
     await putApp(bundle, { ...huawei.settings(), message_channel_id: 'alarms', ring_channel_id: 'calls' });
   });
   afterAll(async () => {
@@ -41,39 +33,17 @@ describe.each(testDialects())('delivery through Huawei Push Kit on %s', (dialect
     await huawei.close();
   });
 
-  const send = (payload: Record<string, unknown>) => pushApi(t.app, key).send(payload);
-  const settled = (id: string) => pushApi(t.app, key).settled(id);
   /** The manual's registration call, as a Huawei phone without Google services makes it. */
-  const register = async (
-    token: string,
-    url: string,
-    osToken: string,
-    extra: Record<string, unknown> = {},
-  ) => {
-    const response = await t.app.inject({
-      method: 'POST',
+  const register = (token: string, url: string, osToken: string, extra: Record<string, unknown> = {}) =>
+    calls.register(
+      token,
       url,
-      headers: { token, 'content-type': 'application/json' },
-      payload: {
-        push_token: `socket-${osToken}`,
-        language: 'de-DE',
-        bundleid: bundle,
-        os: 'Android',
-        push_platform: 'HUAWEI',
-        os_token: osToken,
-        phone_model: 'ELS-AN00',
-        ...extra,
-      },
-    });
-    expect(response.statusCode, response.body).toBe(201);
-  };
+      makerRegistration('HUAWEI', bundle, osToken, { phone_model: 'ELS-AN00', ...extra }),
+    );
   const requestsFor = (token: string) => huawei.received.filter((entry) => entry.tokens.includes(token));
   const messageOf = (token: string) =>
     (requestsFor(token).at(-1)?.body as { message: SentMessage } | undefined)?.message;
-  const myTokens = async (loginToken: string, url: string) =>
-    json<Array<{ os_token: string }>>(
-      await t.app.inject({ method: 'GET', url, headers: { token: loginToken } }),
-    ).map((row) => row.os_token);
+  const myTokens = (loginToken: string, url: string) => calls.registered(loginToken, url);
 
   it('rejects unusable settings with a readable 400 that does not echo the secret', async () => {
     const response = await t.app.inject({
@@ -198,10 +168,7 @@ describe.each(testDialects())('delivery through Huawei Push Kit on %s', (dialect
     await register(user.token, '/v1/api/user/message/token', osToken);
     huawei.script(osToken, [{ error: 'FLOW_CONTROL', retryAfter: 30 }]);
     const id = await send({ channel: 'message', users: [user.id], body: 'x' });
-    await eventually(async () => {
-      const view = await pushApi(t.app, key).read(id);
-      return view.deliveries[0]?.status === 'retrying' ? view : undefined;
-    }, 'the retry');
+    await calls.until(id, 'the retry', (view) => view.deliveries[0]?.status === 'retrying');
     expect(requestsFor(osToken)).toHaveLength(1);
     t.clock.advance(29_000);
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -222,8 +189,8 @@ describe.each(testDialects())('delivery through Huawei Push Kit on %s', (dialect
     expect(result.deliveries[0]).toMatchObject({ status: 'failed', reason: 'oauth_1101' });
     expect(requestsFor(osToken)).toEqual([]);
     const view = await eventually(async () => {
-      const app = json<{ providers: { huawei: { flagged: { reason: string } | null } } }>(
-        await t.app.inject({ method: 'GET', url: `/v1/admin/apps/${badBundle}`, headers: admin() }),
+      const app = await calls.getApp<{ providers: { huawei: { flagged: { reason: string } | null } } }>(
+        badBundle,
       );
       return app.providers.huawei.flagged === null ? undefined : app;
     }, 'the flag');

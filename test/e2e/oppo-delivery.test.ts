@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeOppo, type FakeOppoReceived, startFakeOppo } from '../fakes/oppo-server.js';
-import { createTestApp, json, registerUser, type TestApp, testDialects } from '../helpers/app.js';
+import { json, registerUser, type TestApp, testDialects } from '../helpers/app.js';
 import { ManualClock } from '../helpers/clock.js';
-import { pushApi } from '../helpers/push.js';
+import { deliveryCalls, makerRegistration, startDeliveryApp } from '../helpers/delivery.js';
 import { eventually } from '../helpers/wait.js';
 
 const bundle = 'com.example.oppo.doorbell';
@@ -19,8 +19,7 @@ describe.each(testDialects())('delivery through OPPO PUSH on %s', (dialect) => {
   beforeAll(async () => {
     const clock = new ManualClock();
     oppo = await startFakeOppo({ clock });
-    t = await createTestApp(dialect, { WORKER_POLL_MS: '20' }, { worker: true, clock });
-    key = (await t.services.apiKeys.create('admin', ['admin'])).key;
+    ({ t, key } = await startDeliveryApp(dialect, clock));
     const put = await putApp(bundle, oppo.credentials());
     expect(put.statusCode, put.body).toBe(201);
   });
@@ -29,47 +28,18 @@ describe.each(testDialects())('delivery through OPPO PUSH on %s', (dialect) => {
     await oppo.close();
   });
 
-  const putApp = (bundleid: string, settings: Record<string, unknown>) =>
-    t.app.inject({
-      method: 'PUT',
-      url: `/v1/admin/apps/${bundleid}`,
-      headers: { authorization: `Bearer ${key}` },
-      payload: { name: 'Doorbell', default_language: 'en', mode: 'live', oppo: settings },
-    });
-  const getApp = async (bundleid: string) =>
-    json<OppoView>(
-      await t.app.inject({
-        method: 'GET',
-        url: `/v1/admin/apps/${bundleid}`,
-        headers: { authorization: `Bearer ${key}` },
-      }),
-    );
-  const send = (payload: Record<string, unknown>) => pushApi(t.app, key).send(payload);
-  const settled = (id: string) => pushApi(t.app, key).settled(id);
+  const calls = deliveryCalls(() => ({ t, key }));
+  const { send, settled } = calls;
+  const putApp = (bundleid: string, oppo: Record<string, unknown>) =>
+    calls.putApp(bundleid, { default_language: 'en', oppo }, null);
+  const getApp = (bundleid: string) => calls.getApp<OppoView>(bundleid);
   /** The manual's registration call, as an OPPO phone without Google services makes it. */
-  const register = async (
-    userToken: string,
-    url: string,
-    osToken: string,
-    extra: Record<string, unknown> = {},
-  ) => {
-    const response = await t.app.inject({
-      method: 'POST',
+  const register = (userToken: string, url: string, osToken: string, extra: Record<string, unknown> = {}) =>
+    calls.register(
+      userToken,
       url,
-      headers: { token: userToken, 'content-type': 'application/json' },
-      payload: {
-        push_token: `socket-${osToken}`,
-        language: 'de-DE',
-        bundleid: bundle,
-        os: 'Android',
-        push_platform: 'OPPO',
-        os_token: osToken,
-        os_push_version: '3.5.0',
-        ...extra,
-      },
-    });
-    expect(response.statusCode, response.body).toBe(201);
-  };
+      makerRegistration('OPPO', bundle, osToken, { os_push_version: '3.5.0', ...extra }),
+    );
   const requestsFor = (tokens: readonly string[]): FakeOppoReceived[] =>
     oppo.received.filter((received) => received.tokens.some((token) => tokens.includes(token)));
 
@@ -207,14 +177,7 @@ describe.each(testDialects())('delivery through OPPO PUSH on %s', (dialect) => {
       [kept, 'sent', null],
     ]);
     expect(requestsFor([gone]).map((received) => received.errorCodes.sort())).toEqual([[0, 10000]]);
-    const rows = json<Array<{ os_token: string }>>(
-      await t.app.inject({
-        method: 'GET',
-        url: '/v1/api/user/message/token',
-        headers: { token: user.token },
-      }),
-    );
-    expect(rows.map((row) => row.os_token)).toEqual([kept]);
+    expect(await calls.registered(user.token, '/v1/api/user/message/token')).toEqual([kept]);
   });
 
   it('fetches a new auth_token when OPPO says the old one expired, and delivers', async () => {
@@ -288,10 +251,11 @@ describe.each(testDialects())('delivery through OPPO PUSH on %s', (dialect) => {
     await register(user.token, '/v1/api/user/message/token', regId);
     oppo.setDailyLimit(oppo.acceptedToday());
     const id = await send({ channel: 'message', users: [user.id], body: 'x' });
-    const retrying = await eventually(async () => {
-      const view = await pushApi(t.app, key).read(id);
-      return view.deliveries[0]?.status === 'retrying' ? view : undefined;
-    }, 'the quota retry');
+    const retrying = await calls.until(
+      id,
+      'the quota retry',
+      (view) => view.deliveries[0]?.status === 'retrying',
+    );
     expect(retrying.deliveries[0]?.reason).toBe('OPPO_33');
     // The clock starts at 20:00 in China (12:00 UTC): the retry is due at the reset, not before.
     const row = await t.database.handle.db

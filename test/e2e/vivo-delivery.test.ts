@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { msUntilChinaMidnight } from '../../src/delivery/providers/vivo/vivo.errors.js';
 import { type FakeVivo, startFakeVivo } from '../fakes/vivo-server.js';
-import { createTestApp, json, registerUser, type TestApp, testDialects } from '../helpers/app.js';
+import { json, registerUser, type TestApp, testDialects } from '../helpers/app.js';
 import { ManualClock } from '../helpers/clock.js';
-import { type NotificationView, pushApi } from '../helpers/push.js';
+import { deliveryCalls, makerRegistration, startDeliveryApp } from '../helpers/delivery.js';
+import type { NotificationView } from '../helpers/push.js';
 import { eventually } from '../helpers/wait.js';
 
 const bundle = 'com.example.vivo.doorbell';
@@ -14,27 +15,19 @@ describe.each(testDialects())('delivery through vivo PUSH on %s', (dialect) => {
   let vivo: FakeVivo;
   let key: string;
 
-  const putApp = async (bundleid: string, settings: Record<string, unknown>) => {
-    const put = await t.app.inject({
-      method: 'PUT',
-      url: `/v1/admin/apps/${bundleid}`,
-      headers: { authorization: `Bearer ${key}` },
-      payload: { name: 'Doorbell', default_language: 'en', mode: 'live', vivo: settings },
-    });
-    expect(put.statusCode, put.body).toBe(201);
-    return put;
-  };
+  const calls = deliveryCalls(() => ({ t, key }));
+  const { send, settled } = calls;
+  const putApp = (bundleid: string, vivo: Record<string, unknown>) =>
+    calls.putApp(bundleid, { default_language: 'en', vivo });
 
   beforeAll(async () => {
     const clock = new ManualClock();
     // authTokens that die after 30 minutes, sooner than the adapter replaces them (1 h).
     vivo = await startFakeVivo({ clock, tokenLifetimeMs: 30 * 60_000 });
-    t = await createTestApp(
-      dialect,
-      { WORKER_POLL_MS: '20', WORKER_BATCH_SIZE: '2000', MAX_REGISTRATIONS_PER_CHANNEL: '2000' },
-      { worker: true, clock },
-    );
-    key = (await t.services.apiKeys.create('admin', ['admin'])).key;
+    ({ t, key } = await startDeliveryApp(dialect, clock, {
+      WORKER_BATCH_SIZE: '2000',
+      MAX_REGISTRATIONS_PER_CHANNEL: '2000',
+    }));
     const put = await putApp(bundle, vivo.credentials());
     const shown = json<{ providers: { vivo: Record<string, unknown> } }>(put).providers.vivo;
     expect(shown).toMatchObject({ app_id: vivo.appId, ring_category: 'IM', ca: 'configured', flagged: null });
@@ -46,32 +39,10 @@ describe.each(testDialects())('delivery through vivo PUSH on %s', (dialect) => {
     await vivo.close();
   });
 
-  const send = (payload: Record<string, unknown>) => pushApi(t.app, key).send(payload);
-  const settled = (id: string) => pushApi(t.app, key).settled(id);
-  const read = (id: string) => pushApi(t.app, key).read(id);
   /** The manual's registration call, as a vivo phone makes it: the vivo regId in `os_token`. */
-  const register = async (token: string, url: string, regId: string, extra: Record<string, unknown> = {}) => {
-    const response = await t.app.inject({
-      method: 'POST',
-      url,
-      headers: { token, 'content-type': 'application/json' },
-      payload: {
-        push_token: `socket-${regId}`,
-        language: 'de-DE',
-        bundleid: bundle,
-        os: 'Android',
-        push_platform: 'VIVO',
-        os_token: regId,
-        phone_model: 'V2309A',
-        ...extra,
-      },
-    });
-    expect(response.statusCode, response.body).toBe(201);
-  };
-  const myTokens = async (token: string, url: string) =>
-    json<Array<{ os_token: string }>>(await t.app.inject({ method: 'GET', url, headers: { token } })).map(
-      (row) => row.os_token,
-    );
+  const register = (token: string, url: string, regId: string, extra: Record<string, unknown> = {}) =>
+    calls.register(token, url, makerRegistration('VIVO', bundle, regId, { phone_model: 'V2309A', ...extra }));
+  const myTokens = (token: string, url: string) => calls.registered(token, url);
   const statuses = (view: NotificationView) =>
     view.deliveries.map((delivery) => [delivery.token, delivery.status, delivery.reason]).sort();
 
@@ -218,10 +189,7 @@ describe.each(testDialects())('delivery through vivo PUSH on %s', (dialect) => {
     await register(user.token, '/v1/api/user/message/token', regId);
     vivo.script(regId, [{ result: 10070 }]);
     const id = await send({ channel: 'message', users: [user.id], title: 'Battery low' });
-    const waiting = await eventually(async () => {
-      const view = await read(id);
-      return view.deliveries[0]?.status === 'retrying' ? view : undefined;
-    }, 'the retry');
+    const waiting = await calls.until(id, 'the retry', (view) => view.deliveries[0]?.status === 'retrying');
     expect(waiting.deliveries[0]).toMatchObject({ reason: 'vivo_10070', attempts: 1 });
     const row = await t.database.handle.db
       .selectFrom('deliveries')

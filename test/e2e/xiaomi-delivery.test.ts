@@ -3,9 +3,9 @@ import { providerCatalogue } from '../../src/delivery/providers/index.js';
 import { createXiaomiProvider } from '../../src/delivery/providers/xiaomi/index.js';
 import { msUntilChinaMidnight } from '../../src/delivery/providers/xiaomi/xiaomi.errors.js';
 import { FAKE_XIAOMI_APP, type FakeXiaomi, startFakeXiaomi } from '../fakes/xiaomi-server.js';
-import { createTestApp, json, registerUser, type TestApp, testDialects } from '../helpers/app.js';
+import { json, registerUser, type TestApp, testDialects } from '../helpers/app.js';
 import { ManualClock } from '../helpers/clock.js';
-import { pushApi } from '../helpers/push.js';
+import { deliveryCalls, makerRegistration, startDeliveryApp } from '../helpers/delivery.js';
 import { eventually } from '../helpers/wait.js';
 
 const bundle = 'com.example.android.doorbell';
@@ -21,27 +21,18 @@ describe.each(testDialects())('delivery through Xiaomi MiPush on %s', (dialect) 
   let mi: FakeXiaomi;
   let key: string;
 
-  const admin = () => ({ authorization: `Bearer ${key}` });
-  const putApp = async (bundleid: string, xiaomi: Record<string, unknown>) => {
-    const response = await t.app.inject({
-      method: 'PUT',
-      url: `/v1/admin/apps/${bundleid}`,
-      headers: admin(),
-      payload: { name: 'Doorbell', mode: 'live', xiaomi },
-    });
-    expect([200, 201], response.body).toContain(response.statusCode);
-    return json<AppView>(response);
-  };
-  const getApp = async (bundleid: string) =>
-    json<AppView>(await t.app.inject({ method: 'GET', url: `/v1/admin/apps/${bundleid}`, headers: admin() }));
+  const calls = deliveryCalls(() => ({ t, key }));
+  const { admin, send, settled } = calls;
+  const putApp = async (bundleid: string, xiaomi: Record<string, unknown>) =>
+    json<AppView>(await calls.putApp(bundleid, { xiaomi }, [200, 201]));
+  const getApp = (bundleid: string) => calls.getApp<AppView>(bundleid);
 
   beforeAll(async () => {
     const clock = new ManualClock();
     mi = await startFakeXiaomi({ clock });
     // Every region's host is the fake, under a path of the region's name.
     const catalogue = { ...providerCatalogue, xiaomi: createXiaomiProvider({ regionUrls: mi.regionUrls() }) };
-    t = await createTestApp(dialect, { WORKER_POLL_MS: '20' }, { worker: true, clock, catalogue });
-    key = (await t.services.apiKeys.create('admin', ['admin'])).key;
+    ({ t, key } = await startDeliveryApp(dialect, clock, {}, { catalogue }));
     // The main app: region cn by default, no url override.
     const { url: _url, ...settings } = mi.credentials();
     const created = await putApp(bundle, settings);
@@ -55,35 +46,15 @@ describe.each(testDialects())('delivery through Xiaomi MiPush on %s', (dialect) 
     await mi.close();
   });
 
-  const send = (payload: Record<string, unknown>) => pushApi(t.app, key).send(payload);
-  const settled = (id: string) => pushApi(t.app, key).settled(id);
   /** The manual's registration call, as a Xiaomi phone without Google services makes it. */
-  const register = async (
+  const register = (
     token: string,
     url: '/v1/api/user/token' | '/v1/api/user/message/token',
     osToken: string,
     app = bundle,
-  ) => {
-    const response = await t.app.inject({
-      method: 'POST',
-      url,
-      headers: { token, 'content-type': 'application/json' },
-      payload: {
-        push_token: `socket-${osToken}`,
-        language: 'de-DE',
-        bundleid: app,
-        os: 'Android',
-        push_platform: 'XIAOMI',
-        os_token: osToken,
-        phone_model: 'Xiaomi 14',
-      },
-    });
-    expect(response.statusCode, response.body).toBe(201);
-  };
-  const registeredTokens = async (token: string) =>
-    json<Array<{ push_token: string }>>(
-      await t.app.inject({ method: 'GET', url: '/v1/api/user/message/token', headers: { token } }),
-    ).map((row) => row.push_token);
+  ) => calls.register(token, url, makerRegistration('XIAOMI', app, osToken, { phone_model: 'Xiaomi 14' }));
+  const registeredTokens = (token: string) =>
+    calls.registered(token, '/v1/api/user/message/token', 'push_token');
   const requestsFor = (token: string) => mi.received.filter((entry) => entry.tokens.includes(token));
 
   it('delivers a ring on the call channel: a ringing notification, short-lived, sent once', async () => {
@@ -242,10 +213,7 @@ describe.each(testDialects())('delivery through Xiaomi MiPush on %s', (dialect) 
     mi.scriptNext(['DAILY_QUOTA']);
     const reset = t.clock.now() + msUntilChinaMidnight(t.clock.now());
     const id = await send({ channel: 'message', users: [user.id], body: 'Quota' });
-    await eventually(async () => {
-      const view = await pushApi(t.app, key).read(id);
-      return view.deliveries[0]?.status === 'retrying' ? view : undefined;
-    }, 'the retry');
+    await calls.until(id, 'the retry', (view) => view.deliveries[0]?.status === 'retrying');
     const row = await t.database.handle.db
       .selectFrom('deliveries')
       .select(['due_at', 'reason'])
@@ -259,7 +227,7 @@ describe.each(testDialects())('delivery through Xiaomi MiPush on %s', (dialect) 
     await register(other.token, '/v1/api/user/message/token', `mi-other-${other.id}`);
     await settled(await send({ channel: 'message', users: [other.id], body: 'tick' }));
     expect(requestsFor(regId)).toHaveLength(1);
-    expect((await pushApi(t.app, key).read(id)).deliveries[0]?.status).toBe('retrying');
+    expect((await calls.read(id)).deliveries[0]?.status).toBe('retrying');
 
     t.clock.advance(60_000);
     const result = await settled(id);
