@@ -7,14 +7,17 @@ import {
   createAccessTokenSource,
   secretDigest,
 } from '../shared/access-tokens.js';
+import {
+  describedError,
+  isRetryableStatus,
+  postClientCredentials,
+  tokenExpiry,
+} from '../shared/client-credentials.js';
 import type { HttpPost } from '../shared/http-client.js';
 import type { HonorSettings } from './honor.config.js';
-import { transportReason } from './honor.errors.js';
 
 /** A token is replaced once less than this is left. */
 export const HONOR_TOKEN_REFRESH_MARGIN_MS = 5 * 60_000;
-/** When the answer does not say (`expires_in`), a token is taken to live an hour. */
-const DEFAULT_LIFETIME_SECONDS = 3600;
 
 /** Getting an access token failed; `failure` says how the sends waiting for it fail. */
 export class HonorAuthError extends Error {
@@ -32,15 +35,6 @@ export class HonorAuthError extends Error {
 
 type Credentials = Pick<HonorSettings, 'clientId' | 'clientSecret' | 'authUrl'>;
 
-function json(body: string): Record<string, unknown> {
-  try {
-    const parsed: unknown = JSON.parse(body);
-    return typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : {};
-  } catch {
-    return {};
-  }
-}
-
 /**
  * The client-credentials grant at Honor's token endpoint (form `grant_type=client_credentials`,
  * `client_id`, `client_secret`) → `{access_token, expires_in, token_type}`; a body wrapping
@@ -52,41 +46,23 @@ export async function fetchHonorAccessToken(
   post: HttpPost,
   now: number,
 ): Promise<CachedAccessToken> {
-  const form = new URLSearchParams({
-    grant_type: 'client_credentials',
-    client_id: credentials.clientId,
-    client_secret: credentials.clientSecret,
-  }).toString();
-  let answer: Awaited<ReturnType<HttpPost>>;
-  try {
-    answer = await post(
-      credentials.authUrl,
-      { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-      form,
-    );
-  } catch (error) {
-    const reason = transportReason(error);
-    throw new HonorAuthError(
-      'retry',
-      reason === 'adapter_closed' ? reason : `oauth_${reason}`,
-      'the Honor token endpoint did not answer',
-    );
-  }
-  const parsed = json(answer.body);
+  const answer = await postClientCredentials(
+    credentials,
+    post,
+    (reason) => new HonorAuthError('retry', reason, 'the Honor token endpoint did not answer'),
+  );
+  const parsed = answer.fields;
   if (answer.status >= 200 && answer.status < 300) {
     const wrapped = typeof parsed.data === 'object' && parsed.data !== null ? parsed.data : {};
     const fields = (typeof parsed.access_token === 'string' ? parsed : wrapped) as Record<string, unknown>;
     if (typeof fields.access_token !== 'string' || fields.access_token === '') {
       throw new HonorAuthError('retry', 'oauth_bad_response', 'the token endpoint answered without a token');
     }
-    const expiresIn = Number(fields.expires_in);
-    const lifetime = Number.isFinite(expiresIn) && expiresIn > 0 ? expiresIn : DEFAULT_LIFETIME_SECONDS;
-    return { token: fields.access_token, expiresAt: now + lifetime * 1000 };
+    return { token: fields.access_token, expiresAt: tokenExpiry(fields.expires_in, now) };
   }
   const name = typeof parsed.error === 'string' && /^[\w.-]{1,64}$/.test(parsed.error) ? parsed.error : '';
-  const described =
-    typeof parsed.error_description === 'string' ? `: ${parsed.error_description.slice(0, 200)}` : '';
-  if (answer.status >= 500 || answer.status === 429 || answer.status === 408) {
+  const described = describedError(parsed);
+  if (isRetryableStatus(answer.status)) {
     throw new HonorAuthError(
       'retry',
       `oauth_http_${answer.status}`,

@@ -1,6 +1,9 @@
 import type { FailureClass, PushResult } from '../adapter.js';
 import { parseRetryAfter } from '../retry-after.js';
-import { HttpTransportError } from '../shared/http-client.js';
+import { transportReason } from '../shared/provider-http.js';
+
+/** Why no answer came: `timeout`, `network_error`, `tls_error`, or `adapter_closed`. */
+export { transportReason };
 
 export type PushFailure = Extract<PushResult, { ok: false }>;
 
@@ -97,12 +100,6 @@ export function parseHonorReply(body: string): HonorReply {
     expireTokens: tokens(data?.expireTokens),
     failTokens: tokens(data?.failTokens),
   };
-}
-
-/** Why no answer came: `timeout`, `network_error`, `tls_error`, or `adapter_closed`. */
-export function transportReason(error: unknown): string {
-  const reason = error instanceof HttpTransportError ? error.reason : 'network_error';
-  return reason === 'closed' ? 'adapter_closed' : reason;
 }
 
 /** An answer nothing in the body explains: by HTTP status. */

@@ -7,7 +7,14 @@ import {
   createAccessTokenSource,
   secretDigest,
 } from '../shared/access-tokens.js';
-import { type HttpPost, HttpTransportError } from '../shared/http-client.js';
+import {
+  describedError,
+  isRetryableStatus,
+  postClientCredentials,
+  tokenExpiry,
+} from '../shared/client-credentials.js';
+import type { HttpPost } from '../shared/http-client.js';
+import { transportReason } from '../shared/provider-http.js';
 import type { HuaweiSettings } from './huawei.config.js';
 
 /** A token is replaced once less than this is left of its hour. */
@@ -28,18 +35,7 @@ export class HuaweiAuthError extends Error {
 }
 
 /** The `retry` reason of an exchange that got no answer; `adapter_closed` once closed. */
-export function transportReason(error: unknown): string {
-  const reason = error instanceof HttpTransportError ? error.reason : 'network_error';
-  return reason === 'closed' ? 'adapter_closed' : reason;
-}
-
-type OAuthAnswer = {
-  access_token?: unknown;
-  expires_in?: unknown;
-  error?: unknown;
-  sub_error?: unknown;
-  error_description?: unknown;
-};
+export { transportReason };
 
 /**
  * The client-credentials grant (reference/providers.md §3.2): a form POST of the client id and
@@ -52,40 +48,21 @@ export async function fetchHuaweiAccessToken(
   post: HttpPost,
   now: number,
 ): Promise<CachedAccessToken> {
-  const form = new URLSearchParams({
-    grant_type: 'client_credentials',
-    client_id: settings.clientId,
-    client_secret: settings.clientSecret,
-  });
-  const answer = await post(
-    settings.authUrl,
-    { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-    form.toString(),
-  ).catch((error: unknown) => {
-    const reason = transportReason(error);
-    throw new HuaweiAuthError(
-      'retry',
-      reason === 'adapter_closed' ? reason : `oauth_${reason}`,
-      'the Huawei OAuth server cannot be reached',
-    );
-  });
-  let parsed: OAuthAnswer = {};
-  try {
-    parsed = (JSON.parse(answer.body) as OAuthAnswer | null) ?? {};
-  } catch {
-    // a proxy's page: the status speaks
-  }
+  const answer = await postClientCredentials(
+    settings,
+    post,
+    (reason) => new HuaweiAuthError('retry', reason, 'the Huawei OAuth server cannot be reached'),
+  );
+  // A proxy's page has no fields: the status speaks.
+  const parsed = answer.fields;
   const token = parsed.access_token;
   if (answer.status === 200 && typeof token === 'string' && token !== '') {
-    const expiresIn = Number(parsed.expires_in);
-    const seconds = Number.isFinite(expiresIn) && expiresIn > 0 ? expiresIn : 3600;
-    return { token, expiresAt: now + seconds * 1000 };
+    return { token, expiresAt: tokenExpiry(parsed.expires_in, now) };
   }
-  const retry = answer.status >= 500 || answer.status === 429 || answer.status === 408 || answer.status < 300;
+  const retry = isRetryableStatus(answer.status) || answer.status < 300;
   const code =
     typeof parsed.error === 'number' || typeof parsed.error === 'string' ? parsed.error : undefined;
-  const description =
-    typeof parsed.error_description === 'string' ? `: ${parsed.error_description.slice(0, 200)}` : '';
+  const description = describedError(parsed);
   throw new HuaweiAuthError(
     retry ? 'retry' : 'creds',
     code !== undefined && !retry ? `oauth_${code}` : `oauth_http_${answer.status}`,

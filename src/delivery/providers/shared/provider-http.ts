@@ -13,10 +13,15 @@ export interface ProviderHttpOptions {
 
 export type TransportFailure = Extract<PushResult, { ok: false }>;
 
+/** The `retry` reason of an exchange that got no answer; `adapter_closed` once closed. */
+export function transportReason(error: unknown): string {
+  const reason = error instanceof HttpTransportError ? error.reason : 'network_error';
+  return reason === 'closed' ? 'adapter_closed' : reason;
+}
+
 /** An exchange that got no answer, as a send result: `retry`, `adapter_closed` once closed. */
 export function transportFailure(error: unknown): TransportFailure {
-  const reason = error instanceof HttpTransportError ? error.reason : 'network_error';
-  return { ok: false, failure: 'retry', reason: reason === 'closed' ? 'adapter_closed' : reason };
+  return { ok: false, failure: 'retry', reason: transportReason(error) };
 }
 
 export interface ProviderHttp {
