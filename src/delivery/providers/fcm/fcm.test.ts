@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import {
   FAKE_FCM_CA,
   FAKE_FCM_ERRORS,
@@ -10,6 +10,7 @@ import {
 } from '../../../../test/fakes/fcm-server.js';
 import { pushMessage as testPushMessage } from '../../../../test/fakes/push-message.js';
 import { ManualClock } from '../../../../test/helpers/clock.js';
+import { closedAfterEach } from '../../../../test/helpers/closing.js';
 import type { PushAdapter, PushMessage } from '../adapter.js';
 import {
   type AccessTokenStore,
@@ -273,12 +274,11 @@ describe('validateFcmCredentials', () => {
 describe('the FCM adapter, against the fake', () => {
   let clock: ManualClock;
   let fake: FakeFcm;
-  const adapters: PushAdapter[] = [];
-  const fakes: FakeFcm[] = [];
+  const closing = closedAfterEach();
 
   async function newFake(options: Parameters<typeof startFakeFcm>[0] = {}): Promise<FakeFcm> {
     const started = await startFakeFcm({ clock, ...options });
-    fakes.push(started);
+    closing.fake(started);
     return started;
   }
 
@@ -288,7 +288,7 @@ describe('the FCM adapter, against the fake', () => {
     credentials: FcmCredentials = target.credentials(),
   ): PushAdapter {
     const adapter = createFcmAdapter(credentials, { clock, ...options });
-    adapters.push(adapter);
+    closing.adapter(adapter);
     return adapter;
   }
 
@@ -297,11 +297,6 @@ describe('the FCM adapter, against the fake', () => {
   beforeEach(async () => {
     clock = new ManualClock(T0);
     fake = await newFake();
-  });
-
-  afterEach(async () => {
-    await Promise.all(adapters.splice(0).map((adapter) => adapter.close()));
-    await Promise.all(fakes.splice(0).map((started) => started.close()));
   });
 
   it('sends a ring as data-only HIGH with its TTL, authenticated with the access token', async () => {
@@ -537,8 +532,7 @@ describe('the FCM adapter, against the fake', () => {
   it('returns retry, not an exception, when FCM cannot be reached', async () => {
     const adapter = adapterFor(fake);
     expect((await adapter.send([message()]))[0]?.ok).toBe(true);
-    await fake.close();
-    fakes.splice(fakes.indexOf(fake), 1);
+    await closing.closeNow(fake);
     expect(await adapter.send([message(), message()])).toEqual([
       { ok: false, failure: 'retry', reason: 'network_error' },
       { ok: false, failure: 'retry', reason: 'network_error' },

@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { honorMessage } from '../../../../test/fakes/honor-fixtures.js';
 import {
   type FakeHonor,
@@ -6,6 +6,7 @@ import {
   startFakeHonor,
 } from '../../../../test/fakes/honor-server.js';
 import { ManualClock } from '../../../../test/helpers/clock.js';
+import { closedAfterEach } from '../../../../test/helpers/closing.js';
 import type { PushAdapter, PushMessage } from '../adapter.js';
 import { createMemoryAccessTokenStore } from '../shared/access-tokens.js';
 import { createHonorAdapter, type HonorAdapterOptions } from './honor.adapter.js';
@@ -23,12 +24,11 @@ function validSettings(input: HonorSettingsInput) {
 describe('the Honor adapter, against the fake', () => {
   let clock: ManualClock;
   let fake: FakeHonor;
-  const adapters: PushAdapter[] = [];
-  const fakes: FakeHonor[] = [];
+  const closing = closedAfterEach();
 
   async function newFake(options: FakeHonorOptions = {}): Promise<FakeHonor> {
     const started = await startFakeHonor({ clock, ...options });
-    fakes.push(started);
+    closing.fake(started);
     return started;
   }
   function adapterFor(
@@ -37,7 +37,7 @@ describe('the Honor adapter, against the fake', () => {
     settings: HonorSettingsInput = target.settings(),
   ): PushAdapter {
     const adapter = createHonorAdapter(settings, { clock, ...options });
-    adapters.push(adapter);
+    closing.adapter(adapter);
     return adapter;
   }
   const message = (overrides: Partial<PushMessage> = {}) => honorMessage(clock.now(), overrides);
@@ -48,11 +48,6 @@ describe('the Honor adapter, against the fake', () => {
     clock = new ManualClock(T0);
     fake = await newFake();
   });
-  afterEach(async () => {
-    await Promise.all(adapters.splice(0).map((adapter) => adapter.close()));
-    await Promise.all(fakes.splice(0).map((started) => started.close()));
-  });
-
   it('sends a ring on its own, with the access token and the timestamp in ms', async () => {
     const adapter = adapterFor(
       fake,

@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { oppoPushMessage } from '../../../../test/fakes/oppo-fixtures.js';
 import {
   FAKE_OPPO_MESSAGE_CHANNEL,
@@ -7,6 +7,7 @@ import {
   startFakeOppo,
 } from '../../../../test/fakes/oppo-server.js';
 import { ManualClock } from '../../../../test/helpers/clock.js';
+import { closedAfterEach } from '../../../../test/helpers/closing.js';
 import type { PushAdapter, PushMessage, PushResult } from '../adapter.js';
 import {
   type AccessTokenStore,
@@ -25,8 +26,7 @@ const HOUR = 3600_000;
 describe('the OPPO adapter, against the fake', () => {
   let clock: ManualClock;
   let fake: FakeOppo;
-  const adapters: PushAdapter[] = [];
-  const fakes: FakeOppo[] = [];
+  const closing = closedAfterEach();
   let sequence = 0;
 
   function adapterFor(
@@ -34,7 +34,7 @@ describe('the OPPO adapter, against the fake', () => {
     overrides: Record<string, unknown> = {},
   ): PushAdapter {
     const adapter = createOppoAdapter(fake.credentials(overrides) as OppoCredentials, { clock, ...options });
-    adapters.push(adapter);
+    closing.adapter(adapter);
     return adapter;
   }
 
@@ -54,12 +54,7 @@ describe('the OPPO adapter, against the fake', () => {
   beforeEach(async () => {
     clock = new ManualClock(T0);
     fake = await startFakeOppo({ clock });
-    fakes.push(fake);
-  });
-
-  afterEach(async () => {
-    await Promise.all(adapters.splice(0).map((adapter) => adapter.close()));
-    await Promise.all(fakes.splice(0).map((started) => started.close()));
+    closing.fake(fake);
   });
 
   it('sends a ring with unicast on the call channel, signed in with a fresh auth_token', async () => {
@@ -358,8 +353,7 @@ describe('the OPPO adapter, against the fake', () => {
   it('returns retry, not an exception, when OPPO cannot be reached', async () => {
     const adapter = adapterFor();
     expect(statuses(await adapter.send([message()]))).toEqual(['ok']);
-    await fake.close();
-    fakes.splice(fakes.indexOf(fake), 1);
+    await closing.closeNow(fake);
     expect(await adapter.send([message(), message({ channel: 'ring' })])).toEqual([
       { ok: false, failure: 'retry', reason: 'network_error' },
       { ok: false, failure: 'retry', reason: 'network_error' },

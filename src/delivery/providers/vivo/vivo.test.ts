@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { pushMessage } from '../../../../test/fakes/push-message.js';
 import { type FakeVivo, type FakeVivoAnswer, startFakeVivo } from '../../../../test/fakes/vivo-server.js';
 import { ManualClock } from '../../../../test/helpers/clock.js';
+import { closedAfterEach } from '../../../../test/helpers/closing.js';
 import type { PushAdapter, PushMessage } from '../adapter.js';
 import { type CachedAccessToken, createMemoryAccessTokenStore } from '../shared/access-tokens.js';
 import { createVivoAdapter, type VivoAdapterOptions } from './vivo.adapter.js';
@@ -21,12 +22,11 @@ const T0 = Date.UTC(2026, 10, 30, 12, 0, 0);
 describe('vivo adapter against the fake vivo PUSH', () => {
   let clock: ManualClock;
   let fake: FakeVivo;
-  const fakes: FakeVivo[] = [];
-  const adapters: PushAdapter[] = [];
+  const closing = closedAfterEach();
 
   const newFake = async (options: { tokenLifetimeMs?: number } = {}) => {
     const started = await startFakeVivo({ clock, ...options });
-    fakes.push(started);
+    closing.fake(started);
     return started;
   };
 
@@ -36,7 +36,7 @@ describe('vivo adapter against the fake vivo PUSH', () => {
     settings: Record<string, unknown> = target.credentials(),
   ): PushAdapter {
     const adapter = createVivoAdapter(settings, { clock, ...options });
-    adapters.push(adapter);
+    closing.adapter(adapter);
     return adapter;
   }
 
@@ -55,11 +55,6 @@ describe('vivo adapter against the fake vivo PUSH', () => {
     clock = new ManualClock(T0);
     fake = await newFake();
   });
-  afterEach(async () => {
-    await Promise.all(adapters.splice(0).map((adapter) => adapter.close()));
-    await Promise.all(fakes.splice(0).map((started) => started.close()));
-  });
-
   it('authenticates with the MD5 signature and sends a ring at once with its authToken', async () => {
     const adapter = adapterFor(fake);
     const ring = message({ channel: 'ring', expiresAt: T0 + 30_000, collapseId: 'ring-1' });
@@ -269,8 +264,7 @@ describe('vivo adapter against the fake vivo PUSH', () => {
 
     const gone = await newFake();
     const unreachable = adapterFor(gone);
-    await gone.close();
-    fakes.splice(fakes.indexOf(gone), 1);
+    await closing.closeNow(gone);
     expect(await unreachable.send([message()])).toEqual([
       { ok: false, failure: 'retry', reason: 'auth_network_error' },
     ]);
@@ -297,8 +291,7 @@ describe('vivo adapter against the fake vivo PUSH', () => {
       Array(2).fill({ ok: false, failure: 'retry', reason: 'HTTP_500' }),
     );
     fake.setOutage(undefined);
-    await fake.close();
-    fakes.splice(fakes.indexOf(fake), 1);
+    await closing.closeNow(fake);
     expect(await adapter.send([message(), message()])).toEqual(
       Array(2).fill({ ok: false, failure: 'retry', reason: 'network_error' }),
     );

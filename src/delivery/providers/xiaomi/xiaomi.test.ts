@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { xiaomiMessage } from '../../../../test/fakes/xiaomi-fixtures.js';
 import {
   FAKE_XIAOMI_APP,
@@ -8,6 +8,7 @@ import {
   startFakeXiaomi,
 } from '../../../../test/fakes/xiaomi-server.js';
 import { ManualClock } from '../../../../test/helpers/clock.js';
+import { closedAfterEach } from '../../../../test/helpers/closing.js';
 import type { PushAdapter, PushMessage } from '../adapter.js';
 import { createXiaomiAdapter, type XiaomiAdapterOptions } from './xiaomi.adapter.js';
 import type { XiaomiCredentials } from './xiaomi.config.js';
@@ -18,14 +19,14 @@ const T0 = Date.UTC(2026, 10, 30, 12, 0, 0);
 describe('the Xiaomi adapter, against the fake', () => {
   let clock: ManualClock;
   let fake: FakeXiaomi;
-  const adapters: PushAdapter[] = [];
+  const closing = closedAfterEach();
 
   const adapter = (
     overrides: Partial<XiaomiCredentials> = {},
     options: Partial<XiaomiAdapterOptions> = {},
   ): PushAdapter => {
     const created = createXiaomiAdapter({ ...fake.credentials(), ...overrides }, { clock, ...options });
-    adapters.push(created);
+    closing.adapter(created);
     return created;
   };
   const message = (overrides: Partial<PushMessage> = {}) => xiaomiMessage(clock.now(), overrides);
@@ -34,13 +35,8 @@ describe('the Xiaomi adapter, against the fake', () => {
 
   beforeEach(async () => {
     clock = new ManualClock(T0);
-    fake = await startFakeXiaomi({ clock });
+    fake = closing.fake(await startFakeXiaomi({ clock }));
   });
-  afterEach(async () => {
-    await Promise.all(adapters.splice(0).map((created) => created.close()));
-    await fake.close();
-  });
-
   it('sends a ring on its own, on the call channel, authenticated with the AppSecret', async () => {
     const [result] = await adapter().send([
       message({ channel: 'ring', collapseId: 'ring-1', expiresAt: T0 + 30_000, data: { ring_id: 'ring-1' } }),
@@ -205,7 +201,7 @@ describe('the Xiaomi adapter, against the fake', () => {
     const { url: _url, ...withoutUrl } = fake.credentials();
     for (const region of ['russia', 'singapore'] as const) {
       const sender = createXiaomiAdapter({ ...withoutUrl, region }, { clock, regionUrls });
-      adapters.push(sender);
+      closing.adapter(sender);
       expect((await sender.send([message()]))[0]?.ok).toBe(true);
     }
     expect(fake.received.map((entry) => entry.region)).toEqual(['russia', 'singapore']);
@@ -228,7 +224,7 @@ describe('the Xiaomi adapter, against the fake', () => {
   it('verifies the server certificate: without the CA, the fake is refused', async () => {
     const { ca: _ca, ...withoutCa } = fake.credentials();
     const sender = createXiaomiAdapter(withoutCa, { clock });
-    adapters.push(sender);
+    closing.adapter(sender);
     expect(await sender.send([message()])).toEqual([{ ok: false, failure: 'retry', reason: 'tls_error' }]);
     expect(fake.requestCount).toBe(0);
   });
