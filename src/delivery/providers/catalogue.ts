@@ -24,3 +24,11 @@ export interface ProviderModule {
 }
 
 export type ProviderCatalogue = Readonly<Record<string, ProviderModule>>;
+
+/** A catalogue entry's `settings.validate`: the problem `check` finds in the settings, or none. */
+export function problemOf(check: (settings: unknown) => { ok: true } | { ok: false; error: string }) {
+  return (settings: unknown): string | undefined => {
+    const result = check(settings);
+    return result.ok ? undefined : result.error;
+  };
+}

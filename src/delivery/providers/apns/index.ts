@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { ProviderModule } from '../catalogue.js';
+import { type ProviderModule, problemOf } from '../catalogue.js';
 import { createApnsAdapter } from './apns.adapter.js';
 import {
   type ApnsCredentials,
@@ -14,10 +14,7 @@ export const apnsProvider: ProviderModule = {
   id: 'apns',
   schema: ApnsCredentialsSchema,
   settings: {
-    validate(settings) {
-      const check = validateApnsCredentials(settings);
-      return check.ok ? undefined : check.error;
-    },
+    validate: problemOf(validateApnsCredentials),
     describe(settings) {
       const credentials = settings as ApnsCredentials;
       const endpoints = apnsEndpoints(credentials);

@@ -1,4 +1,4 @@
-import type { ProviderModule } from '../catalogue.js';
+import { type ProviderModule, problemOf } from '../catalogue.js';
 import { createFcmAdapter } from './fcm.adapter.js';
 import {
   FCM_DEFAULT_BASE_URL,
@@ -12,10 +12,7 @@ export const fcmProvider: ProviderModule = {
   id: 'fcm',
   schema: FcmCredentialsSchema,
   settings: {
-    validate(settings) {
-      const check = validateFcmCredentials(settings);
-      return check.ok ? undefined : check.error;
-    },
+    validate: problemOf(validateFcmCredentials),
     describe(settings) {
       const { service_account: account, url, ca, channel_id } = settings as FcmCredentials;
       return {

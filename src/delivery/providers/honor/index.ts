@@ -1,4 +1,4 @@
-import type { ProviderModule } from '../catalogue.js';
+import { type ProviderModule, problemOf } from '../catalogue.js';
 import { createHonorAdapter } from './honor.adapter.js';
 import {
   HONOR_HOSTS,
@@ -23,10 +23,7 @@ export const honorProvider: ProviderModule = {
   id: 'honor',
   schema: HonorSettingsSchema,
   settings: {
-    validate(settings) {
-      const check = validateHonorSettings(settings);
-      return check.ok ? undefined : check.error;
-    },
+    validate: problemOf(validateHonorSettings),
     describe(settings) {
       const given = settings as HonorSettingsInput;
       return {

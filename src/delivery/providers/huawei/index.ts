@@ -1,4 +1,4 @@
-import type { ProviderModule } from '../catalogue.js';
+import { type ProviderModule, problemOf } from '../catalogue.js';
 import { createHuaweiAdapter } from './huawei.adapter.js';
 import {
   HUAWEI_DEFAULT_AUTH_URL,
@@ -13,10 +13,7 @@ export const huaweiProvider: ProviderModule = {
   id: 'huawei',
   schema: HuaweiSettingsSchema,
   settings: {
-    validate(settings) {
-      const check = validateHuaweiSettings(settings);
-      return check.ok ? undefined : check.error;
-    },
+    validate: problemOf(validateHuaweiSettings),
     describe(settings) {
       const input = settings as HuaweiSettingsInput;
       return {

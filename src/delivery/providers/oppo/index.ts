@@ -1,4 +1,4 @@
-import type { ProviderModule } from '../catalogue.js';
+import { type ProviderModule, problemOf } from '../catalogue.js';
 import { createOppoAdapter } from './oppo.adapter.js';
 import {
   describeOppoSettings,
@@ -15,10 +15,7 @@ export const oppoProvider: ProviderModule = {
   id: 'oppo',
   schema: OppoSettingsSchema,
   settings: {
-    validate(settings) {
-      const check = validateOppoSettings(settings);
-      return check.ok ? undefined : check.error;
-    },
+    validate: problemOf(validateOppoSettings),
     describe: describeOppoSettings,
   },
   createAdapter: (settings, context) =>

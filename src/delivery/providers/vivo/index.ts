@@ -1,4 +1,4 @@
-import type { ProviderModule } from '../catalogue.js';
+import { type ProviderModule, problemOf } from '../catalogue.js';
 import { createVivoAdapter } from './vivo.adapter.js';
 import {
   describeVivoSettings,
@@ -13,10 +13,7 @@ export const vivoProvider: ProviderModule = {
   id: 'vivo',
   schema: VivoSettingsSchema,
   settings: {
-    validate(settings) {
-      const check = validateVivoSettings(settings);
-      return check.ok ? undefined : check.error;
-    },
+    validate: problemOf(validateVivoSettings),
     describe: describeVivoSettings,
   },
   createAdapter: (settings, context) =>

@@ -1,4 +1,4 @@
-import type { ProviderModule } from '../catalogue.js';
+import { type ProviderModule, problemOf } from '../catalogue.js';
 import { createXiaomiAdapter } from './xiaomi.adapter.js';
 import {
   validateXiaomiCredentials,
@@ -20,10 +20,7 @@ export function createXiaomiProvider(options: { regionUrls?: XiaomiRegionUrls } 
     id: 'xiaomi',
     schema: XiaomiCredentialsSchema,
     settings: {
-      validate(settings) {
-        const check = validateXiaomiCredentials(settings, regionUrls);
-        return check.ok ? undefined : check.error;
-      },
+      validate: problemOf((settings) => validateXiaomiCredentials(settings, regionUrls)),
       describe(settings) {
         const credentials = settings as XiaomiCredentials;
         return {
