@@ -1,6 +1,7 @@
 import { type KeyObject, sign } from 'node:crypto';
 import type { Clock } from '../../../clock.js';
 import {
+  AccessTokenError,
   type AccessTokenSource,
   type AccessTokenStore,
   type CachedAccessToken,
@@ -35,18 +36,8 @@ export function accessTokenKey(
 }
 
 /** Getting an access token failed; `failure` says how the sends waiting for it fail. */
-export class FcmAuthError extends Error {
+export class FcmAuthError extends AccessTokenError {
   override name = 'FcmAuthError';
-  constructor(
-    readonly failure: 'creds' | 'retry',
-    /** e.g. `oauth_invalid_grant`, `oauth_http_503`, `oauth_network_error`. */
-    readonly reason: string,
-    message: string,
-    readonly retryAfterMs?: number | undefined,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
 }
 
 function base64url(input: string | Buffer): string {

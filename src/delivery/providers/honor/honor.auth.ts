@@ -1,6 +1,7 @@
 import type { Clock } from '../../../clock.js';
 import { parseRetryAfter } from '../retry-after.js';
 import {
+  AccessTokenError,
   type AccessTokenSource,
   type AccessTokenStore,
   type CachedAccessToken,
@@ -20,17 +21,8 @@ import type { HonorSettings } from './honor.config.js';
 export const HONOR_TOKEN_REFRESH_MARGIN_MS = 5 * 60_000;
 
 /** Getting an access token failed; `failure` says how the sends waiting for it fail. */
-export class HonorAuthError extends Error {
+export class HonorAuthError extends AccessTokenError {
   override name = 'HonorAuthError';
-  constructor(
-    readonly failure: 'creds' | 'retry',
-    /** e.g. `oauth_invalid_client`, `oauth_http_503`, `oauth_timeout`. */
-    readonly reason: string,
-    message: string,
-    readonly retryAfterMs?: number | undefined,
-  ) {
-    super(message);
-  }
 }
 
 type Credentials = Pick<HonorSettings, 'clientId' | 'clientSecret' | 'authUrl'>;

@@ -1,6 +1,7 @@
 import type { Clock } from '../../../clock.js';
 import { parseRetryAfter } from '../retry-after.js';
 import {
+  AccessTokenError,
   type AccessTokenSource,
   type AccessTokenStore,
   type CachedAccessToken,
@@ -21,17 +22,8 @@ import type { HuaweiSettings } from './huawei.config.js';
 export const HUAWEI_TOKEN_REFRESH_MARGIN_MS = 5 * 60_000;
 
 /** Getting an access token failed; `failure` says how the sends waiting for it fail. */
-export class HuaweiAuthError extends Error {
+export class HuaweiAuthError extends AccessTokenError {
   override name = 'HuaweiAuthError';
-  constructor(
-    readonly failure: 'creds' | 'retry',
-    /** e.g. `oauth_1101`, `oauth_http_503`, `oauth_timeout`. */
-    readonly reason: string,
-    message: string,
-    readonly retryAfterMs?: number | undefined,
-  ) {
-    super(message);
-  }
 }
 
 /** The `retry` reason of an exchange that got no answer; `adapter_closed` once closed. */

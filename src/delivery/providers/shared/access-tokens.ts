@@ -1,6 +1,23 @@
 import { createHash } from 'node:crypto';
 import type { Clock } from '../../../clock.js';
 
+/**
+ * Getting an access token failed; `failure` says how the sends waiting for it fail. Each
+ * provider names its own (`class FcmAuthError extends AccessTokenError`).
+ */
+export class AccessTokenError extends Error {
+  constructor(
+    readonly failure: 'creds' | 'retry',
+    /** e.g. `oauth_invalid_client`, `oauth_http_503`, `oauth_timeout`. */
+    readonly reason: string,
+    message: string,
+    readonly retryAfterMs?: number | undefined,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
 export interface CachedAccessToken {
   token: string;
   /** Unix ms. */
