@@ -277,9 +277,7 @@ describe('the FCM adapter, against the fake', () => {
   const closing = closedAfterEach();
 
   async function newFake(options: Parameters<typeof startFakeFcm>[0] = {}): Promise<FakeFcm> {
-    const started = await startFakeFcm({ clock, ...options });
-    closing.fake(started);
-    return started;
+    return closing.fake(await startFakeFcm({ clock, ...options }));
   }
 
   function adapterFor(
@@ -287,9 +285,7 @@ describe('the FCM adapter, against the fake', () => {
     options: Partial<FcmAdapterOptions> = {},
     credentials: FcmCredentials = target.credentials(),
   ): PushAdapter {
-    const adapter = createFcmAdapter(credentials, { clock, ...options });
-    closing.adapter(adapter);
-    return adapter;
+    return closing.adapter(createFcmAdapter(credentials, { clock, ...options }));
   }
 
   const message = (overrides: Partial<PushMessage> = {}) => pushMessage(clock.now(), overrides);

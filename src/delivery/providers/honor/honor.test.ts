@@ -27,18 +27,14 @@ describe('the Honor adapter, against the fake', () => {
   const closing = closedAfterEach();
 
   async function newFake(options: FakeHonorOptions = {}): Promise<FakeHonor> {
-    const started = await startFakeHonor({ clock, ...options });
-    closing.fake(started);
-    return started;
+    return closing.fake(await startFakeHonor({ clock, ...options }));
   }
   function adapterFor(
     target: FakeHonor,
     options: Partial<HonorAdapterOptions> = {},
     settings: HonorSettingsInput = target.settings(),
   ): PushAdapter {
-    const adapter = createHonorAdapter(settings, { clock, ...options });
-    closing.adapter(adapter);
-    return adapter;
+    return closing.adapter(createHonorAdapter(settings, { clock, ...options }));
   }
   const message = (overrides: Partial<PushMessage> = {}) => honorMessage(clock.now(), overrides);
   const many = (count: number, prefix = 't') =>

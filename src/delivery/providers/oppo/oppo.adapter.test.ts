@@ -33,9 +33,9 @@ describe('the OPPO adapter, against the fake', () => {
     options: Partial<OppoAdapterOptions> = {},
     overrides: Record<string, unknown> = {},
   ): PushAdapter {
-    const adapter = createOppoAdapter(fake.credentials(overrides) as OppoCredentials, { clock, ...options });
-    closing.adapter(adapter);
-    return adapter;
+    return closing.adapter(
+      createOppoAdapter(fake.credentials(overrides) as OppoCredentials, { clock, ...options }),
+    );
   }
 
   function message(overrides: Partial<PushMessage> = {}): PushMessage {

@@ -25,9 +25,7 @@ describe('vivo adapter against the fake vivo PUSH', () => {
   const closing = closedAfterEach();
 
   const newFake = async (options: { tokenLifetimeMs?: number } = {}) => {
-    const started = await startFakeVivo({ clock, ...options });
-    closing.fake(started);
-    return started;
+    return closing.fake(await startFakeVivo({ clock, ...options }));
   };
 
   function adapterFor(
@@ -35,9 +33,7 @@ describe('vivo adapter against the fake vivo PUSH', () => {
     options: Partial<VivoAdapterOptions> = {},
     settings: Record<string, unknown> = target.credentials(),
   ): PushAdapter {
-    const adapter = createVivoAdapter(settings, { clock, ...options });
-    closing.adapter(adapter);
-    return adapter;
+    return closing.adapter(createVivoAdapter(settings, { clock, ...options }));
   }
 
   const message = (overrides: Partial<PushMessage> = {}): PushMessage =>

@@ -25,9 +25,9 @@ describe('the Xiaomi adapter, against the fake', () => {
     overrides: Partial<XiaomiCredentials> = {},
     options: Partial<XiaomiAdapterOptions> = {},
   ): PushAdapter => {
-    const created = createXiaomiAdapter({ ...fake.credentials(), ...overrides }, { clock, ...options });
-    closing.adapter(created);
-    return created;
+    return closing.adapter(
+      createXiaomiAdapter({ ...fake.credentials(), ...overrides }, { clock, ...options }),
+    );
   };
   const message = (overrides: Partial<PushMessage> = {}) => xiaomiMessage(clock.now(), overrides);
   const messages = (count: number, overrides: Partial<PushMessage> = {}) =>
