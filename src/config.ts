@@ -53,6 +53,9 @@ const EnvSchema = Type.Object({
   WORKER_BATCH_SIZE: Type.Integer({ minimum: 1, maximum: 5000, default: 500 }),
   WORKER_POLL_MS: Type.Integer({ minimum: 10, maximum: 60_000, default: 1000 }),
   WORKER_LEASE_SECONDS: Type.Integer({ minimum: 5, maximum: 3600, default: 60 }),
+  REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
+  REDIS_PREFIX: Type.String({ pattern: '^[A-Za-z0-9_.:-]{1,64}$', default: 'bellhop' }),
+  QUEUE_SWEEP_SECONDS: Type.Integer({ minimum: 1, maximum: 3600, default: 15 }),
 });
 
 type Env = Static<typeof EnvSchema>;
@@ -107,6 +110,8 @@ export interface Config {
     pollMs: number;
     leaseSeconds: number;
   };
+  /** Scale-out mode: the queue, rate limits, session revocations and provider tokens in Redis. */
+  redis: { url: string; prefix: string; sweepSeconds: number } | undefined;
 }
 
 export class ConfigError extends Error {
@@ -201,5 +206,9 @@ export function loadConfig(raw: Record<string, string | undefined> = process.env
       pollMs: env.WORKER_POLL_MS,
       leaseSeconds: env.WORKER_LEASE_SECONDS,
     },
+    redis:
+      env.REDIS_URL === undefined
+        ? undefined
+        : { url: env.REDIS_URL, prefix: env.REDIS_PREFIX, sweepSeconds: env.QUEUE_SWEEP_SECONDS },
   });
 }

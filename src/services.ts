@@ -22,6 +22,8 @@ import type { DeliveryQueue } from './delivery/queue/queue.js';
 import { createSqlQueue } from './delivery/queue/sql-queue.js';
 import { createDeliveryWorker } from './delivery/worker.js';
 import { createMetrics } from './metrics.js';
+import type { RedisHandle } from './redis/redis.js';
+import { createScaleOut } from './redis/scale-out.js';
 import { createRegistryService } from './registry/registry.service.js';
 
 export interface ServiceDeps {
@@ -33,6 +35,8 @@ export interface ServiceDeps {
   queue?: DeliveryQueue;
   /** Where providers' OAuth access tokens are cached; default: this process's memory. */
   accessTokens?: AccessTokenStore;
+  /** Scale-out mode: queue, rate limits, session revocations and provider tokens shared in Redis. */
+  redis?: RedisHandle;
 }
 
 /** Every service of the process, wired once; the HTTP app and the delivery worker share them. */
@@ -41,12 +45,22 @@ export function createServices(config: Config, deps: ServiceDeps) {
   const db = deps.database.db;
   const catalogue = deps.catalogue ?? providerCatalogue;
   const metrics = createMetrics();
+  const shared =
+    deps.redis === undefined
+      ? undefined
+      : createScaleOut(deps.redis, { config, db, clock, logger: deps.logger });
+  const cache = new SessionCache(
+    clock,
+    config.sessions.cacheTtlSeconds * 1000,
+    config.sessions.cacheMaxEntries,
+  );
+  shared?.shareSessions(cache);
   const accounts = createAccountsService({
     db,
     clock,
     hasher: createPasswordHasher(config.passwords),
-    cache: new SessionCache(clock, config.sessions.cacheTtlSeconds * 1000, config.sessions.cacheMaxEntries),
-    throttle: createAuthThrottle(clock, config.rateLimits),
+    cache,
+    throttle: createAuthThrottle(clock, config.rateLimits, shared?.counters),
     sessions: config.sessions,
   });
   const registry = createRegistryService({
@@ -60,6 +74,7 @@ export function createServices(config: Config, deps: ServiceDeps) {
   const apps = createApps({ db, clock, box: deps.box, specs });
   const queue =
     deps.queue ??
+    shared?.queue ??
     createSqlQueue({
       db,
       clock,
@@ -81,7 +96,8 @@ export function createServices(config: Config, deps: ServiceDeps) {
     });
   const adapters = createAdapterPool(catalogue, {
     clock,
-    accessTokens: deps.accessTokens ?? createMemoryAccessTokenStore(),
+    accessTokens: deps.accessTokens ?? shared?.accessTokens ?? createMemoryAccessTokenStore(),
+    providerTokens: shared?.providerTokens,
   });
   const delivery = createDeliveryService({ db, clock, apps, catalogue, queue, settings: config.delivery });
   const worker = createDeliveryWorker({
@@ -110,6 +126,10 @@ export function createServices(config: Config, deps: ServiceDeps) {
     adapters,
     delivery,
     worker,
+    /** Throws when Redis does not answer in scale-out mode: for /readyz. */
+    async pingRedis(): Promise<void> {
+      await shared?.ping();
+    },
     /** Starts delivering: the queue hands due work to the worker; old records are pruned hourly. */
     startWorker(): () => Promise<void> {
       queue.start((ids) => worker.process(ids));
