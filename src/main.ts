@@ -62,6 +62,9 @@ async function main(): Promise<void> {
 
   if (app === undefined) {
     logger.info({ role: config.role }, 'delivery worker running');
+    process.stdout.write(
+      `\nBellhop delivery worker running (${config.database.dialect === 'sqlite' ? 'SQLite' : 'PostgreSQL'}${config.redis === undefined ? '' : ' + Redis'})\n\n`,
+    );
     return;
   }
   const address = await app.listen({ port: config.port, host: config.host });

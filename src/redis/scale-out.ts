@@ -26,7 +26,7 @@ export function createScaleOut(
       db: deps.db,
       clock,
       batchSize: config.delivery.batchSize,
-      concurrency: Math.max(50, config.delivery.batchSize * 2),
+      concurrency: 4,
       leaseMs: config.delivery.leaseSeconds * 1000,
       sweepMs: (config.redis?.sweepSeconds ?? 15) * 1000,
       onError: warn('delivery queue error'),

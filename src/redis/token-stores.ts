@@ -12,6 +12,8 @@ const LOCK_WAIT_MS = 10_000;
 const releaseScript =
   "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
 
+const ttlOf = (token: ProviderToken) => Math.max(1_000, token.issuedAt + PROVIDER_TOKEN_TTL_MS - Date.now());
+
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** How long a process reuses what it read from Redis before it reads again. */
@@ -33,6 +35,13 @@ export function redisProviderTokenStore(redis: RedisHandle): ProviderTokenStore 
       if (seen !== undefined && Date.now() - seen.readAt < MEMO_MS) return seen.token;
       try {
         const raw = await client.get(keyOf(key));
+        if (raw === null && seen?.token !== undefined) {
+          // Redis lost it (restarted empty): put back the token every process already uses,
+          // rather than sign a new one before its time.
+          await client.set(keyOf(key), JSON.stringify(seen.token), 'PX', ttlOf(seen.token), 'NX');
+          memo.set(key, { token: seen.token, readAt: Date.now() });
+          return seen.token;
+        }
         const token = raw === null ? undefined : (JSON.parse(raw) as ProviderToken);
         memo.set(key, { token, readAt: Date.now() });
         return token;
@@ -43,8 +52,7 @@ export function redisProviderTokenStore(redis: RedisHandle): ProviderTokenStore 
       }
     },
     async set(key, value) {
-      const ttl = Math.max(1_000, value.issuedAt + PROVIDER_TOKEN_TTL_MS - Date.now());
-      await client.set(keyOf(key), JSON.stringify(value), 'PX', ttl);
+      await client.set(keyOf(key), JSON.stringify(value), 'PX', ttlOf(value));
       memo.set(key, { token: value, readAt: Date.now() });
     },
     async exclusive(key, work) {

@@ -1,4 +1,4 @@
-import { DelayedError, type Job, Queue, Worker } from 'bullmq';
+import { DelayedError, Queue, Worker } from 'bullmq';
 import type { Kysely } from 'kysely';
 import type { Clock } from '../../clock.js';
 import type { Database } from '../../db/schema.js';
@@ -20,28 +20,31 @@ export interface BullmqQueueOptions {
 }
 
 interface JobData {
-  id: string;
+  ids: string[];
 }
 
 const QUEUE = 'deliveries';
 const ENQUEUE_TIMEOUT_MS = 2_000;
 const SWEEP_LIMIT = 5_000;
-const BATCHES_IN_FLIGHT = 4;
+/** Retries are enqueued in buckets of due time, one job per bucket rather than per delivery. */
+const DUE_BUCKET_MS = 250;
 
 /**
  * The delivery queue on Redis (BullMQ) for many worker processes. The database stays the
- * record of every delivery and of who may send it; BullMQ only carries one job per delivery
- * (job id = delivery id, ring priority first, delayed until it is due) to some worker:
+ * record of every delivery and of who may send it; a BullMQ job carries a batch of delivery
+ * ids (rings first by job priority, delayed until due) to some worker:
  *
- * - Before sending, the worker claims the row with a lease (`due_at <= now` → `sending`,
- *   `due_at` = lease end) in one conditional update. A job BullMQ hands out twice (a stalled
- *   job after a crash) or a delivery some other job holds is therefore never sent twice while
- *   its lease runs; only a delivery whose worker died mid-send goes again, under the same id.
- * - After the handler, a delivery that is still due later (a retry with backoff, a lease that
- *   another worker holds) keeps its job, moved to the delayed set until then.
- * - A sweep enqueues deliveries due for longer than one sweep period: jobs lost with Redis
- *   (a restart without persistence), or never added (Redis was down when they were accepted).
- *   Job ids make it idempotent: a delivery whose job is still in Redis is not added again.
+ * - Before sending, the worker claims the job's rows with a lease (`due_at <= now` →
+ *   `sending`, `due_at` = lease end) in one conditional update. A job BullMQ hands out twice
+ *   (a stalled job after a crash), or a delivery that another job also carries, is therefore
+ *   never sent twice while its lease runs; only a delivery whose worker died mid-send goes
+ *   again, under the same id (the same apns-id).
+ * - After the handler, the job's deliveries still due later (retries with backoff, leases
+ *   another worker holds) are enqueued again, delayed until then; then the job is done.
+ * - A sweep enqueues the deliveries that have been due for longer than a lease plus a sweep
+ *   period: jobs lost with Redis (a restart without persistence), never added (Redis was
+ *   down when they were accepted), or whose worker died. A delivery whose job is still in
+ *   Redis may so get a second job: the claim makes that harmless.
  */
 export function createBullmqQueue(options: BullmqQueueOptions): DeliveryQueue & { sweep(): Promise<number> } {
   const { db, clock, redis } = options;
@@ -55,14 +58,27 @@ export function createBullmqQueue(options: BullmqQueueOptions): DeliveryQueue & 
   let worker: Worker<JobData> | undefined;
   let sweepTimer: NodeJS.Timeout | undefined;
 
-  async function enqueue(jobs: ReadonlyArray<{ id: string; dueAt: number; priority: number }>) {
+  async function enqueue(deliveries: ReadonlyArray<{ id: string; dueAt: number; priority: number }>) {
     const now = clock.now();
-    for (let index = 0; index < jobs.length; index += 1000) {
-      const chunk = jobs.slice(index, index + 1000).map((job) => ({
+    const groups = new Map<string, { ids: string[]; dueAt: number; priority: number }>();
+    const jobs: Array<{ ids: string[]; dueAt: number; priority: number }> = [];
+    for (const delivery of deliveries) {
+      const dueAt = delivery.dueAt <= now ? now : Math.ceil(delivery.dueAt / DUE_BUCKET_MS) * DUE_BUCKET_MS;
+      const key = `${delivery.priority}/${dueAt}`;
+      let group = groups.get(key);
+      if (group === undefined || group.ids.length >= options.batchSize) {
+        group = { ids: [], dueAt, priority: delivery.priority };
+        groups.set(key, group);
+        jobs.push(group);
+      }
+      group.ids.push(delivery.id);
+    }
+    for (let index = 0; index < jobs.length; index += 100) {
+      const chunk = jobs.slice(index, index + 100).map((job) => ({
         name: 'deliver',
-        data: { id: job.id },
+        data: { ids: job.ids },
         // BullMQ: 1 is the highest priority; 0 would mean none.
-        opts: { jobId: job.id, priority: job.priority + 1, delay: Math.max(0, job.dueAt - now) },
+        opts: { priority: job.priority + 1, delay: Math.max(0, job.dueAt - now) },
       }));
       let timer: NodeJS.Timeout | undefined;
       try {
@@ -89,7 +105,7 @@ export function createBullmqQueue(options: BullmqQueueOptions): DeliveryQueue & 
     const rows = await db
       .selectFrom('deliveries')
       .select(['id', 'due_at', 'priority'])
-      .where('due_at', '<=', clock.now() - options.sweepMs)
+      .where('due_at', '<=', clock.now() - options.sweepMs - options.leaseMs)
       .orderBy('priority')
       .orderBy('due_at')
       .limit(SWEEP_LIMIT)
@@ -111,63 +127,26 @@ export function createBullmqQueue(options: BullmqQueueOptions): DeliveryQueue & 
     return rows.map((row) => row.id);
   }
 
-  /** When each of `ids` is due again (Unix ms), for those not settled. */
-  async function dueTimes(ids: readonly string[]): Promise<Map<string, number>> {
+  /** Extends the lease of those of `ids` still being sent. */
+  async function extend(ids: readonly string[]): Promise<void> {
+    await db
+      .updateTable('deliveries')
+      .set({ due_at: clock.now() + options.leaseMs })
+      .where('id', 'in', ids)
+      .where('status', '=', 'sending')
+      .where('due_at', 'is not', null)
+      .execute();
+  }
+
+  /** Those of `ids` not settled, with when they are due again (Unix ms). */
+  async function unsettled(ids: readonly string[]) {
     const rows = await db
       .selectFrom('deliveries')
-      .select(['id', 'due_at'])
+      .select(['id', 'due_at', 'priority'])
       .where('id', 'in', ids)
       .where('due_at', 'is not', null)
       .execute();
-    return new Map(rows.map((row) => [row.id, Number(row.due_at)]));
-  }
-
-  /**
-   * Gathers the jobs that arrive together into one claim and one handler call (up to
-   * `batchSize`): at once while fewer than BATCHES_IN_FLIGHT batches are running, else as soon
-   * as one of them ends, so that batches grow with the load and a lone ring never waits.
-   */
-  function batcher(handler: (ids: string[]) => Promise<void>) {
-    type Waiter = { id: string; done: (due: number | undefined) => void; fail: (error: unknown) => void };
-    let pending: Waiter[] = [];
-    let scheduled = false;
-    let running = 0;
-    const run = async (ids: string[]) => {
-      const claimed = await claim(ids);
-      if (claimed.length > 0) await handler(claimed).catch(options.onError);
-      return dueTimes(ids);
-    };
-    const flush = () => {
-      scheduled = false;
-      while (pending.length > 0 && (running < BATCHES_IN_FLIGHT || pending.length >= options.batchSize)) {
-        const batch = pending.slice(0, options.batchSize);
-        pending = pending.slice(batch.length);
-        running += 1;
-        run(batch.map((entry) => entry.id))
-          .then(
-            (due) => {
-              for (const entry of batch) entry.done(due.get(entry.id));
-            },
-            (error: unknown) => {
-              for (const entry of batch) entry.fail(error);
-            },
-          )
-          .finally(() => {
-            running -= 1;
-            schedule();
-          });
-      }
-    };
-    const schedule = () => {
-      if (scheduled || pending.length === 0) return;
-      scheduled = true;
-      setImmediate(flush);
-    };
-    return (id: string) =>
-      new Promise<number | undefined>((done, fail) => {
-        pending.push({ id, done, fail });
-        schedule();
-      });
+    return rows.map((row) => ({ id: row.id, dueAt: Number(row.due_at), priority: row.priority }));
   }
 
   return {
@@ -175,23 +154,31 @@ export function createBullmqQueue(options: BullmqQueueOptions): DeliveryQueue & 
     sweep,
     start(handler) {
       if (worker !== undefined) return;
-      const deliver = batcher(handler);
-      const later = async (job: Job<JobData>, token: string | undefined, at: number) => {
-        await job.moveToDelayed(Date.now() + Math.max(0, at - clock.now()), token);
-        throw new DelayedError();
-      };
       worker = new Worker<JobData>(
         QUEUE,
         async (job, token) => {
-          let due: number | undefined;
+          const ids = job.data.ids;
           try {
-            due = await deliver(job.data.id);
+            const claimed = await claim(ids);
+            if (claimed.length > 0) {
+              // The lease lasts while this process works on the deliveries (a slow provider, a
+              // loaded machine); it runs out only when the process is gone.
+              const heartbeat = setInterval(() => {
+                extend(claimed).catch(options.onError);
+              }, options.leaseMs / 3);
+              try {
+                await handler(claimed).catch(options.onError);
+              } finally {
+                clearInterval(heartbeat);
+              }
+            }
+            await enqueue(await unsettled(ids));
           } catch (error) {
             // The database did not answer: the same job again in a second.
             options.onError(error);
-            return later(job, token, clock.now() + 1_000);
+            await job.moveToDelayed(Date.now() + 1_000, token);
+            throw new DelayedError();
           }
-          if (due !== undefined) return later(job, token, due);
         },
         {
           connection: redis.connection(),
