@@ -42,7 +42,8 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 
 /**
  * Starts `node --import tsx <entry>` (TypeScript run the way `npm start` runs it) on 127.0.0.1
- * and waits until GET /readyz answers 200.
+ * and waits until GET /readyz answers 200 (a worker-only process, ROLE=worker: until it says
+ * its worker runs).
  */
 export async function startServer(options: {
   name: string;
@@ -111,12 +112,15 @@ export async function startServer(options: {
     if (exited !== undefined) {
       throw new Error(`${options.name} stopped before it was ready (${exited}):\n${server.output()}`);
     }
-    try {
-      const response = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(1_000) });
-      if (response.status === 200) return server;
-    } catch {
-      // not listening yet
-    }
+    if (env.ROLE === 'worker' && lines.some((line) => line.includes('delivery worker running')))
+      return server;
+    if (env.ROLE !== 'worker')
+      try {
+        const response = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(1_000) });
+        if (response.status === 200) return server;
+      } catch {
+        // not listening yet
+      }
     if (Date.now() > deadline) {
       await server.stop();
       throw new Error(`${options.name} was not ready within the timeout:\n${server.output()}`);
