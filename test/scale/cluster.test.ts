@@ -283,14 +283,19 @@ describe.skipIf(!runs)('2 API + 2 worker processes on PostgreSQL and Redis', () 
     );
     expect(await terminateConnections()).toBeGreaterThan(0);
     const ids = await allAccepted(notifications);
+    // A delivery whose "sent" could not be recorded goes again when its lease ends.
+    await eventually(
+      async () => ((await states(notifications)).sent === 1000 ? true : undefined),
+      'every delivery recorded as sent',
+      60_000,
+    );
     expect(ids.filter((id) => (accepted.get(id) ?? 0) > 2)).toEqual([]);
-    expect(await states(notifications)).toEqual({ sent: 1000 });
   }, 180_000);
 
   it('delivers after an APNs outage (503, then GOAWAY) with backoff; rings past their TTL expire unsent', async () => {
     const api = apis[0]?.url ?? '';
     for (const mode of ['unavailable', 'goaway'] as const) {
-      fake.setOutage(mode, 3_000);
+      fake.setOutage(mode, 2_000);
       const ring = await call(api, 'POST', '/v1/push', {
         channel: 'ring',
         users: [ringUser],
@@ -298,7 +303,7 @@ describe.skipIf(!runs)('2 API + 2 worker processes on PostgreSQL and Redis', () 
       });
       expect(ring.status).toBe(202);
       const notifications = await send(userIds.slice(0, 200));
-      const ids = await allAccepted(notifications, 60_000);
+      const ids = await allAccepted(notifications, 150_000);
       expect(ids.filter((id) => (accepted.get(id) ?? 0) !== 1)).toEqual([]);
       const [short] = await deliveryIdsOf([String(ring.body.id)]);
       await eventually(
@@ -310,7 +315,7 @@ describe.skipIf(!runs)('2 API + 2 worker processes on PostgreSQL and Redis', () 
     }
     expect(fake.received.some((request) => request.answer.status === 503)).toBe(true);
     expect(fake.stats.goaways).toBeGreaterThan(0);
-  }, 180_000);
+  }, 360_000);
 
   it('rejects a token on process B on the very next request after logout on process A', async () => {
     const [a, b] = apis.map((server) => server.url);
