@@ -56,8 +56,8 @@ const defaults = loadConfig({});
 const log = (line: string) => process.stdout.write(`${line}\n`);
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const round = (value: number, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;
-const hex = (index: number, salt: number) =>
-  `${salt.toString(16)}${index.toString(16).padStart(60, '0')}`.slice(0, 64);
+/** A 64-hex-digit APNs device token, distinct per (salt, index). */
+const hex = (index: number, salt: number) => `${salt.toString(16)}${index.toString(16).padStart(63, '0')}`;
 
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
