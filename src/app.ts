@@ -106,17 +106,23 @@ export async function buildApp(config: Config, services: Services): Promise<Type
     {
       schema: {
         tags: ['operations'],
-        summary: 'The database answers',
+        summary: 'The database (and Redis, in scale-out mode) answers',
         response: { 200: Status, 503: ErrorBody },
       },
     },
     async (request, reply) => {
       try {
         await database.ping();
-        return { status: 'ready' };
       } catch (error) {
         request.log.warn({ err: error }, 'database not ready');
         return reply.code(503).send({ message: 'database unavailable', code: 'SERVICE_UNAVAILABLE' });
+      }
+      try {
+        await services.pingRedis();
+        return { status: 'ready' };
+      } catch (error) {
+        request.log.warn({ err: error }, 'Redis not ready');
+        return reply.code(503).send({ message: 'redis unavailable', code: 'SERVICE_UNAVAILABLE' });
       }
     },
   );

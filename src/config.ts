@@ -90,6 +90,9 @@ const EnvSchema = Type.Object({
   CHANNEL_REGISTER_TIMEOUT_MS: Type.Integer({ minimum: 50, maximum: 600_000, default: 10_000 }),
   CHANNEL_HANDSHAKE_TIMEOUT_MS: Type.Integer({ minimum: 50, maximum: 600_000, default: 10_000 }),
   CHANNEL_OFFLINE_RECHECK_MS: Type.Integer({ minimum: 100, maximum: 24 * 3600_000, default: 60_000 }),
+  REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
+  REDIS_PREFIX: Type.String({ pattern: '^[A-Za-z0-9_.:-]{1,64}$', default: 'bellhop' }),
+  QUEUE_SWEEP_SECONDS: Type.Integer({ minimum: 1, maximum: 3600, default: 15 }),
 });
 
 type Env = Static<typeof EnvSchema>;
@@ -156,6 +159,8 @@ export interface Config {
   identity: IdentityConfig;
   /** Bellhop's own push channel (src/channel/). */
   channel: ChannelConfig;
+  /** Scale-out mode: the queue, rate limits, session revocations and provider tokens in Redis. */
+  redis: { url: string; prefix: string; sweepSeconds: number } | undefined;
 }
 
 export interface ChannelConfig {
@@ -412,5 +417,9 @@ export function loadConfig(raw: Record<string, string | undefined> = process.env
     },
     accountDeleteRecentLoginSeconds: env.ACCOUNT_DELETE_RECENT_LOGIN_SECONDS,
     identity: identityConfig(env),
+    redis:
+      env.REDIS_URL === undefined
+        ? undefined
+        : { url: env.REDIS_URL, prefix: env.REDIS_PREFIX, sweepSeconds: env.QUEUE_SWEEP_SECONDS },
   });
 }

@@ -7,6 +7,7 @@ import { ConfigError, loadConfig } from './config.js';
 import { createDatabase } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
 import { createLogger } from './logger.js';
+import { createRedis } from './redis/redis.js';
 import { createServices } from './services.js';
 
 async function main(): Promise<void> {
@@ -23,7 +24,20 @@ async function main(): Promise<void> {
     embedded: config.database.dialect === 'sqlite',
     warn: (message) => logger.warn(message),
   });
-  const services = createServices(config, { database, logger, box: createSecretBox(masterKey) });
+  const redis =
+    config.redis === undefined
+      ? undefined
+      : createRedis(config.redis.url, config.redis.prefix, (error, connection) =>
+          logger.warn({ err: error, connection }, 'Redis connection lost; reconnecting'),
+        );
+  if (redis !== undefined && !(await redis.connected(10_000)))
+    logger.warn('Redis does not answer yet: starting anyway; /readyz reports it until it does');
+  const services = createServices(config, {
+    database,
+    logger,
+    box: createSecretBox(masterKey),
+    ...(redis === undefined ? {} : { redis }),
+  });
 
   const bootstrapKey = await services.apiKeys.bootstrap(config.bootstrapAdminKey);
   if (bootstrapKey !== undefined && config.bootstrapAdminKey === undefined) {
@@ -65,11 +79,15 @@ async function main(): Promise<void> {
     await app?.close();
     await services.stopChannel();
     await stopWorker?.();
+    await redis?.close();
     await database.close();
   });
 
   if (app === undefined) {
     logger.info({ role: config.role }, 'delivery worker running');
+    process.stdout.write(
+      `\nBellhop delivery worker running (${config.database.dialect === 'sqlite' ? 'SQLite' : 'PostgreSQL'}${config.redis === undefined ? '' : ' + Redis'})\n\n`,
+    );
     return;
   }
   const address = await app.listen({ port: config.port, host: config.host });

@@ -10,6 +10,7 @@ import { type ChannelBus, createLocalChannelBus } from './channel/bus.js';
 import { ChannelHub } from './channel/connections.js';
 import { Command } from './channel/frames.js';
 import { createOnlineBatcher } from './channel/presence.js';
+import { createRedisChannelBus } from './channel/redis-bus.js';
 import { createChannelTokens } from './channel/tokens.js';
 import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config.js';
@@ -30,6 +31,8 @@ import { createDeliveryWorker } from './delivery/worker.js';
 import { createIdentityService, identityDeletionHook } from './identity/identity.service.js';
 import { createIdentityVerifiers } from './identity/verifiers.js';
 import { createMetrics } from './metrics.js';
+import type { RedisHandle } from './redis/redis.js';
+import { createScaleOut } from './redis/scale-out.js';
 import { createRegistryService } from './registry/registry.service.js';
 
 export interface ServiceDeps {
@@ -43,6 +46,8 @@ export interface ServiceDeps {
   accessTokens?: AccessTokenStore;
   /** How the push channel reaches phones held by other processes; in-process by default. */
   channelBus?: ChannelBus;
+  /** Scale-out mode: queue, rate limits, session revocations and provider tokens shared in Redis. */
+  redis?: RedisHandle;
 }
 
 const commandNames: Record<number, string> = {
@@ -58,8 +63,24 @@ export function createServices(config: Config, deps: ServiceDeps) {
   const db = deps.database.db;
   const catalogue = deps.catalogue ?? providerCatalogue;
   const metrics = createMetrics();
+  const shared =
+    deps.redis === undefined
+      ? undefined
+      : createScaleOut(deps.redis, { config, db, clock, logger: deps.logger });
+  const cache = new SessionCache(
+    clock,
+    config.sessions.cacheTtlSeconds * 1000,
+    config.sessions.cacheMaxEntries,
+  );
+  shared?.shareSessions(cache);
   const verifiers = createIdentityVerifiers(config.identity, { clock, log: deps.logger });
-  const channelBus = deps.channelBus ?? createLocalChannelBus();
+  const channelBus =
+    deps.channelBus ??
+    (deps.redis === undefined
+      ? createLocalChannelBus()
+      : createRedisChannelBus(deps.redis, (error) =>
+          deps.logger.error({ err: error }, 'push channel bus error'),
+        ));
   const channelTokens = createChannelTokens(deps.box.deriveKey('push channel tokens'));
   // Bellhop's own push channel needs no app settings: the worker calls it directly.
   const direct = {
@@ -71,8 +92,8 @@ export function createServices(config: Config, deps: ServiceDeps) {
     db,
     clock,
     hasher: createPasswordHasher(config.passwords),
-    cache: new SessionCache(clock, config.sessions.cacheTtlSeconds * 1000, config.sessions.cacheMaxEntries),
-    throttle: createAuthThrottle(clock, config.rateLimits),
+    cache,
+    throttle: createAuthThrottle(clock, config.rateLimits, shared?.counters),
     sessions: config.sessions,
     recentLoginSeconds: config.accountDeleteRecentLoginSeconds,
     deletionHooks: [identityDeletionHook({ box: deps.box, log: deps.logger, apple: verifiers.apple })],
@@ -97,6 +118,7 @@ export function createServices(config: Config, deps: ServiceDeps) {
   const apps = createApps({ db, clock, box: deps.box, specs });
   const queue =
     deps.queue ??
+    shared?.queue ??
     createSqlQueue({
       db,
       clock,
@@ -118,7 +140,8 @@ export function createServices(config: Config, deps: ServiceDeps) {
     });
   const adapters = createAdapterPool(catalogue, {
     clock,
-    accessTokens: deps.accessTokens ?? createMemoryAccessTokenStore(),
+    accessTokens: deps.accessTokens ?? shared?.accessTokens ?? createMemoryAccessTokenStore(),
+    providerTokens: shared?.providerTokens,
   });
   // Rings accepted here go straight to this process's worker, while it runs.
   let workerRunning = false;
@@ -202,6 +225,10 @@ export function createServices(config: Config, deps: ServiceDeps) {
       channel.closeAll();
       online.stop();
       await channelBus.close();
+    },
+    /** Throws when Redis does not answer in scale-out mode: for /readyz. */
+    async pingRedis(): Promise<void> {
+      await shared?.ping();
     },
     /** Starts delivering: the queue hands due work to the worker; old records are pruned hourly. */
     startWorker(): () => Promise<void> {

@@ -134,12 +134,15 @@ export async function startServer(options: {
     if (exited !== undefined) {
       throw new Error(`${options.name} stopped before it was ready (${exited}):\n${server.output()}`);
     }
-    try {
-      const response = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(1_000) });
-      if (response.status === 200) return server;
-    } catch {
-      // not listening yet
-    }
+    if (env.ROLE === 'worker' && lines.some((line) => line.includes('delivery worker running')))
+      return server;
+    if (env.ROLE !== 'worker')
+      try {
+        const response = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(1_000) });
+        if (response.status === 200) return server;
+      } catch {
+        // not listening yet
+      }
     if (Date.now() > deadline) {
       await server.stop();
       throw new Error(`${options.name} was not ready within the timeout:\n${server.output()}`);

@@ -148,8 +148,8 @@ export function createAccountsService(deps: AccountsDeps) {
 
   return {
     /** Counts a login-type request against the client address's limit (429 past it). */
-    checkRequest(ip: string): void {
-      throttle.checkRequest(ip);
+    async checkRequest(ip: string): Promise<void> {
+      await throttle.checkRequest(ip);
     },
 
     /** Starts a session for a user inside the caller's transaction: the login body. */
@@ -161,7 +161,7 @@ export function createAccountsService(deps: AccountsDeps) {
       input: { username: string; password: string; email?: string | undefined; phone?: string | undefined },
       client: ClientInfo,
     ): Promise<LoginResult> {
-      throttle.checkRequest(client.ip);
+      await throttle.checkRequest(client.ip);
       const usernameKey = input.username.toLowerCase();
       const email = input.email ? normalizeEmail(input.email) : null;
       const phone = input.phone ? input.phone : null;
@@ -194,8 +194,8 @@ export function createAccountsService(deps: AccountsDeps) {
     },
 
     async login(input: { username: string; password: string }, client: ClientInfo): Promise<LoginResult> {
-      throttle.checkRequest(client.ip);
-      throttle.checkAccount(input.username, client.ip);
+      await throttle.checkRequest(client.ip);
+      await throttle.checkAccount(input.username, client.ip);
       const login = input.username.trim();
       const candidates = await findUsersByLogin(db, {
         usernameKey: login.toLowerCase(),
@@ -210,10 +210,10 @@ export function createAccountsService(deps: AccountsDeps) {
       // Unknown users cost the same hash as known ones, so timing tells nothing.
       const valid = await hasher.verify(user?.password_hash ?? null, input.password);
       if (user === undefined || !valid) {
-        throttle.recordFailure(input.username, client.ip);
+        await throttle.recordFailure(input.username, client.ip);
         throw new AppError('BAD_CREDENTIALS');
       }
-      throttle.recordSuccess(input.username, client.ip);
+      await throttle.recordSuccess(input.username, client.ip);
       if (user.password_hash !== null && hasher.needsRehash(user.password_hash)) {
         await updatePasswordHash(db, user.id, await hasher.hash(input.password), clock.now());
       }
@@ -226,7 +226,7 @@ export function createAccountsService(deps: AccountsDeps) {
      * means the key leaked, and the whole session ends.
      */
     async refresh(reflashKey: string, client: ClientInfo): Promise<LoginResult> {
-      throttle.checkRequest(client.ip);
+      await throttle.checkRequest(client.ip);
       const digest = digestSecret(reflashKey);
       const outcome = await db.transaction().execute(async (trx) => {
         const now = clock.now();
@@ -295,11 +295,11 @@ export function createAccountsService(deps: AccountsDeps) {
       client: ClientInfo,
     ): Promise<void> {
       const user = await loadUser(session.userId);
-      throttle.checkAccount(user.username, client.ip);
+      await throttle.checkAccount(user.username, client.ip);
       try {
         await requirePassword(user, input.old_password);
       } catch (error) {
-        throttle.recordFailure(user.username, client.ip);
+        await throttle.recordFailure(user.username, client.ip);
         throw error;
       }
       const passwordHash = await hasher.hash(input.new_password);
@@ -330,11 +330,11 @@ export function createAccountsService(deps: AccountsDeps) {
         }
       } else {
         if (password === undefined) throw new AppError('FIELD_MISSING', { field: 'password' });
-        throttle.checkAccount(user.username, client.ip);
+        await throttle.checkAccount(user.username, client.ip);
         try {
           await requirePassword(user, password);
         } catch (error) {
-          throttle.recordFailure(user.username, client.ip);
+          await throttle.recordFailure(user.username, client.ip);
           throw error;
         }
       }

@@ -7,6 +7,12 @@ export interface AuthenticatedSession {
   validUntil: number;
 }
 
+/** Sessions and access tokens (digests) that stopped being valid. */
+export interface Revocation {
+  sessions?: string[];
+  tokens?: string[];
+}
+
 interface Entry {
   session: AuthenticatedSession;
   cachedUntil: number;
@@ -25,6 +31,9 @@ export class SessionCache {
    * the session ended must not put it back into the cache just after.
    */
   readonly #ended = new Map<string, number>();
+  #onRevoke: ((revocation: Revocation) => void) | undefined;
+  /** False while revocations made by other processes cannot be heard: nothing is cached then. */
+  #trusted = true;
 
   constructor(
     private readonly clock: Clock,
@@ -32,7 +41,33 @@ export class SessionCache {
     private readonly maxEntries: number,
   ) {}
 
+  /**
+   * Cross-process invalidation: `listener` hears every revocation made in this process (to
+   * tell the others); `apply` takes theirs. Until `trust(true)`, nothing is served from the cache.
+   */
+  share(listener: (revocation: Revocation) => void): void {
+    this.#onRevoke = listener;
+    this.trust(false);
+  }
+
+  /** Revocations made by another process: applied here, not announced again. */
+  apply(revocation: Revocation): void {
+    for (const digest of revocation.tokens ?? []) this.#forgetToken(digest);
+    this.#forgetSessions(revocation.sessions ?? []);
+  }
+
+  /**
+   * Whether the revocations of other processes are being heard. Either way the cache is
+   * emptied: what was missed while they were not cannot be known.
+   */
+  trust(heard: boolean): void {
+    this.#trusted = heard;
+    this.#byDigest.clear();
+    this.#digestsBySession.clear();
+  }
+
   get(digest: string): AuthenticatedSession | undefined {
+    if (!this.#trusted) return undefined;
     const entry = this.#byDigest.get(digest);
     if (entry === undefined) return undefined;
     const now = this.clock.now();
@@ -44,7 +79,7 @@ export class SessionCache {
   }
 
   set(digest: string, session: AuthenticatedSession): void {
-    if (this.ttlMs === 0 || this.maxEntries === 0) return;
+    if (this.ttlMs === 0 || this.maxEntries === 0 || !this.#trusted) return;
     const endedUntil = this.#ended.get(session.sessionId);
     if (endedUntil !== undefined) {
       if (endedUntil > this.clock.now()) return;
@@ -64,11 +99,23 @@ export class SessionCache {
   }
 
   forgetToken(digest: string): void {
+    this.#forgetToken(digest);
+    this.#onRevoke?.({ tokens: [digest] });
+  }
+
+  forgetSessions(sessionIds: Iterable<string>): void {
+    const ids = [...sessionIds];
+    if (ids.length === 0) return;
+    this.#forgetSessions(ids);
+    this.#onRevoke?.({ sessions: ids });
+  }
+
+  #forgetToken(digest: string): void {
     const entry = this.#byDigest.get(digest);
     if (entry !== undefined) this.#remove(digest, entry.session.sessionId);
   }
 
-  forgetSessions(sessionIds: Iterable<string>): void {
+  #forgetSessions(sessionIds: Iterable<string>): void {
     const now = this.clock.now();
     if (this.#ended.size > this.maxEntries) {
       for (const [sessionId, until] of this.#ended) if (until <= now) this.#ended.delete(sessionId);

@@ -61,6 +61,30 @@ export class WindowCounter {
   }
 }
 
+/** A WindowCounter wherever it lives: this process, or shared by every process (Redis). */
+export interface Counter {
+  /** Milliseconds until `key` may act again; 0 when it may act now. */
+  blockedFor(key: string): Promise<number>;
+  /** Counts one event; returns the block it caused or is under (ms), 0 when within the limit. */
+  hit(key: string): Promise<number>;
+  reset(key: string): Promise<void>;
+}
+
+/** Makes the counter called `name` with these rules. */
+export type CounterFactory = (name: string, limit: number, windowMs: number, blockMs: number) => Counter;
+
+/** Counters in this process's memory. */
+export function localCounters(clock: Clock): CounterFactory {
+  return (_name, limit, windowMs, blockMs) => {
+    const counter = new WindowCounter(clock, limit, windowMs, blockMs);
+    return {
+      blockedFor: async (key) => counter.blockedFor(key),
+      hit: async (key) => counter.hit(key),
+      reset: async (key) => counter.reset(key),
+    };
+  };
+}
+
 export interface ThrottleLimits {
   authPerIp: number;
   authWindowSeconds: number;
@@ -80,9 +104,13 @@ function rateLimited(ms: number): AppError {
  * An account blocked overall (a distributed guessing attack) still accepts logins from the
  * addresses it last logged in from, so an attacker cannot lock its owner out.
  */
-export function createAuthThrottle(clock: Clock, limits: ThrottleLimits) {
-  const perIp = new WindowCounter(
-    clock,
+export function createAuthThrottle(
+  clock: Clock,
+  limits: ThrottleLimits,
+  counters: CounterFactory = localCounters(clock),
+) {
+  const perIp = counters(
+    'ip',
     limits.authPerIp,
     limits.authWindowSeconds * 1000,
     limits.authWindowSeconds * 1000,
@@ -90,8 +118,8 @@ export function createAuthThrottle(clock: Clock, limits: ThrottleLimits) {
   const failureWindow = limits.failureWindowSeconds * 1000;
   const block = limits.blockSeconds * 1000;
   // A failure is counted after it happened: the Nth failure itself starts the block.
-  const perAccountAndIp = new WindowCounter(clock, limits.failuresPerAccountAndIp - 1, failureWindow, block);
-  const perAccount = new WindowCounter(clock, limits.failuresPerAccount - 1, failureWindow, block);
+  const perAccountAndIp = counters('account-ip', limits.failuresPerAccountAndIp - 1, failureWindow, block);
+  const perAccount = counters('account', limits.failuresPerAccount - 1, failureWindow, block);
   const accountKey = (login: string) => login.trim().toLowerCase();
   const knownAddressMs = 30 * 24 * 3600 * 1000;
   const knownAddresses = new Map<string, number>();
@@ -99,26 +127,28 @@ export function createAuthThrottle(clock: Clock, limits: ThrottleLimits) {
 
   return {
     /** Spends one request of the address's budget; throws 429 when it is used up. */
-    checkRequest(ip: string): void {
-      const blocked = perIp.hit(ip);
+    async checkRequest(ip: string): Promise<void> {
+      const blocked = await perIp.hit(ip);
       if (blocked > 0) throw rateLimited(blocked);
     },
     /** Throws 429 while the account is blocked for this address. */
-    checkAccount(login: string, ip: string): void {
+    async checkAccount(login: string, ip: string): Promise<void> {
       const account = accountKey(login);
       const key = `${account}\u0000${ip}`;
-      const overall = isKnownAddress(key) ? 0 : perAccount.blockedFor(account);
-      const blocked = Math.max(perAccountAndIp.blockedFor(key), overall);
+      const [pair, overall] = await Promise.all([
+        perAccountAndIp.blockedFor(key),
+        isKnownAddress(key) ? 0 : perAccount.blockedFor(account),
+      ]);
+      const blocked = Math.max(pair, overall);
       if (blocked > 0) throw rateLimited(blocked);
     },
-    recordFailure(login: string, ip: string): void {
+    async recordFailure(login: string, ip: string): Promise<void> {
       const account = accountKey(login);
-      perAccountAndIp.hit(`${account}\u0000${ip}`);
-      perAccount.hit(account);
+      await Promise.all([perAccountAndIp.hit(`${account}\u0000${ip}`), perAccount.hit(account)]);
     },
-    recordSuccess(login: string, ip: string): void {
+    async recordSuccess(login: string, ip: string): Promise<void> {
       const key = `${accountKey(login)}\u0000${ip}`;
-      perAccountAndIp.reset(key);
+      await perAccountAndIp.reset(key);
       if (knownAddresses.size >= 100_000) knownAddresses.delete(knownAddresses.keys().next().value ?? '');
       knownAddresses.delete(key);
       knownAddresses.set(key, clock.now() + knownAddressMs);

@@ -7,17 +7,9 @@
  * go out at once.
  *
  * `createLocalChannelBus` keeps all of it in this process: enough when one process holds the
- * sockets and runs the worker (ROLE=all, the embedded default). With ROLE=api and
- * ROLE=worker in separate processes the worker never sees the API process's sockets: that
- * split needs a shared bus. A Redis implementation fits this interface as:
- *  - `attach`: SUBSCRIBE `bellhop:channel:<token>` (one subscriber connection per process)
- *    and add the token to a presence set with this process's id; `detach` undoes both;
- *  - `deliver`: PUBLISH each event on its token's channel; PUBLISH answers how many
- *    subscribers got it, which is the boolean (0 → not connected anywhere);
- *  - `onOnline`: PUBLISH/SUBSCRIBE on `bellhop:channel:online` with the token, sent by
- *    `attach`;
- *  - `isOnline`: SISMEMBER on the presence set.
- * Local endpoints are still called in the process that holds them, exactly as here.
+ * sockets and runs the worker (ROLE=all, the embedded default). With several processes
+ * (ROLE=api + ROLE=worker, or several `all` behind a load balancer) `createRedisChannelBus`
+ * (redis-bus.ts, `REDIS_URL`) shares it: pub/sub by token, presence by subscription.
  */
 export interface ChannelBus {
   /**

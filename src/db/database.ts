@@ -135,6 +135,11 @@ export function createDatabase(config: DatabaseConfig, options: DatabaseOptions 
     // An idle client that loses its server connection emits 'error' on the pool; without a
     // listener that would crash the process instead of letting the pool reconnect.
     pool.on('error', (error) => options.onConnectionError?.(error));
+    // A client checked out of the pool (between two queries of a transaction) that loses its
+    // server connection emits 'error' on itself: the query in progress fails, the process stays.
+    pool.on('connect', (client) => {
+      client.on('error', (error) => options.onConnectionError?.(error));
+    });
     return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   };
   const db = openPool('', config.poolSize);

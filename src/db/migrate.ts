@@ -39,7 +39,9 @@ async function currentPostgresSchema<DB>(db: Kysely<DB>): Promise<string | undef
 }
 
 /**
- * Runs every pending migration; Kysely's lock table makes concurrent starts safe. With a
+ * Runs every pending migration. On PostgreSQL, N processes starting at once take turns: a
+ * session advisory lock (per schema) is held around the whole run, including the creation of
+ * Kysely's own bookkeeping tables, so the second process finds nothing left to do. With a
  * PostgreSQL schema, the bookkeeping tables live in it too: Kysely looks for them across
  * all schemas and would otherwise find another schema's.
  */
@@ -48,6 +50,19 @@ export async function migrateToLatest<DB>(
   options: { schema?: string | undefined } = {},
 ): Promise<MigrationResultSet> {
   const schema = options.schema ?? (await currentPostgresSchema(db));
+  if (!(db.getExecutor().adapter instanceof PostgresAdapter)) return migrate(db, schema);
+  return db.connection().execute(async (connection) => {
+    const lock = `bellhop_migrations:${schema ?? ''}`;
+    await sql`select pg_advisory_lock(hashtext(${lock}))`.execute(connection);
+    try {
+      return await migrate(connection, schema);
+    } finally {
+      await sql`select pg_advisory_unlock(hashtext(${lock}))`.execute(connection);
+    }
+  });
+}
+
+async function migrate<DB>(db: Kysely<DB>, schema: string | undefined): Promise<MigrationResultSet> {
   const migrator = new Migrator({
     db,
     provider,

@@ -214,7 +214,7 @@ export function createIdentityService(deps: IdentityDeps) {
       input: ProviderInputs[P],
       client: ClientInfo,
     ): Promise<LoginResult> {
-      accounts.checkRequest(client.ip);
+      await accounts.checkRequest(client.ip);
       const verified = await verify(provider, input);
       return loginWith(verified, client);
     },
@@ -226,7 +226,7 @@ export function createIdentityService(deps: IdentityDeps) {
       input: ProviderInputs[P],
       client: ClientInfo,
     ): Promise<LinkedIdentity> {
-      accounts.checkRequest(client.ip);
+      await accounts.checkRequest(client.ip);
       const verified = await verify(provider, input);
       return bindTo(session, verified);
     },

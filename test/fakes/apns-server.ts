@@ -66,6 +66,8 @@ export interface ReceivedApnsRequest {
   seq: number;
   /** Which connection (1, 2, … in order of opening). */
   connection: number;
+  /** The client's port of that connection (which process sent it). */
+  remotePort: number | undefined;
   method: string;
   path: string;
   /** The device token from the path (undefined when the path is not /3/device/<token>). */
@@ -424,6 +426,7 @@ export async function startFakeApns(options: FakeApnsOptions = {}): Promise<Fake
     const request: ReceivedApnsRequest = {
       seq,
       connection: state.id,
+      remotePort: state.session.socket?.remotePort,
       method: String(headers[':method'] ?? ''),
       path,
       token: match === null ? undefined : decodeURIComponent(match[1] ?? ''),

@@ -1,7 +1,9 @@
 import type { TestProject } from 'vitest/node';
 import { postgresProblem } from './postgres.js';
+import { redisProblem } from './redis.js';
 
 export const defaultPostgresUrl = 'postgres://postgres@127.0.0.1:5432/test';
+export const defaultRedisUrl = 'redis://127.0.0.1:6379';
 
 /**
  * Chooses the databases every suite runs on. `TEST_POSTGRES_URL` set means PostgreSQL is
@@ -23,11 +25,28 @@ export default async function setup(project: TestProject): Promise<void> {
   }
   project.provide('dialects', problem === undefined ? ['sqlite', 'postgres'] : ['sqlite']);
   project.provide('postgresUrl', url);
+
+  // The same for Redis (the scale-out suites): TEST_REDIS_URL set means required.
+  const explicitRedis = process.env.TEST_REDIS_URL;
+  const redisUrl = explicitRedis ?? defaultRedisUrl;
+  const redisIssue = await redisProblem(redisUrl);
+  if (redisIssue !== undefined && explicitRedis !== undefined) {
+    throw new Error(`TEST_REDIS_URL=${explicitRedis} is not reachable: ${redisIssue}`);
+  }
+  if (redisIssue !== undefined) {
+    process.stderr.write(
+      `\n*** Redis at ${redisUrl} is not reachable (${redisIssue}): the scale-out suites are skipped.\n` +
+        '*** Set TEST_REDIS_URL to require Redis (CI does).\n\n',
+    );
+  }
+  project.provide('redisUrl', redisIssue === undefined ? redisUrl : '');
 }
 
 declare module 'vitest' {
   export interface ProvidedContext {
     dialects: Array<'sqlite' | 'postgres'>;
     postgresUrl: string;
+    /** Empty when Redis is not there (and not required). */
+    redisUrl: string;
   }
 }

@@ -13,11 +13,15 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
-/** Starts `src/main.ts` as `npm start` does, on a free port, and waits until it serves. */
+/**
+ * Starts `src/main.ts` as `npm start` does, on a free port, and waits until it serves (a
+ * worker-only process, ROLE=worker: until its worker runs; its `url` is then empty).
+ */
 export async function startServerProcess(
   env: Record<string, string>,
   boundMs = 60_000,
 ): Promise<ServerProcess> {
+  const ready = env.ROLE === 'worker' ? /delivery worker running()/ : /serving on (http:\/\/[^\s]+)/;
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: root,
     env: {
@@ -41,7 +45,7 @@ export async function startServerProcess(
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), boundMs);
     const look = () => {
-      const match = /serving on (http:\/\/[^\s]+)/.exec(output);
+      const match = ready.exec(output);
       if (match?.[1] !== undefined) {
         clearTimeout(timer);
         resolve(match[1]);

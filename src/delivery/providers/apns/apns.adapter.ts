@@ -11,6 +11,11 @@ import {
 import type { Clock } from '../../../clock.js';
 import type { PushAdapter, PushMessage, PushResult } from '../adapter.js';
 import {
+  createMemoryProviderTokenStore,
+  type ProviderToken,
+  type ProviderTokenStore,
+} from '../shared/provider-tokens.js';
+import {
   type ApnsCredentials,
   type ApnsTokenCredentials,
   apnsEndpoints,
@@ -29,33 +34,11 @@ import {
 // ---------------------------------------------------------------------------------------------
 // Provider tokens (the JWT of token auth)
 
-/** A signed provider token. `issuedAt` is Unix ms (the JWT's `iat` × 1000). */
-export interface ProviderToken {
-  jwt: string;
-  issuedAt: number;
-}
-
-/**
- * Where provider tokens live, so that every connection and adapter of a signing key uses ONE
- * JWT (APNs answers 429 TooManyProviderTokenUpdates to keys that churn tokens). The argument
- * is the adapter's storage key for the signing key, `<team_id>/<key_id>/<fingerprint of the
- * public key>` (so that a corrected key under the same ids never reuses an old JWT).
- */
-export interface ProviderTokenStore {
-  get(keyId: string): Promise<ProviderToken | undefined>;
-  set(keyId: string, value: ProviderToken): Promise<void>;
-}
-
-export function createMemoryProviderTokenStore(): ProviderTokenStore {
-  const tokens = new Map<string, ProviderToken>();
-  return {
-    get: (keyId) => Promise.resolve(tokens.get(keyId)),
-    set: (keyId, value) => {
-      tokens.set(keyId, value);
-      return Promise.resolve();
-    },
-  };
-}
+export {
+  createMemoryProviderTokenStore,
+  type ProviderToken,
+  type ProviderTokenStore,
+} from '../shared/provider-tokens.js';
 
 /** The default store: one per process, shared by every adapter of this module. */
 const processProviderTokens = createMemoryProviderTokenStore();
@@ -94,8 +77,19 @@ class ProviderTokens {
   /** The shared JWT, signed anew once it is `refreshAgeMs` old. */
   async current(): Promise<ProviderToken> {
     const stored = await this.store.get(this.storageKey);
-    if (stored !== undefined && this.clock.now() - stored.issuedAt < this.refreshAgeMs) return stored;
-    return this.issue();
+    if (this.reusable(stored, undefined)) return stored;
+    return this.issue(undefined);
+  }
+
+  private reusable(
+    stored: ProviderToken | undefined,
+    replacing: string | undefined,
+  ): stored is ProviderToken {
+    return (
+      stored !== undefined &&
+      stored.jwt !== replacing &&
+      this.clock.now() - stored.issuedAt < this.refreshAgeMs
+    );
   }
 
   /**
@@ -108,13 +102,18 @@ class ProviderTokens {
   async renewAfterExpired(failed: ProviderToken): Promise<ProviderToken | undefined> {
     const stored = await this.store.get(this.storageKey);
     if (stored !== undefined && stored.jwt !== failed.jwt) {
-      return this.clock.now() - stored.issuedAt < this.refreshAgeMs ? stored : this.issue();
+      return this.reusable(stored, undefined) ? stored : this.issue(undefined);
     }
     if (this.clock.now() - failed.issuedAt < APNS_TOKEN_MIN_AGE_MS) return undefined;
-    return this.issue();
+    return this.issue(failed.jwt);
   }
 
-  private issue(): Promise<ProviderToken> {
+  /**
+   * Signs a new token, unless the store (looked at again under its lock, when it has one)
+   * already holds a usable one that is not `replacing`: across processes, the first signs and
+   * the others take its token (a compare-and-set on the token being replaced).
+   */
+  private issue(replacing: string | undefined): Promise<ProviderToken> {
     let inProgress = issuing.get(this.store);
     if (inProgress === undefined) {
       inProgress = new Map();
@@ -123,7 +122,9 @@ class ProviderTokens {
     const running = inProgress.get(this.storageKey);
     if (running !== undefined) return running;
     const table = inProgress;
-    const signing = (async () => {
+    const mint = async () => {
+      const stored = await this.store.get(this.storageKey);
+      if (this.reusable(stored, replacing)) return stored;
       const iat = Math.floor(this.clock.now() / 1000);
       const signingInput = `${this.jwtHeader}.${base64url(JSON.stringify({ iss: this.credentials.team_id, iat }))}`;
       const signature = sign('sha256', Buffer.from(signingInput), {
@@ -136,7 +137,11 @@ class ProviderTokens {
       };
       await this.store.set(this.storageKey, token);
       return token;
-    })().finally(() => table.delete(this.storageKey));
+    };
+    const exclusive = this.store.exclusive?.bind(this.store);
+    const signing = (exclusive === undefined ? mint() : exclusive(this.storageKey, mint)).finally(() =>
+      table.delete(this.storageKey),
+    );
     table.set(this.storageKey, signing);
     return signing;
   }

@@ -34,7 +34,10 @@ export const apnsProvider: ProviderModule = {
     },
   },
   createAdapter: (settings, context) =>
-    createApnsAdapter(settings as ApnsCredentials, { clock: context.clock }),
+    createApnsAdapter(settings as ApnsCredentials, {
+      clock: context.clock,
+      ...(context.providerTokens === undefined ? {} : { providerTokens: context.providerTokens }),
+    }),
   buildRequest(message, settings, now) {
     return buildApnsRequest(message, apnsEndpoints((settings ?? {}) as ApnsCredentials), now);
   },

@@ -1,0 +1,207 @@
+import { DelayedError, Queue, Worker } from 'bullmq';
+import type { Kysely } from 'kysely';
+import type { Clock } from '../../clock.js';
+import type { Database } from '../../db/schema.js';
+import type { RedisHandle } from '../../redis/redis.js';
+import type { DeliveryQueue } from './queue.js';
+
+export interface BullmqQueueOptions {
+  redis: RedisHandle;
+  db: Kysely<Database>;
+  clock: Clock;
+  /** Deliveries claimed and handed to the handler at once. */
+  batchSize: number;
+  /** Jobs worked on at once by this process. */
+  concurrency: number;
+  leaseMs: number;
+  /** How often due deliveries the queue has lost track of are looked for in the database. */
+  sweepMs: number;
+  onError: (error: unknown) => void;
+}
+
+interface JobData {
+  ids: string[];
+}
+
+const QUEUE = 'deliveries';
+const ENQUEUE_TIMEOUT_MS = 2_000;
+const SWEEP_LIMIT = 5_000;
+/** Retries are enqueued in buckets of due time, one job per bucket rather than per delivery. */
+const DUE_BUCKET_MS = 250;
+
+/**
+ * The delivery queue on Redis (BullMQ) for many worker processes. The database stays the
+ * record of every delivery and of who may send it; a BullMQ job carries a batch of delivery
+ * ids (rings first by job priority, delayed until due) to some worker:
+ *
+ * - Before sending, the worker claims the job's rows with a lease (`due_at <= now` →
+ *   `sending`, `due_at` = lease end) in one conditional update. A job BullMQ hands out twice
+ *   (a stalled job after a crash), or a delivery that another job also carries, is therefore
+ *   never sent twice while its lease runs; only a delivery whose worker died mid-send goes
+ *   again, under the same id (the same apns-id).
+ * - After the handler, the job's deliveries still due later (retries with backoff, leases
+ *   another worker holds) are enqueued again, delayed until then; then the job is done.
+ * - A sweep enqueues the deliveries that have been due for longer than a lease plus a sweep
+ *   period: jobs lost with Redis (a restart without persistence), never added (Redis was
+ *   down when they were accepted), or whose worker died. A delivery whose job is still in
+ *   Redis may so get a second job: the claim makes that harmless.
+ */
+export function createBullmqQueue(options: BullmqQueueOptions): DeliveryQueue & { sweep(): Promise<number> } {
+  const { db, clock, redis } = options;
+  const prefix = redis.prefix;
+  const queue = new Queue<JobData>(QUEUE, {
+    connection: redis.connection({ maxRetriesPerRequest: 1 }),
+    prefix,
+    defaultJobOptions: { removeOnComplete: true, removeOnFail: true },
+  });
+  queue.on('error', options.onError);
+  let worker: Worker<JobData> | undefined;
+  let sweepTimer: NodeJS.Timeout | undefined;
+
+  async function enqueue(deliveries: ReadonlyArray<{ id: string; dueAt: number; priority: number }>) {
+    const now = clock.now();
+    const groups = new Map<string, { ids: string[]; dueAt: number; priority: number }>();
+    const jobs: Array<{ ids: string[]; dueAt: number; priority: number }> = [];
+    for (const delivery of deliveries) {
+      const dueAt = delivery.dueAt <= now ? now : Math.ceil(delivery.dueAt / DUE_BUCKET_MS) * DUE_BUCKET_MS;
+      const key = `${delivery.priority}/${dueAt}`;
+      let group = groups.get(key);
+      if (group === undefined || group.ids.length >= options.batchSize) {
+        group = { ids: [], dueAt, priority: delivery.priority };
+        groups.set(key, group);
+        jobs.push(group);
+      }
+      group.ids.push(delivery.id);
+    }
+    for (let index = 0; index < jobs.length; index += 100) {
+      const chunk = jobs.slice(index, index + 100).map((job) => ({
+        name: 'deliver',
+        data: { ids: job.ids },
+        // BullMQ: 1 is the highest priority; 0 would mean none.
+        opts: { priority: job.priority + 1, delay: Math.max(0, job.dueAt - now) },
+      }));
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        await Promise.race([
+          queue.addBulk(chunk),
+          new Promise((_, reject) => {
+            timer = setTimeout(
+              () => reject(new Error('Redis did not take the jobs in time')),
+              ENQUEUE_TIMEOUT_MS,
+            );
+          }),
+        ]);
+      } catch (error) {
+        // Stored is accepted: the sweep enqueues these deliveries once Redis answers again.
+        options.onError(error);
+        return;
+      } finally {
+        clearTimeout(timer);
+      }
+    }
+  }
+
+  async function sweep(): Promise<number> {
+    const rows = await db
+      .selectFrom('deliveries')
+      .select(['id', 'due_at', 'priority'])
+      .where('due_at', '<=', clock.now() - options.sweepMs - options.leaseMs)
+      .orderBy('priority')
+      .orderBy('due_at')
+      .limit(SWEEP_LIMIT)
+      .execute();
+    await enqueue(rows.map((row) => ({ id: row.id, dueAt: Number(row.due_at), priority: row.priority })));
+    return rows.length;
+  }
+
+  /** Claims due rows among `ids` for this worker, with a lease; the ids it got. */
+  async function claim(ids: readonly string[]): Promise<string[]> {
+    const now = clock.now();
+    const rows = await db
+      .updateTable('deliveries')
+      .set({ status: 'sending', due_at: now + options.leaseMs, updated_at: now })
+      .where('id', 'in', ids)
+      .where('due_at', '<=', now)
+      .returning('id')
+      .execute();
+    return rows.map((row) => row.id);
+  }
+
+  /** Extends the lease of those of `ids` still being sent. */
+  async function extend(ids: readonly string[]): Promise<void> {
+    await db
+      .updateTable('deliveries')
+      .set({ due_at: clock.now() + options.leaseMs })
+      .where('id', 'in', ids)
+      .where('status', '=', 'sending')
+      .where('due_at', 'is not', null)
+      .execute();
+  }
+
+  /** Those of `ids` not settled, with when they are due again (Unix ms). */
+  async function unsettled(ids: readonly string[]) {
+    const rows = await db
+      .selectFrom('deliveries')
+      .select(['id', 'due_at', 'priority'])
+      .where('id', 'in', ids)
+      .where('due_at', 'is not', null)
+      .execute();
+    return rows.map((row) => ({ id: row.id, dueAt: Number(row.due_at), priority: row.priority }));
+  }
+
+  return {
+    enqueue,
+    sweep,
+    start(handler) {
+      if (worker !== undefined) return;
+      worker = new Worker<JobData>(
+        QUEUE,
+        async (job, token) => {
+          const ids = job.data.ids;
+          try {
+            const claimed = await claim(ids);
+            if (claimed.length > 0) {
+              // The lease lasts while this process works on the deliveries (a slow provider, a
+              // loaded machine); it runs out only when the process is gone.
+              const heartbeat = setInterval(() => {
+                extend(claimed).catch(options.onError);
+              }, options.leaseMs / 3);
+              try {
+                await handler(claimed).catch(options.onError);
+              } finally {
+                clearInterval(heartbeat);
+              }
+            }
+            await enqueue(await unsettled(ids));
+          } catch (error) {
+            // The database did not answer: the same job again in a second.
+            options.onError(error);
+            await job.moveToDelayed(Date.now() + 1_000, token);
+            throw new DelayedError();
+          }
+        },
+        {
+          connection: redis.connection(),
+          prefix,
+          concurrency: options.concurrency,
+          // A crashed worker's jobs come back after about a lease; the database lease decides.
+          lockDuration: options.leaseMs,
+          stalledInterval: options.leaseMs,
+          maxStalledCount: 1_000_000,
+        },
+      );
+      worker.on('error', options.onError);
+      const tick = () => {
+        sweep().catch(options.onError);
+      };
+      sweepTimer = setInterval(tick, options.sweepMs);
+      tick();
+    },
+    async stop() {
+      clearInterval(sweepTimer);
+      // Waits for the jobs in progress: their deliveries are settled, rescheduled or leased.
+      await worker?.close();
+      await queue.close();
+    },
+  };
+}

@@ -1,0 +1,41 @@
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import type { SessionCache } from '../accounts/session-cache.js';
+import type { Clock } from '../clock.js';
+import type { Config } from '../config.js';
+import type { Database } from '../db/schema.js';
+import { createBullmqQueue } from '../delivery/queue/bullmq-queue.js';
+import { redisCounters } from './counters.js';
+import type { RedisHandle } from './redis.js';
+import { shareSessionRevocations } from './session-revocations.js';
+import { redisAccessTokenStore, redisProviderTokenStore } from './token-stores.js';
+
+/**
+ * Everything that several processes must share, on Redis: the delivery queue, rate-limit
+ * counters, session revocations, and providers' tokens (APNs's JWT, OAuth access tokens).
+ */
+export function createScaleOut(
+  redis: RedisHandle,
+  deps: { config: Config; db: Kysely<Database>; clock: Clock; logger: Logger },
+) {
+  const { config, clock, logger } = deps;
+  const warn = (what: string) => (error: unknown) => logger.warn({ err: error }, what);
+  return {
+    queue: createBullmqQueue({
+      redis,
+      db: deps.db,
+      clock,
+      batchSize: config.delivery.batchSize,
+      concurrency: 4,
+      leaseMs: config.delivery.leaseSeconds * 1000,
+      sweepMs: (config.redis?.sweepSeconds ?? 15) * 1000,
+      onError: warn('delivery queue error'),
+    }),
+    counters: redisCounters(redis, clock, warn('Redis unavailable: rate limits are counted per process')),
+    accessTokens: redisAccessTokenStore(redis),
+    providerTokens: redisProviderTokenStore(redis),
+    shareSessions: (cache: SessionCache) =>
+      shareSessionRevocations(cache, redis, warn('session revocations: Redis error')),
+    ping: () => redis.ping(),
+  };
+}
