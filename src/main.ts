@@ -3,11 +3,11 @@ import { createSecretBox, loadMasterKey, MasterKeyError } from './admin/secret-b
 import { buildApp } from './app.js';
 import { loadChannelTls } from './channel/certificate.js';
 import { type ChannelServer, startChannelServer } from './channel/server.js';
+import { systemClock } from './clock.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createDatabase } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
 import { createLogger } from './logger.js';
-import { createRedis } from './redis/redis.js';
 import { createServices } from './services.js';
 
 async function main(): Promise<void> {
@@ -24,19 +24,32 @@ async function main(): Promise<void> {
     embedded: config.database.dialect === 'sqlite',
     warn: (message) => logger.warn(message),
   });
+  // Loaded only in scale-out mode: the embedded default never pays for Redis and BullMQ.
   const redis =
     config.redis === undefined
       ? undefined
-      : createRedis(config.redis.url, config.redis.prefix, (error, connection) =>
-          logger.warn({ err: error, connection }, 'Redis connection lost; reconnecting'),
+      : (await import('./redis/redis.js')).createRedis(
+          config.redis.url,
+          config.redis.prefix,
+          (error, connection) =>
+            logger.warn({ err: error, connection }, 'Redis connection lost; reconnecting'),
         );
+  const scaleOut =
+    redis === undefined
+      ? undefined
+      : (await import('./redis/scale-out.js')).createScaleOut(redis, {
+          config,
+          db: database.db,
+          clock: systemClock,
+          logger,
+        });
   if (redis !== undefined && !(await redis.connected(10_000)))
     logger.warn('Redis does not answer yet: starting anyway; /readyz reports it until it does');
   const services = createServices(config, {
     database,
     logger,
     box: createSecretBox(masterKey),
-    ...(redis === undefined ? {} : { redis }),
+    ...(redis === undefined || scaleOut === undefined ? {} : { redis, scaleOut }),
   });
 
   const bootstrapKey = await services.apiKeys.bootstrap(config.bootstrapAdminKey);

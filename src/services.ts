@@ -32,7 +32,7 @@ import { createIdentityService, identityDeletionHook } from './identity/identity
 import { createIdentityVerifiers } from './identity/verifiers.js';
 import { createMetrics } from './metrics.js';
 import type { RedisHandle } from './redis/redis.js';
-import { createScaleOut } from './redis/scale-out.js';
+import type { ScaleOut } from './redis/scale-out.js';
 import { createRegistryService } from './registry/registry.service.js';
 
 export interface ServiceDeps {
@@ -46,8 +46,10 @@ export interface ServiceDeps {
   accessTokens?: AccessTokenStore;
   /** How the push channel reaches phones held by other processes; in-process by default. */
   channelBus?: ChannelBus;
-  /** Scale-out mode: queue, rate limits, session revocations and provider tokens shared in Redis. */
+  /** Scale-out mode: the Redis connection (the push channel's bus) ... */
   redis?: RedisHandle;
+  /** ... and what processes share through it: queue, rate limits, revocations, provider tokens. */
+  scaleOut?: ScaleOut;
 }
 
 const commandNames: Record<number, string> = {
@@ -63,10 +65,7 @@ export function createServices(config: Config, deps: ServiceDeps) {
   const db = deps.database.db;
   const catalogue = deps.catalogue ?? providerCatalogue;
   const metrics = createMetrics();
-  const shared =
-    deps.redis === undefined
-      ? undefined
-      : createScaleOut(deps.redis, { config, db, clock, logger: deps.logger });
+  const shared = deps.scaleOut;
   const cache = new SessionCache(
     clock,
     config.sessions.cacheTtlSeconds * 1000,

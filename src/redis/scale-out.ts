@@ -10,6 +10,8 @@ import type { RedisHandle } from './redis.js';
 import { shareSessionRevocations } from './session-revocations.js';
 import { redisAccessTokenStore, redisProviderTokenStore } from './token-stores.js';
 
+export type ScaleOut = ReturnType<typeof createScaleOut>;
+
 /**
  * Everything that several processes must share, on Redis: the delivery queue, rate-limit
  * counters, session revocations, and providers' tokens (APNs's JWT, OAuth access tokens).
