@@ -4,7 +4,7 @@
  * after every frame it reads; it gives up on a connection that has been silent for 130 s).
  * Reports over IPC: connected, each ring received, fan-out complete, and the alive count.
  */
-import './lib/exit-with-parent.js';
+import './lib/exit-with-parent.mjs';
 import { performance } from 'node:perf_hooks';
 import tls from 'node:tls';
 import { createSecretBox } from '../src/admin/secret-box.js';
