@@ -231,7 +231,7 @@ export function createServices(config: Config, deps: ServiceDeps) {
     },
     /** Starts delivering: the queue hands due work to the worker; old records are pruned hourly. */
     startWorker(): () => Promise<void> {
-      queue.start((ids) => worker.process(ids));
+      queue.start((ids) => worker.process(ids), { idle: () => worker.flushGathered() });
       workerRunning = true;
       const prune = () =>
         worker.prune().catch((error: unknown) => deps.logger.error({ err: error }, 'pruning failed'));

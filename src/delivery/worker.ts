@@ -305,11 +305,8 @@ export function createDeliveryWorker(deps: {
     }
   }
 
-  /**
-   * `backlogDrained`: the claim these rows came in was not full, so no more due work is
-   * waiting: what gatherings hold goes out now rather than after the linger.
-   */
-  async function deliverGroup(rows: ClaimedDelivery[], backlogDrained = true): Promise<void> {
+  /** `sendNow`: gathered messages go out at once, without waiting for others to join them. */
+  async function deliverGroup(rows: ClaimedDelivery[], sendNow = true): Promise<void> {
     const first = rows[0];
     if (first === undefined) return;
     const now = clock.now();
@@ -370,7 +367,7 @@ export function createDeliveryWorker(deps: {
     await Promise.all([
       rings.length > 0 ? sendAndApply(app, adapter, pick(live, rings), pick(messages, rings)) : undefined,
       gathered.length > 0
-        ? gather(app, adapter, batchSize, pick(live, gathered), pick(messages, gathered), backlogDrained)
+        ? gather(app, adapter, batchSize, pick(live, gathered), pick(messages, gathered), sendNow)
         : undefined,
     ]);
   }
@@ -398,8 +395,8 @@ export function createDeliveryWorker(deps: {
   /**
    * Adds messages to the adapter's gathering. A full batch goes at once, and the claim that
    * filled it waits for it (so claims cannot outrun the provider); the rest goes when later
-   * claims fill it, when the backlog is drained, or after `batchLingerMs` at the latest (well
-   * within the claims' lease).
+   * claims fill it, when the queue is idle (`flushGathered`), or after `batchLingerMs` at the
+   * latest (well within the claims' lease).
    */
   function gather(
     app: App,
@@ -407,7 +404,7 @@ export function createDeliveryWorker(deps: {
     batchSize: number,
     rows: readonly ClaimedDelivery[],
     messages: readonly PushMessage[],
-    backlogDrained: boolean,
+    sendNow: boolean,
   ): Promise<void> {
     let gathering = gatherings.get(adapter);
     if (gathering === undefined) {
@@ -421,7 +418,7 @@ export function createDeliveryWorker(deps: {
     });
     const sends: Array<Promise<void>> = [];
     while (current.entries.length >= batchSize) sends.push(sendGatheredNow(adapter, current, batchSize));
-    if (backlogDrained && current.entries.length > 0) {
+    if (sendNow && current.entries.length > 0) {
       sends.push(sendGatheredNow(adapter, current, current.entries.length));
     } else if (current.entries.length > 0 && current.timer === undefined) {
       current.timer = setTimeout(() => {
@@ -454,13 +451,18 @@ export function createDeliveryWorker(deps: {
   }
 
   return {
-    /** Sends what gatherings hold now and waits for every send in progress (at shutdown). */
-    async drain(): Promise<void> {
+    /** Sends what gatherings hold now: nothing more is coming (the queue is idle). */
+    flushGathered(): void {
       for (const [adapter, gathering] of gatherings) {
         clearTimeout(gathering.timer);
         gathering.timer = undefined;
         void sendGatheredNow(adapter, gathering, gathering.entries.length);
       }
+    },
+
+    /** Sends what gatherings hold and waits for every send in progress (at shutdown). */
+    async drain(): Promise<void> {
+      this.flushGathered();
       await Promise.all(gatheredSends);
     },
 
@@ -496,10 +498,9 @@ export function createDeliveryWorker(deps: {
         if (group === undefined) groups.set(key, [row]);
         else group.push(row);
       }
-      const backlogDrained = ids.length < deps.settings.batchSize;
       await Promise.all(
         [...groups.values()].map((group) =>
-          deliverGroup(group, backlogDrained).catch((error: unknown) => {
+          deliverGroup(group, false).catch((error: unknown) => {
             // The lease runs out and the deliveries are handed out again.
             log.error({ err: error }, 'delivery batch failed');
           }),

@@ -152,7 +152,7 @@ export function createBullmqQueue(options: BullmqQueueOptions): DeliveryQueue & 
   return {
     enqueue,
     sweep,
-    start(handler) {
+    start(handler, hooks = {}) {
       if (worker !== undefined) return;
       worker = new Worker<JobData>(
         QUEUE,
@@ -191,6 +191,7 @@ export function createBullmqQueue(options: BullmqQueueOptions): DeliveryQueue & 
         },
       );
       worker.on('error', options.onError);
+      worker.on('drained', () => hooks.idle?.());
       const tick = () => {
         sweep().catch(options.onError);
       };

@@ -13,7 +13,12 @@ export interface DeliveryQueue {
    * Starts handing due deliveries to `handler`, leased: a delivery whose handler neither
    * settles nor reschedules it before the lease ends is handed out again.
    */
-  start(handler: (ids: string[]) => Promise<void>): void;
+  start(handler: (ids: string[]) => Promise<void>, hooks?: QueueHooks): void;
   /** Stops taking work and waits for the handler calls in progress. */
   stop(): Promise<void>;
+}
+
+export interface QueueHooks {
+  /** Nothing due is left to hand out and every handed-out batch was handled. */
+  idle?: () => void;
 }

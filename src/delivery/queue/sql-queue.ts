@@ -2,7 +2,7 @@ import { type Kysely, PostgresAdapter, sql } from 'kysely';
 import type { Clock } from '../../clock.js';
 import type { Database } from '../../db/schema.js';
 import { type Wakeup, wakeupChannel } from './pg-wakeup.js';
-import type { DeliveryQueue } from './queue.js';
+import type { DeliveryQueue, QueueHooks } from './queue.js';
 
 export interface SqlQueueOptions {
   db: Kysely<Database>;
@@ -81,9 +81,10 @@ export function createSqlQueue(
     });
   }
 
-  async function run(handler: (ids: string[]) => Promise<void>): Promise<void> {
+  async function run(handler: (ids: string[]) => Promise<void>, hooks: QueueHooks): Promise<void> {
     // Several batches in flight, so that one slow provider answer does not stall the rest.
     const inFlight = new Set<Promise<void>>();
+    let drained = false;
     while (running) {
       try {
         if (inFlight.size >= options.concurrency) {
@@ -92,12 +93,18 @@ export function createSqlQueue(
         }
         const ids = await claim(options.batchSize);
         if (ids.length > 0) {
+          drained = false;
           const batch: Promise<void> = handler(ids)
             .catch(options.onError)
-            .finally(() => inFlight.delete(batch));
+            .finally(() => {
+              inFlight.delete(batch);
+              if (drained && inFlight.size === 0) hooks.idle?.();
+            });
           inFlight.add(batch);
           continue;
         }
+        drained = true;
+        if (inFlight.size === 0) hooks.idle?.();
         nextDue = Math.min(await nextDueAt(), clock.now() + options.pollMs);
         if (!running) break;
         await sleep(nextDue - clock.now());
@@ -121,10 +128,10 @@ export function createSqlQueue(
         void sql`select pg_notify(${wakeupChannel}, '')`.execute(db).catch(options.onError);
       }
     },
-    start(handler) {
+    start(handler, hooks = {}) {
       if (running) return;
       running = true;
-      loop = run(handler);
+      loop = run(handler, hooks);
       void options.wakeup?.listen(() => wake?.()).catch(options.onError);
     },
     async stop() {
