@@ -33,14 +33,13 @@ import { migrateToLatest } from '../src/db/migrate.js';
 import type { RegistrationsTable } from '../src/db/schema.js';
 import type { PhonesReport, PhonesStart } from './channel-phones.js';
 import { freePort, NPM_START, repoRoot, startServer, stopAll } from './lib/children.js';
+import { argument } from './lib/settings.js';
 import { prepareStorage } from './lib/storage.js';
 
 function flag(name: string, fallback: number): number {
-  const args = process.argv.slice(2);
-  const index = args.findIndex((arg) => arg === `--${name}` || arg.startsWith(`--${name}=`));
-  if (index === -1) return fallback;
-  const arg = args[index] ?? '';
-  const value = Number(arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : args[index + 1]);
+  const given = argument(name);
+  if (given === undefined) return fallback;
+  const value = Number(given);
   if (!Number.isInteger(value) || value < 0) throw new Error(`--${name} must be a whole number`);
   return value;
 }

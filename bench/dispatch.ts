@@ -78,30 +78,13 @@ import {
   seedMakerPhones,
 } from './lib/maker-fanout.js';
 import { realPasswordHash } from './lib/seed.js';
+import { argument, integerSetting } from './lib/settings.js';
 import { prepareStorage, type Storage } from './lib/storage.js';
 
 type Dialect = 'sqlite' | 'postgres';
 
 // ---------------------------------------------------------------------------------------------
 // Settings
-
-function integerSetting(name: string, fallback: number, minimum: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw.trim() === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < minimum) {
-    throw new Error(`${name} must be an integer >= ${minimum} (got ${JSON.stringify(raw)})`);
-  }
-  return value;
-}
-
-function argument(name: string): string | undefined {
-  const args = process.argv.slice(2);
-  const index = args.findIndex((arg) => arg === `--${name}` || arg.startsWith(`--${name}=`));
-  if (index === -1) return undefined;
-  const arg = args[index] ?? '';
-  return arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : args[index + 1];
-}
 
 function serverEnvSetting(): Record<string, string> {
   const raw = process.env.BENCH_SERVER_ENV ?? '';

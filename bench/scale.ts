@@ -34,13 +34,10 @@ import { startFakeApns } from '../test/fakes/apns-server.js';
 import { bulkSeed } from './lib/bulk-seed.js';
 import { processCpuSeconds, repoRoot, type ServerProcess, startServer, stopAll } from './lib/children.js';
 import { realPasswordHash, seedUsers } from './lib/seed.js';
+import { integerSetting } from './lib/settings.js';
 import { prepareStorage } from './lib/storage.js';
 
-const setting = (name: string, fallback: number) => {
-  const value = Number(process.env[name] ?? fallback);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer`);
-  return value;
-};
+const setting = (name: string, fallback: number) => integerSetting(name, fallback, 1);
 const settings = {
   registrations: setting('BENCH_REGISTRATIONS', 1_000_000),
   small: setting('BENCH_SMALL', 10_000),
