@@ -14,6 +14,7 @@ import * as deliveriesClaimIndex from './migrations/2026_11_30_003_deliveries_cl
 import * as identities from './migrations/2026_11_30_004_identities.js';
 import * as registrationsUserIndex from './migrations/2026_11_30_005_registrations_user_index.js';
 import * as deliveriesWaitingIndex from './migrations/2026_11_30_006_deliveries_waiting_index.js';
+import * as registrationsFillfactor from './migrations/2026_11_30_007_registrations_fillfactor.js';
 
 /** Listed by hand, in order, so that no folder scan can break after bundling or compiling. */
 const migrations: Record<string, Migration> = {
@@ -23,6 +24,7 @@ const migrations: Record<string, Migration> = {
   '2026_11_30_004_identities': identities,
   '2026_11_30_005_registrations_user_index': registrationsUserIndex,
   '2026_11_30_006_deliveries_waiting_index': deliveriesWaitingIndex,
+  '2026_11_30_007_registrations_fillfactor': registrationsFillfactor,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

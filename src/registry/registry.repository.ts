@@ -6,44 +6,119 @@ export type Channel = RegistrationsTable['channel'];
 export type RegistrationRow = Omit<RegistrationsTable, 'seq'> & { seq: number };
 export type NewRegistration = Omit<RegistrationRow, 'seq'>;
 
+/** The columns an upsert writes, in the order of its parameters. */
+const upsertColumns = [
+  'user_id',
+  'session_id',
+  'channel',
+  'push_token',
+  'language',
+  'dev',
+  'bundleid',
+  'os',
+  'os_token',
+  'push_platform',
+  'phone_model',
+  'provider',
+  'provider_token',
+  'apns_environment',
+  'created_at',
+  'updated_at',
+] as const satisfies ReadonlyArray<keyof NewRegistration>;
+
+/** The columns an upsert changes in a row that already holds the token. */
+const upsertChangedColumns = upsertColumns.filter(
+  (column) => column !== 'channel' && column !== 'push_token' && column !== 'created_at',
+);
+const upsertChanges = sql.raw(
+  upsertChangedColumns.map((column) => `${column} = excluded.${column}`).join(', '),
+);
+
+/** A registration's identity: one row per push token and channel. */
+export function registrationKey(registration: { channel: string; push_token: string }): string {
+  return `${registration.channel}\u0000${registration.push_token}`;
+}
+
+/** Whose row an upsert may change; a row of anyone else is left alone (nothing returned). */
+export type UpsertScope =
+  /** Only a row of the same user and session: the columns that identify the owner stay as they are. */
+  | 'same-session'
+  /** Only a row of the same user: its session becomes the caller's. */
+  | 'same-user'
+  /** Any row: the token moves to the caller (a phone that changed accounts). */
+  | 'any';
+
 /**
  * One statement: a push token already on this channel is updated in place, otherwise a row is
- * added. With `onlyIfOwn`, a row that belongs to another user is left alone and nothing is
- * returned; without it the token moves to the caller (a phone that changed accounts). Returns
- * the row's `created_at`, which equals the new `updated_at` only for a row just added.
+ * added. Returns the row's `created_at`, which equals the new `updated_at` only for a row just
+ * added, or nothing when `scope` left the row alone.
  *
  * Written as one SQL text rather than with the query builder, and compiled once: it is the
- * hottest write of the API. The same text is valid in SQLite and PostgreSQL.
+ * hottest write of the API. The same text is valid in SQLite and PostgreSQL. The narrow scopes
+ * exist for SQLite, which rewrites the entries of every index holding a column the statement
+ * sets (owner, session), changed or not: a phone re-registering its token in the same session
+ * then writes the row alone.
  */
 export async function upsertRegistration(
   db: Executor,
   registration: NewRegistration,
-  options: { onlyIfOwn: boolean },
+  scope: UpsertScope,
 ): Promise<{ created_at: number } | undefined> {
-  const r = registration;
-  const values = [
-    r.user_id,
-    r.session_id,
-    r.channel,
-    r.push_token,
-    r.language,
-    r.dev,
-    r.bundleid,
-    r.os,
-    r.os_token,
-    r.push_platform,
-    r.phone_model,
-    r.provider,
-    r.provider_token,
-    r.apns_environment,
-    r.created_at,
-    r.updated_at,
-  ];
+  const values = upsertColumns.map((column) => registration[column]);
   const result = await db.executeQuery<{ created_at: number }>(
-    CompiledQuery.raw(upsertText(db, options.onlyIfOwn), values),
+    CompiledQuery.raw(upsertText(db, scope), values),
   );
   const row = result.rows[0];
   return row === undefined ? undefined : { created_at: Number(row.created_at) };
+}
+
+/**
+ * PostgreSQL only: the own-token upsert of `upsertRegistration` for many registrations (no
+ * token twice) in one statement, rows passed as one JSON parameter. Rows are written in token
+ * order, so that two batches sharing tokens lock them in the same order (no deadlock). Returns,
+ * per registration, `undefined` when another user holds the token, else the row's `created_at`
+ * and, for a row just added, the user's row count on the channel after the statement.
+ */
+export async function upsertOwnRegistrations(
+  db: Executor,
+  registrations: readonly NewRegistration[],
+): Promise<Array<{ createdAt: number; rowsAfter?: number } | undefined>> {
+  const text = compiledOnce(db, 'upsert_own_registrations', () => {
+    const columns = sql.raw(upsertColumns.join(', '));
+    // A subquery in RETURNING sees the table as it was before the statement.
+    return sql`
+    insert into registrations (${columns})
+    select ${columns} from json_populate_recordset(null::registrations, ${''}::json)
+    order by channel, push_token
+    on conflict (channel, push_token) do update set ${upsertChanges}
+    where registrations.user_id = excluded.user_id
+    returning channel, push_token, created_at, case when created_at = updated_at then (
+      select count(*) from registrations mine
+      where mine.user_id = registrations.user_id and mine.channel = registrations.channel
+    ) end as rows_before`;
+  });
+  const result = await db.executeQuery<{
+    channel: string;
+    push_token: string;
+    created_at: number;
+    rows_before: number | null;
+  }>(CompiledQuery.raw(text, [JSON.stringify(registrations)]));
+  const written = new Map(result.rows.map((row) => [registrationKey(row), row]));
+  const addedPerUser = new Map<string, number>();
+  const userKey = (registration: NewRegistration) => `${registration.user_id} ${registration.channel}`;
+  for (const registration of registrations) {
+    if (written.get(registrationKey(registration))?.rows_before != null) {
+      const key = userKey(registration);
+      addedPerUser.set(key, (addedPerUser.get(key) ?? 0) + 1);
+    }
+  }
+  return registrations.map((registration) => {
+    const row = written.get(registrationKey(registration));
+    if (row === undefined) return undefined;
+    const createdAt = Number(row.created_at);
+    if (row.rows_before == null) return { createdAt };
+    return { createdAt, rowsAfter: Number(row.rows_before) + (addedPerUser.get(userKey(registration)) ?? 0) };
+  });
 }
 
 /**
@@ -63,20 +138,29 @@ function compiledOnce(db: Executor, name: string, build: () => { compile(db: Exe
   return text;
 }
 
-function upsertText(db: Executor, onlyIfOwn: boolean): string {
-  return compiledOnce(db, `upsert_registration${onlyIfOwn ? '_own' : ''}`, () => {
-    const placeholders = sql.join(Array.from({ length: 16 }, () => sql`${null}`));
+function upsertText(db: Executor, scope: UpsertScope): string {
+  return compiledOnce(db, `upsert_registration_${scope.replace('-', '_')}`, () => {
+    const placeholders = sql.join(upsertColumns.map(() => sql`${null}`));
+    const ownerColumns: readonly string[] = ['user_id', 'session_id'];
+    const changes =
+      scope === 'same-session'
+        ? sql.raw(
+            upsertChangedColumns
+              .filter((column) => !ownerColumns.includes(column))
+              .map((column) => `${column} = excluded.${column}`)
+              .join(', '),
+          )
+        : upsertChanges;
+    const condition = {
+      'same-session': sql`where registrations.user_id = excluded.user_id and registrations.session_id = excluded.session_id`,
+      'same-user': sql`where registrations.user_id = excluded.user_id`,
+      any: sql``,
+    }[scope];
     return sql`
-    insert into registrations (user_id, session_id, channel, push_token, language, dev, bundleid, os, os_token,
-      push_platform, phone_model, provider, provider_token, apns_environment, created_at, updated_at)
+    insert into registrations (${sql.raw(upsertColumns.join(', '))})
     values (${placeholders})
-    on conflict (channel, push_token) do update set
-      user_id = excluded.user_id, session_id = excluded.session_id, language = excluded.language,
-      dev = excluded.dev, bundleid = excluded.bundleid, os = excluded.os, os_token = excluded.os_token,
-      push_platform = excluded.push_platform, phone_model = excluded.phone_model, provider = excluded.provider,
-      provider_token = excluded.provider_token, apns_environment = excluded.apns_environment,
-      updated_at = excluded.updated_at
-    ${onlyIfOwn ? sql`where registrations.user_id = excluded.user_id` : sql``}
+    on conflict (channel, push_token) do update set ${changes}
+    ${condition}
     returning created_at`;
   });
 }

@@ -3,6 +3,7 @@ import type { Clock } from '../clock.js';
 import { isForeignKeyViolation } from '../db/errors.js';
 import type { Executor } from '../db/schema.js';
 import { AppError } from '../errors.js';
+import { createRegistrationWriter } from './registration-writer.js';
 import {
   type Channel,
   deleteRegistration,
@@ -76,6 +77,7 @@ function toRegistration(row: RegistrationRow): Registration {
 
 export function createRegistryService(deps: RegistryDeps) {
   const { db, clock } = deps;
+  const writer = createRegistrationWriter(db);
 
   function routeColumns(registration: Parameters<typeof routeRegistration>[0]) {
     const route = routeRegistration(registration, deps.isChannelToken);
@@ -112,19 +114,23 @@ export function createRegistryService(deps: RegistryDeps) {
         created_at: now,
         updated_at: now,
       };
+      let rowsAfter: number | undefined;
       try {
         // The common case is a phone re-registering its own token: one statement, and the
         // user's row count cannot have grown. A new row, or one taken over from another
         // user, may take the user past the limit.
-        const own = await upsertRegistration(db, registration, { onlyIfOwn: true });
-        if (own !== undefined && own.created_at !== now) return;
-        if (own === undefined) await upsertRegistration(db, registration, { onlyIfOwn: false });
+        const own = await writer.upsertOwn(registration);
+        if (own !== undefined && own.createdAt !== now) return;
+        if (own === undefined) await upsertRegistration(db, registration, 'any');
+        else rowsAfter = own.rowsAfter;
       } catch (error) {
         // The session ended (logout, password change) while this request was in flight.
         if (isForeignKeyViolation(error)) throw new AppError('INVALID_TOKEN');
         throw error;
       }
-      await trimRegistrations(db, session.userId, channel, deps.maxPerChannel);
+      if (rowsAfter === undefined || rowsAfter > deps.maxPerChannel) {
+        await trimRegistrations(db, session.userId, channel, deps.maxPerChannel);
+      }
     },
 
     async list(session: AuthenticatedSession, channel: Channel): Promise<Registration[]> {

@@ -151,6 +151,25 @@ describe.each(testDialects())('push-token registry on %s', (dialect) => {
     expect(rows[0]?.updated_at).toBe((before?.updated_at ?? 0) + 1000);
   });
 
+  it('binds a token the user re-registers from a new session to that session', async () => {
+    const user = await registerUser(t.app);
+    const token = `new-session-${user.id}`;
+    await post('/v1/api/user/token', user.token, { push_token: token, language: 'en' });
+    const login = await t.app.inject({
+      method: 'POST',
+      url: '/v1/api/user/login',
+      payload: { username: user.username, password: user.password },
+    });
+    const second = json<{ token: string }>(login).token;
+    await post('/v1/api/user/token', second, { push_token: token, language: 'de' });
+
+    // The first session's logout leaves the row; the second's removes it.
+    await t.app.inject({ method: 'POST', url: '/v1/api/user/logout', headers: { token: user.token } });
+    expect(await dbRows(user.id)).toMatchObject([{ push_token: token, language: 'de' }]);
+    await t.app.inject({ method: 'POST', url: '/v1/api/user/logout', headers: { token: second } });
+    expect(await dbRows(user.id)).toEqual([]);
+  });
+
   it('keeps the same token apart on the two channels', async () => {
     const user = await registerUser(t.app);
     for (const { url } of channels)

@@ -1,0 +1,134 @@
+import { PostgresAdapter } from 'kysely';
+import type { Executor } from '../db/schema.js';
+import {
+  type NewRegistration,
+  registrationKey,
+  upsertOwnRegistrations,
+  upsertRegistration,
+} from './registry.repository.js';
+
+/** What became of an upsert of the caller's own token. */
+export interface OwnUpsert {
+  /** The row's `created_at`: equal to the upsert's `updated_at` only for a row just added. */
+  createdAt: number;
+  /** The user's rows on the channel right after the write, when the write could count them. */
+  rowsAfter?: number | undefined;
+}
+
+export interface RegistrationWriter {
+  /**
+   * Updates the caller's row for this token, or adds one. `undefined` when another user holds
+   * the token (nothing changed).
+   */
+  upsertOwn(registration: NewRegistration): Promise<OwnUpsert | undefined>;
+}
+
+/**
+ * On PostgreSQL, registrations arriving together are written together: one statement (one round
+ * trip, one commit, one wake-up of a server process) for every registration that arrived while
+ * earlier batches were in flight. A statement per request left both the server and the database
+ * switching between 16 connections for single rows. Batches adapt to the load by themselves: a
+ * request arriving at an idle writer goes out alone, at once.
+ *
+ * On SQLite statements are function calls and commits are already grouped by the driver: each
+ * registration is written on its own.
+ */
+export function createRegistrationWriter(
+  db: Executor,
+  options: { maxBatch?: number; maxInFlight?: number } = {},
+): RegistrationWriter {
+  if (!(db.getExecutor().adapter instanceof PostgresAdapter)) {
+    return {
+      upsertOwn: (registration) => upsertOwnAlone(db, registration),
+    };
+  }
+  return createBatchingWriter(db, options.maxBatch ?? 200, options.maxInFlight ?? 2);
+}
+
+/** The common case first: the same phone in the same session. */
+async function upsertOwnAlone(db: Executor, registration: NewRegistration): Promise<OwnUpsert | undefined> {
+  const row =
+    (await upsertRegistration(db, registration, 'same-session')) ??
+    (await upsertRegistration(db, registration, 'same-user'));
+  return row === undefined ? undefined : { createdAt: row.created_at };
+}
+
+interface PendingUpsert {
+  registration: NewRegistration;
+  resolve(result: OwnUpsert | undefined): void;
+  reject(error: unknown): void;
+}
+
+function createBatchingWriter(db: Executor, maxBatch: number, maxInFlight: number): RegistrationWriter {
+  let pending: PendingUpsert[] = [];
+  let inFlight = 0;
+  let scheduled = false;
+
+  function schedule(): void {
+    if (scheduled || inFlight >= maxInFlight || pending.length === 0) return;
+    scheduled = true;
+    // The rest of this turn's requests join the batch.
+    setImmediate(() => {
+      scheduled = false;
+      if (inFlight < maxInFlight) void write(takeBatch());
+    });
+  }
+
+  /**
+   * Up to `maxBatch` registrations, no token twice: one statement may not touch a row twice, so
+   * a repeat waits for the next batch (and so sees this one's result, as it would alone).
+   */
+  function takeBatch(): PendingUpsert[] {
+    const batch: PendingUpsert[] = [];
+    const later: PendingUpsert[] = [];
+    const keys = new Set<string>();
+    for (const upsert of pending) {
+      const key = registrationKey(upsert.registration);
+      if (batch.length >= maxBatch || keys.has(key)) later.push(upsert);
+      else {
+        keys.add(key);
+        batch.push(upsert);
+      }
+    }
+    pending = later;
+    return batch;
+  }
+
+  async function write(batch: PendingUpsert[]): Promise<void> {
+    if (batch.length === 0) return;
+    inFlight += 1;
+    try {
+      const results = await upsertOwnRegistrations(
+        db,
+        batch.map((upsert) => upsert.registration),
+      );
+      batch.forEach((upsert, index) => {
+        upsert.resolve(results[index]);
+      });
+    } catch {
+      // One registration the database refuses (its session ended meanwhile: a foreign key)
+      // fails the statement for all; each is then written alone and answered for itself.
+      await Promise.all(batch.map(writeAlone));
+    } finally {
+      inFlight -= 1;
+      schedule();
+    }
+  }
+
+  async function writeAlone(upsert: PendingUpsert): Promise<void> {
+    try {
+      upsert.resolve(await upsertOwnAlone(db, upsert.registration));
+    } catch (error) {
+      upsert.reject(error);
+    }
+  }
+
+  return {
+    upsertOwn(registration) {
+      return new Promise((resolve, reject) => {
+        pending.push({ registration, resolve, reject });
+        schedule();
+      });
+    },
+  };
+}
