@@ -2,6 +2,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, LogController } from 'fastify';
+import type { Logger } from 'pino';
 import { Type } from 'typebox';
 import { accountsRoutes } from './accounts/accounts.routes.js';
 import { adminRoutes } from './admin/admin.routes.js';
@@ -14,6 +15,7 @@ import { installMetrics } from './http/metrics.js';
 import { ErrorBody } from './http/schemas.js';
 import type { TypedApp } from './http/typed-app.js';
 import { identityRoutes } from './identity/identity.routes.js';
+import { LazyChildLogger } from './logger.js';
 import { registryRoutes } from './registry/registry.routes.js';
 import type { Services } from './services.js';
 
@@ -28,6 +30,8 @@ export async function buildApp(config: Config, services: Services): Promise<Type
     return503OnClosing: true,
     // One access-log line per request (see installMetrics) instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
+    childLoggerFactory: (logger, bindings, options) =>
+      new LazyChildLogger(logger as Logger, bindings, options) as unknown as FastifyBaseLogger,
     // A URL the router cannot decode (bad percent-encoding, an over-long parameter) is an
     // unknown route in the catalogue's terms; Fastify's own answer would echo the URL.
     frameworkErrors: (error, _request, reply) => {

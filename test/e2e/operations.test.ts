@@ -108,7 +108,10 @@ describe.each(testDialects())('readiness and logs on %s', (dialect) => {
       });
       const log = lines.join('');
       // One access-log line per request, with the route pattern and no user data.
-      expect(lines.filter((line) => line.includes('"msg":"request"'))).toHaveLength(4);
+      const accessLines = lines.filter((line) => line.includes('"msg":"request"'));
+      expect(accessLines).toHaveLength(4);
+      // Each names its request, so that a request's other lines can be found.
+      expect(new Set(accessLines.map((line) => /"reqId":"([^"]+)"/.exec(line)?.[1])).size).toBe(4);
       expect(log).toContain('"route":"/v1/api/user/token"');
       for (const secret of [
         'secret password 123',
