@@ -11,6 +11,7 @@ import {
   deleteRegistrationsOfUser,
   findRegistration,
   listRegistrations,
+  type NewRegistration,
   type RegistrationRow,
   trimRegistrations,
   updateRegistration,
@@ -95,22 +96,30 @@ export function createRegistryService(deps: RegistryDeps) {
         throw new AppError('FORBIDDEN', { field: 'id' });
       }
       const now = clock.now();
-      const fields = {
+      const routable = {
         push_token: input.push_token,
         os: (input.os ?? '').trim().toUpperCase(),
         os_token: (input.os_token ?? '').trim(),
         push_platform: (input.push_platform ?? '').trim().toUpperCase(),
         dev: input.dev ?? 0,
       };
-      const registration = {
-        ...fields,
+      const route = routeRegistration(routable, deps.isChannelToken);
+      // Every field written out (no spreads): one object shape on the hottest path of the API.
+      const registration: NewRegistration = {
         user_id: session.userId,
         session_id: session.sessionId,
         channel,
+        push_token: routable.push_token,
         language: normalizeLanguage(input.language),
+        dev: routable.dev,
         bundleid: input.bundleid?.trim() || deps.defaultBundleId,
+        os: routable.os,
+        os_token: routable.os_token,
+        push_platform: routable.push_platform,
         phone_model: (input.phone_model ?? '').trim(),
-        ...routeColumns(fields),
+        provider: route.provider,
+        provider_token: route.providerToken,
+        apns_environment: route.apnsEnvironment,
         created_at: now,
         updated_at: now,
       };
