@@ -42,7 +42,7 @@ export function createRegistrationWriter(
       upsertOwn: (registration) => upsertOwnAlone(db, registration),
     };
   }
-  return createBatchingWriter(db, options.maxBatch ?? 200, options.maxInFlight ?? 2);
+  return createBatchingWriter(db, options.maxBatch ?? 200, options.maxInFlight ?? 4);
 }
 
 /** The common case first: the same phone in the same session. */
