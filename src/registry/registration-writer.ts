@@ -28,7 +28,8 @@ export interface RegistrationWriter {
  * trip, one commit, one wake-up of a server process) for every registration that arrived while
  * earlier batches were in flight. A statement per request left both the server and the database
  * switching between 16 connections for single rows. Batches adapt to the load by themselves: a
- * request arriving at an idle writer goes out alone, at once.
+ * request arriving at an idle writer goes out alone, at once; under load each batch holds what
+ * arrived while up to `maxInFlight` others were at the database.
  *
  * On SQLite statements are function calls and commits are already grouped by the driver: each
  * registration is written on its own.
@@ -60,6 +61,9 @@ interface PendingUpsert {
 }
 
 function createBatchingWriter(db: Executor, maxBatch: number, maxInFlight: number): RegistrationWriter {
+  // A burst of requests read in one turn of the event loop goes out in batches of this size as
+  // it is read, so that the database works on the first ones while the rest are parsed.
+  const flushAt = 16;
   let pending: PendingUpsert[] = [];
   let inFlight = 0;
   let scheduled = false;
@@ -127,7 +131,8 @@ function createBatchingWriter(db: Executor, maxBatch: number, maxInFlight: numbe
     upsertOwn(registration) {
       return new Promise((resolve, reject) => {
         pending.push({ registration, resolve, reject });
-        schedule();
+        if (pending.length >= flushAt && inFlight < maxInFlight) void write(takeBatch());
+        else schedule();
       });
     },
   };
