@@ -26,8 +26,8 @@ export interface RegistrationWriter {
 /**
  * On PostgreSQL, registrations arriving together are written together: one statement (one round
  * trip, one commit, one wake-up of a server process) for every registration that arrived while
- * earlier batches were in flight. A statement per request left both the server and the database
- * switching between 16 connections for single rows. Batches adapt to the load by themselves: a
+ * earlier batches were in flight. A statement per request kept both the server and the database
+ * switching between connections for single rows. Batches adapt to the load by themselves: a
  * request arriving at an idle writer goes out alone, at once; under load each batch holds what
  * arrived while up to `maxInFlight` others were at the database.
  *
