@@ -60,6 +60,7 @@ export function createSqlQueue(
     return rows.map((row) => row.id);
   }
 
+  /** One index look-up on `deliveries_due` (due_at first); without it, a scan of every pending row. */
   async function nextDueAt(): Promise<number> {
     const row = await db
       .selectFrom('deliveries')
