@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuthenticatedSession } from '../../src/accounts/session-cache.js';
+import type { Dialect } from '../../src/db/database.js';
 import { upsertOwnRegistrations } from '../../src/registry/registry.repository.js';
 import { createRegistryService, type RegistryService } from '../../src/registry/registry.service.js';
 import { createTestApp, registerUser, type TestApp, testDialects } from '../helpers/app.js';
@@ -22,6 +23,18 @@ const registrationsOf = (t: TestApp, userId: number) =>
     .orderBy('push_token')
     .execute();
 
+/** An app, and a registry on the app's registration handle that keeps 3 rows per channel. */
+async function setUp(dialect: Dialect): Promise<{ t: TestApp; registry: RegistryService }> {
+  const t = await createTestApp(dialect);
+  const registry = createRegistryService({
+    db: t.database.handle.relaxed,
+    clock: t.clock,
+    maxPerChannel: 3,
+    defaultBundleId: 'com.example.doorbell',
+  });
+  return { t, registry };
+}
+
 /**
  * Registrations issued in the same turn of the event loop: on PostgreSQL they are written by one
  * statement, and each must still get the answer, and leave the rows, it would get alone.
@@ -30,13 +43,7 @@ describe.each(testDialects())('registrations arriving together on %s', (dialect)
   let t: TestApp;
   let registry: RegistryService;
   beforeAll(async () => {
-    t = await createTestApp(dialect);
-    registry = createRegistryService({
-      db: t.database.handle.relaxed,
-      clock: t.clock,
-      maxPerChannel: 3,
-      defaultBundleId: 'com.example.doorbell',
-    });
+    ({ t, registry } = await setUp(dialect));
   });
   afterAll(async () => t.close());
 
@@ -126,13 +133,7 @@ describe.each(testDialects().filter((dialect) => dialect === 'postgres'))(
     let t: TestApp;
     let registry: RegistryService;
     beforeAll(async () => {
-      t = await createTestApp(dialect);
-      registry = createRegistryService({
-        db: t.database.handle.relaxed,
-        clock: t.clock,
-        maxPerChannel: 3,
-        defaultBundleId: 'com.example.doorbell',
-      });
+      ({ t, registry } = await setUp(dialect));
     });
     afterAll(async () => t.close());
 
