@@ -50,8 +50,8 @@ export function createApiKeys(deps: { db: Executor; clock: Clock; cacheMs?: numb
   const cacheMs = deps.cacheMs ?? 5_000;
   const cache = new Map<string, { key: ApiKey | null; until: number }>();
 
-  async function insert(name: string, granted: readonly Scope[], key: string): Promise<CreatedApiKey> {
-    const row: ApiKeysTable = {
+  function newRow(name: string, granted: readonly Scope[], key: string): ApiKeysTable {
+    return {
       id: `key_${randomBytes(6).toString('hex')}`,
       name,
       prefix: key.slice(0, 10),
@@ -61,6 +61,10 @@ export function createApiKeys(deps: { db: Executor; clock: Clock; cacheMs?: numb
       last_used_at: null,
       revoked_at: null,
     };
+  }
+
+  async function insert(name: string, granted: readonly Scope[], key: string): Promise<CreatedApiKey> {
+    const row = newRow(name, granted, key);
     await db.insertInto('api_keys').values(row).execute();
     return { ...toApiKey(row), key };
   }
@@ -91,13 +95,15 @@ export function createApiKeys(deps: { db: Executor; clock: Clock; cacheMs?: numb
      */
     async bootstrap(configuredKey: string | undefined): Promise<CreatedApiKey | undefined> {
       if (configuredKey !== undefined) {
-        const existing = await db
-          .selectFrom('api_keys')
-          .select('id')
-          .where('key_hash', '=', digestSecret(configuredKey))
+        // Processes of one deployment start at once with the same key: one stores it.
+        const row = newRow('bootstrap (BELLHOP_ADMIN_KEY)', ['admin'], configuredKey);
+        const stored = await db
+          .insertInto('api_keys')
+          .values(row)
+          .onConflict((conflict) => conflict.column('key_hash').doNothing())
+          .returning('id')
           .executeTakeFirst();
-        if (existing !== undefined) return undefined;
-        return insert('bootstrap (BELLHOP_ADMIN_KEY)', ['admin'], configuredKey);
+        return stored === undefined ? undefined : { ...toApiKey(row), key: configuredKey };
       }
       const any = await db.selectFrom('api_keys').select('id').limit(1).executeTakeFirst();
       if (any !== undefined) return undefined;

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApiKeys } from '../../src/admin/api-keys.js';
 import { buildApp } from '../../src/app.js';
 import {
   createTestApp,
@@ -16,6 +17,20 @@ describe.each(testDialects())('operations on %s', (dialect) => {
     t = await createTestApp(dialect);
   });
   afterAll(async () => t.close());
+
+  it('stores a configured admin key once when processes start with it at the same moment', async () => {
+    const apiKeys = createApiKeys({ db: t.database.handle.db, clock: t.clock });
+    const key = `bh_${'k'.repeat(40)}`;
+    const started = await Promise.all([1, 2, 3].map(() => apiKeys.bootstrap(key)));
+    expect(started.filter((created) => created !== undefined)).toHaveLength(1);
+    const stored = await t.database.handle.db
+      .selectFrom('api_keys')
+      .select('name')
+      .where('name', '=', 'bootstrap (BELLHOP_ADMIN_KEY)')
+      .execute();
+    expect(stored).toHaveLength(1);
+    await expect(apiKeys.authorize(key, 'admin')).resolves.toMatchObject({ scopes: ['admin'] });
+  });
 
   it('answers /healthz and /readyz', async () => {
     expect(json(await t.app.inject({ method: 'GET', url: '/healthz' }))).toEqual({ status: 'ok' });
