@@ -5,10 +5,10 @@ import {
   type AccessTokenSource,
   type AccessTokenStore,
   type CachedAccessToken,
-  createAccessTokenSource,
-  secretDigest,
 } from '../shared/access-tokens.js';
 import {
+  clientCredentialsTokenKey,
+  createClientCredentialsTokenSource,
   describedError,
   isRetryableStatus,
   postClientCredentials,
@@ -73,27 +73,21 @@ export function firstHeader(value: string | string[] | undefined): string | unde
   return Array.isArray(value) ? value[0] : value;
 }
 
-/**
- * The store key of a client's tokens: its id, endpoint and a digest of the secret, so that
- * settings with another secret (a typo, a rotated one) never borrow a token the right one got.
- */
 export function honorAccessTokenKey(credentials: Credentials): string {
-  return `honor ${credentials.clientId} ${credentials.authUrl} ${secretDigest(credentials.clientSecret)}`;
+  return clientCredentialsTokenKey('honor', credentials);
 }
 
-/** The app's access tokens: cached in `store` (see `honorAccessTokenKey`), replaced 5 minutes early. */
+/** The app's access tokens: cached in `store` (see `clientCredentialsTokenKey`), replaced 5 minutes early. */
 export function createHonorAccessTokenSource(options: {
   credentials: Credentials;
   post: HttpPost;
   clock: Clock;
   store?: AccessTokenStore | undefined;
 }): AccessTokenSource {
-  const { credentials, post, clock } = options;
-  return createAccessTokenSource({
-    key: honorAccessTokenKey(credentials),
-    fetch: () => fetchHonorAccessToken(credentials, post, clock.now()),
-    clock,
+  return createClientCredentialsTokenSource({
+    ...options,
+    provider: 'honor',
+    fetch: fetchHonorAccessToken,
     refreshMarginMs: HONOR_TOKEN_REFRESH_MARGIN_MS,
-    store: options.store,
   });
 }

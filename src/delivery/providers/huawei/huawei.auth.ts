@@ -5,10 +5,9 @@ import {
   type AccessTokenSource,
   type AccessTokenStore,
   type CachedAccessToken,
-  createAccessTokenSource,
-  secretDigest,
 } from '../shared/access-tokens.js';
 import {
+  createClientCredentialsTokenSource,
   describedError,
   isRetryableStatus,
   postClientCredentials,
@@ -63,29 +62,19 @@ export async function fetchHuaweiAccessToken(
   );
 }
 
-/**
- * The store key of a client's tokens: client id, a digest of the secret (another secret for the
- * same client id, e.g. a mistyped one, must not borrow a token the right one obtained), and the
- * token endpoint.
- */
-export function huaweiAccessTokenKey(
-  settings: Pick<HuaweiSettings, 'clientId' | 'clientSecret' | 'authUrl'>,
-) {
-  return `huawei ${settings.clientId} ${secretDigest(settings.clientSecret)} ${settings.authUrl}`;
-}
-
-/** One app's access tokens, shared through `store` (see `huaweiAccessTokenKey`). */
+/** One app's access tokens, shared through `store` (see `clientCredentialsTokenKey`). */
 export function createHuaweiAccessTokenSource(options: {
   settings: Pick<HuaweiSettings, 'clientId' | 'clientSecret' | 'authUrl'>;
   post: HttpPost;
   clock: Clock;
   store?: AccessTokenStore | undefined;
 }): AccessTokenSource {
-  const { settings, post, clock } = options;
-  return createAccessTokenSource({
-    key: huaweiAccessTokenKey(settings),
-    fetch: () => fetchHuaweiAccessToken(settings, post, clock.now()),
-    clock,
+  return createClientCredentialsTokenSource({
+    provider: 'huawei',
+    credentials: options.settings,
+    fetch: fetchHuaweiAccessToken,
+    post: options.post,
+    clock: options.clock,
     refreshMarginMs: HUAWEI_TOKEN_REFRESH_MARGIN_MS,
     store: options.store,
   });

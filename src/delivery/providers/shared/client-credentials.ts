@@ -1,3 +1,11 @@
+import type { Clock } from '../../../clock.js';
+import {
+  type AccessTokenSource,
+  type AccessTokenStore,
+  type CachedAccessToken,
+  createAccessTokenSource,
+  secretDigest,
+} from './access-tokens.js';
 import type { HttpAnswer, HttpPost } from './http-client.js';
 import { transportReason } from './provider-http.js';
 
@@ -73,4 +81,33 @@ export function isRetryableStatus(status: number): boolean {
 /** `: <error_description>` (200 characters at most) for an error message, or nothing. */
 export function describedError(fields: Record<string, unknown>): string {
   return typeof fields.error_description === 'string' ? `: ${fields.error_description.slice(0, 200)}` : '';
+}
+
+/**
+ * The store key of a client's tokens: provider, client id, a digest of the secret and the token
+ * endpoint, so that settings with another secret (a typo, a rotated one) never borrow a token the
+ * right one obtained.
+ */
+export function clientCredentialsTokenKey(provider: string, credentials: ClientCredentials): string {
+  return `${provider} ${credentials.clientId} ${secretDigest(credentials.clientSecret)} ${credentials.authUrl}`;
+}
+
+/** A client's access tokens, got by `fetch`, shared through `store` and replaced `refreshMarginMs` early. */
+export function createClientCredentialsTokenSource(options: {
+  provider: string;
+  credentials: ClientCredentials;
+  fetch: (credentials: ClientCredentials, post: HttpPost, now: number) => Promise<CachedAccessToken>;
+  post: HttpPost;
+  clock: Clock;
+  refreshMarginMs: number;
+  store?: AccessTokenStore | undefined;
+}): AccessTokenSource {
+  const { credentials, post, clock } = options;
+  return createAccessTokenSource({
+    key: clientCredentialsTokenKey(options.provider, credentials),
+    fetch: () => options.fetch(credentials, post, clock.now()),
+    clock,
+    refreshMarginMs: options.refreshMarginMs,
+    store: options.store,
+  });
 }
