@@ -64,8 +64,8 @@ export function installErrorHandlers(app: FastifyInstance): void {
   app.setNotFoundHandler((_request, reply) => sendError(reply, new AppError('ROUTE_NOT_FOUND')));
   // An unknown route is a 404 whatever its body: answer before the body is read, so that a
   // malformed, oversized or mistyped body does not turn it into a 400, 413 or 415.
-  app.addHook('onRequest', async (request, reply) => {
-    if (request.is404) return sendError(reply, new AppError('ROUTE_NOT_FOUND'));
-    return undefined;
+  app.addHook('onRequest', (request, reply, done) => {
+    if (request.is404) sendError(reply, new AppError('ROUTE_NOT_FOUND'));
+    else done();
   });
 }

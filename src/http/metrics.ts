@@ -10,7 +10,7 @@ export function installMetrics(
   metrics: Metrics,
   options: { logRequests: boolean; beforeScrape?: () => Promise<void> },
 ): void {
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     // Unmatched URLs share one label, so that probing cannot create unbounded series.
     const route = request.routeOptions.url ?? 'unmatched';
     const labels = { method: request.method, route, status_code: String(reply.statusCode) };
@@ -21,6 +21,7 @@ export function installMetrics(
       const ms = Math.round(reply.elapsedTime * 10) / 10;
       request.log.info({ method: request.method, route, status: reply.statusCode, ms }, 'request');
     }
+    done();
   });
 
   app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
