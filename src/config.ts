@@ -34,6 +34,7 @@ const EnvSchema = Type.Object({
   ARGON2_ITERATIONS: Type.Integer({ minimum: 1, default: 2 }),
   PASSWORD_HASH_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 64, default: 1 }),
   MAX_REGISTRATIONS_PER_CHANNEL: Type.Integer({ minimum: 1, maximum: 10_000, default: 100 }),
+  REGISTRATION_REFRESH_SECONDS: Type.Integer({ minimum: 0, maximum: 86_400, default: 3600 }),
   RATE_LIMIT_AUTH_PER_IP: Type.Integer({ minimum: 1, default: 60 }),
   RATE_LIMIT_AUTH_WINDOW_SECONDS: Type.Integer({ minimum: 1, default: 60 }),
   RATE_LIMIT_FAILURES_PER_ACCOUNT_IP: Type.Integer({ minimum: 1, default: 10 }),
@@ -119,7 +120,7 @@ export interface Config {
     cacheMaxEntries: number;
   };
   passwords: { memoryKib: number; iterations: number; concurrency: number };
-  registry: { maxPerChannel: number };
+  registry: { maxPerChannel: number; refreshSeconds: number };
   rateLimits: {
     authPerIp: number;
     authWindowSeconds: number;
@@ -378,7 +379,10 @@ export function loadConfig(raw: Record<string, string | undefined> = process.env
       iterations: env.ARGON2_ITERATIONS,
       concurrency: env.PASSWORD_HASH_CONCURRENCY,
     },
-    registry: { maxPerChannel: env.MAX_REGISTRATIONS_PER_CHANNEL },
+    registry: {
+      maxPerChannel: env.MAX_REGISTRATIONS_PER_CHANNEL,
+      refreshSeconds: env.REGISTRATION_REFRESH_SECONDS,
+    },
     rateLimits: {
       authPerIp: env.RATE_LIMIT_AUTH_PER_IP,
       authWindowSeconds: env.RATE_LIMIT_AUTH_WINDOW_SECONDS,

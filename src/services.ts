@@ -109,6 +109,7 @@ export function createServices(config: Config, deps: ServiceDeps) {
     db: deps.database.relaxed,
     clock,
     maxPerChannel: config.registry.maxPerChannel,
+    refreshMs: config.registry.refreshSeconds * 1000,
     defaultBundleId: config.defaultBundleId,
     isChannelToken: channelTokens.verify,
   });

@@ -1,6 +1,7 @@
 import { PostgresAdapter } from 'kysely';
 import type { Executor } from '../db/schema.js';
 import {
+  findUnchangedRegistration,
   type NewRegistration,
   registrationKey,
   upsertOwnRegistrations,
@@ -36,14 +37,25 @@ export interface RegistrationWriter {
  */
 export function createRegistrationWriter(
   db: Executor,
-  options: { maxBatch?: number; maxInFlight?: number } = {},
+  options: { maxBatch?: number; maxInFlight?: number; refreshMs?: number } = {},
 ): RegistrationWriter {
+  const refreshMs = options.refreshMs ?? 0;
   if (!(db.getExecutor().adapter instanceof PostgresAdapter)) {
     return {
-      upsertOwn: (registration) => upsertOwnAlone(db, registration),
+      async upsertOwn(registration) {
+        if (refreshMs > 0) {
+          const createdAt = await findUnchangedRegistration(
+            db,
+            registration,
+            registration.updated_at - refreshMs,
+          );
+          if (createdAt !== undefined) return { createdAt };
+        }
+        return upsertOwnAlone(db, registration);
+      },
     };
   }
-  return createBatchingWriter(db, options.maxBatch ?? 200, options.maxInFlight ?? 4);
+  return createBatchingWriter(db, options.maxBatch ?? 200, options.maxInFlight ?? 4, refreshMs);
 }
 
 /** The common case first: the same phone in the same session. */
@@ -60,7 +72,12 @@ interface PendingUpsert {
   reject(error: unknown): void;
 }
 
-function createBatchingWriter(db: Executor, maxBatch: number, maxInFlight: number): RegistrationWriter {
+function createBatchingWriter(
+  db: Executor,
+  maxBatch: number,
+  maxInFlight: number,
+  refreshMs: number,
+): RegistrationWriter {
   // A burst of requests read in one turn of the event loop goes out in batches of this size as
   // it is read, so that the database works on the first ones while the rest are parsed.
   const flushAt = 16;
@@ -102,10 +119,10 @@ function createBatchingWriter(db: Executor, maxBatch: number, maxInFlight: numbe
     if (batch.length === 0) return;
     inFlight += 1;
     try {
-      const results = await upsertOwnRegistrations(
-        db,
-        batch.map((upsert) => upsert.registration),
-      );
+      const registrations = batch.map((upsert) => upsert.registration);
+      const newest = Math.max(...registrations.map((registration) => registration.updated_at));
+      const writtenSince = refreshMs > 0 ? newest - refreshMs : Number.MAX_SAFE_INTEGER;
+      const results = await upsertOwnRegistrations(db, registrations, writtenSince);
       batch.forEach((upsert, index) => {
         upsert.resolve(results[index]);
       });

@@ -72,37 +72,94 @@ export async function upsertRegistration(
   return row === undefined ? undefined : { created_at: Number(row.created_at) };
 }
 
+/** Columns a re-registration compares; owner and route included, times not. */
+const comparedColumns = upsertColumns.filter((column) => column !== 'created_at' && column !== 'updated_at');
+const nullableColumns: ReadonlySet<string> = new Set(['session_id', 'provider_token', 'apns_environment']);
+
+/**
+ * The row's `created_at` when the row for this token already holds exactly these values (same
+ * user, same session, same fields) and was written at or after `writtenSince`: re-registering it
+ * would change nothing but its time, so it is not written. Apps re-register their token at every
+ * start; most registrations are this case.
+ */
+export async function findUnchangedRegistration(
+  db: Executor,
+  registration: NewRegistration,
+  writtenSince: number,
+): Promise<number | undefined> {
+  const text = compiledOnce(db, 'find_unchanged_registration', () => {
+    // `=` where a column cannot be null: PostgreSQL finds rows by an index only through `=`.
+    const conditions = comparedColumns.map((column) =>
+      nullableColumns.has(column)
+        ? sql`${sql.ref(column)} is not distinct from ${null}`
+        : sql`${sql.ref(column)} = ${null}`,
+    );
+    return sql`select created_at from registrations where ${sql.join(conditions, sql` and `)} and updated_at >= ${0}`;
+  });
+  const values: unknown[] = comparedColumns.map((column) => registration[column]);
+  values.push(writtenSince);
+  const result = await db.executeQuery<{ created_at: number }>(CompiledQuery.raw(text, values));
+  const row = result.rows[0];
+  return row === undefined ? undefined : Number(row.created_at);
+}
+
 /**
  * PostgreSQL only: the own-token upsert of `upsertRegistration` for many registrations (no
- * token twice) in one statement, rows passed as one JSON parameter. Rows are written in token
- * order, so that two batches sharing tokens lock them in the same order (no deadlock). Returns,
- * per registration, `undefined` when another user holds the token, else the row's `created_at`
- * and, for a row just added, the user's row count on the channel after the statement.
+ * token twice) in one statement, rows passed as one JSON parameter. A row that already holds
+ * exactly the registration and was written at or after `writtenSince` is left alone, as
+ * `findUnchangedRegistration` would. Rows are written in token order, so that two batches
+ * sharing tokens lock them in the same order (no deadlock). Returns, per registration,
+ * `undefined` when another user holds the token, else the row's `created_at` and, for a row
+ * just added, the user's row count on the channel after the statement.
  */
 export async function upsertOwnRegistrations(
   db: Executor,
   registrations: readonly NewRegistration[],
+  writtenSince: number,
 ): Promise<Array<{ createdAt: number; rowsAfter?: number } | undefined>> {
   const text = compiledOnce(db, 'upsert_own_registrations', () => {
     const columns = sql.raw(upsertColumns.join(', '));
-    // A subquery in RETURNING sees the table as it was before the statement.
+    const unchanged = sql.join(
+      comparedColumns.map((column) =>
+        nullableColumns.has(column)
+          ? sql`r.${sql.ref(column)} is not distinct from i.${sql.ref(column)}`
+          : sql`r.${sql.ref(column)} = i.${sql.ref(column)}`,
+      ),
+      sql` and `,
+    );
+    // The lookup of an unchanged row is a scalar subquery, run per row through the unique index
+    // whatever the planner believes of the table's size (a join may be planned as a scan, and a
+    // prepared statement keeps the plan made while the table was small).
+    // A subquery, in RETURNING or in a CTE, sees the table as it was before the statement.
     return sql`
-    insert into registrations (${columns})
-    select ${columns} from json_populate_recordset(null::registrations, ${''}::json)
-    order by channel, push_token
-    on conflict (channel, push_token) do update set ${upsertChanges}
-    where registrations.user_id = excluded.user_id
-    returning channel, push_token, created_at, case when created_at = updated_at then (
-      select count(*) from registrations mine
-      where mine.user_id = registrations.user_id and mine.channel = registrations.channel
-    ) end as rows_before`;
+    with input as (
+      select i.*, (
+        select r.created_at from registrations r
+        where r.channel = i.channel and r.push_token = i.push_token and ${unchanged}
+        and r.updated_at >= ${0}
+      ) as unchanged_since
+      from json_populate_recordset(null::registrations, ${''}::json) i
+    ), written as (
+      insert into registrations (${columns})
+      select ${columns} from input where unchanged_since is null
+      order by channel, push_token
+      on conflict (channel, push_token) do update set ${upsertChanges}
+      where registrations.user_id = excluded.user_id
+      returning channel, push_token, created_at, case when created_at = updated_at then (
+        select count(*) from registrations mine
+        where mine.user_id = registrations.user_id and mine.channel = registrations.channel
+      ) end as rows_before
+    )
+    select channel, push_token, created_at, rows_before from written
+    union all
+    select channel, push_token, unchanged_since, null from input where unchanged_since is not null`;
   });
   const result = await db.executeQuery<{
     channel: string;
     push_token: string;
     created_at: number;
     rows_before: number | null;
-  }>(CompiledQuery.raw(text, [JSON.stringify(registrations)]));
+  }>(CompiledQuery.raw(text, [writtenSince, JSON.stringify(registrations)]));
   const written = new Map(result.rows.map((row) => [registrationKey(row), row]));
   const addedPerUser = new Map<string, number>();
   const userKey = (registration: NewRegistration) => `${registration.user_id} ${registration.channel}`;

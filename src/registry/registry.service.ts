@@ -50,6 +50,11 @@ export interface RegistryDeps {
   db: Executor;
   clock: Clock;
   maxPerChannel: number;
+  /**
+   * A re-registration that changes nothing is not written while the row is younger than this;
+   * the row's time (which decides the oldest to drop at the limit) is kept this fresh. 0: always written.
+   */
+  refreshMs: number;
   defaultBundleId: string;
   /** Recognises push tokens issued by Bellhop's own push channel. */
   isChannelToken?: (token: string) => boolean;
@@ -78,7 +83,7 @@ function toRegistration(row: RegistrationRow): Registration {
 
 export function createRegistryService(deps: RegistryDeps) {
   const { db, clock } = deps;
-  const writer = createRegistrationWriter(db);
+  const writer = createRegistrationWriter(db, { refreshMs: deps.refreshMs });
 
   function routeColumns(registration: Parameters<typeof routeRegistration>[0]) {
     const route = routeRegistration(registration, deps.isChannelToken);

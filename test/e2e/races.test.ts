@@ -20,7 +20,13 @@ describe.each(testDialects())('requests racing a session’s end on %s', (dialec
     const authenticated = { userId: user.id, sessionId, validUntil: t.clock.now() + 60_000 };
     await t.app.inject({ method: 'POST', url: '/v1/api/user/logout', headers: { token: user.token } });
 
-    const registry = createRegistryService({ db, clock: t.clock, maxPerChannel: 100, defaultBundleId: 'x' });
+    const registry = createRegistryService({
+      db,
+      clock: t.clock,
+      maxPerChannel: 100,
+      refreshMs: 3_600_000,
+      defaultBundleId: 'x',
+    });
     await expect(
       registry.register(authenticated, 'ring', { push_token: `late-${user.id}`, language: 'en' }),
     ).rejects.toMatchObject({ code: 'INVALID_TOKEN', status: 401 });

@@ -30,6 +30,7 @@ async function setUp(dialect: Dialect): Promise<{ t: TestApp; registry: Registry
     db: t.database.handle.relaxed,
     clock: t.clock,
     maxPerChannel: 3,
+    refreshMs: 3_600_000,
     defaultBundleId: 'com.example.doorbell',
   });
   return { t, registry };
@@ -164,12 +165,11 @@ describe.each(testDialects().filter((dialect) => dialect === 'postgres'))(
         updated_at: now,
       });
 
-      const results = await upsertOwnRegistrations(t.database.handle.relaxed, [
-        row(`new-a-${alice.id}`),
-        row(`kept-${alice.id}`),
-        row(`bobs-${bob.id}`),
-        row(`new-b-${alice.id}`),
-      ]);
+      const results = await upsertOwnRegistrations(
+        t.database.handle.relaxed,
+        [row(`new-a-${alice.id}`), row(`kept-${alice.id}`), row(`bobs-${bob.id}`), row(`new-b-${alice.id}`)],
+        Number.MAX_SAFE_INTEGER,
+      );
 
       expect(results).toEqual([
         { createdAt: now, rowsAfter: 3 },
