@@ -76,9 +76,28 @@ describe('group-commit SQLite driver', () => {
     releaseTransaction();
     expect(await transaction).toBeInstanceOf(Error);
     await outside;
-    expect((await read).map((row) => row.name)).toEqual([]);
-    const names = await db.selectFrom('items').select('name').execute();
-    expect(names.map((row) => row.name)).toEqual(['outside']);
+    // The rolled-back row is gone; the read, issued after the insert, runs after it.
+    expect((await read).map((row) => row.name)).toEqual(['outside']);
+  });
+
+  it('runs reads issued together in one transaction, in the order issued among the writes', async () => {
+    await db.insertInto('items').values({ id: 1, name: 'first' }).execute();
+    const before = db.selectFrom('items').select('name').orderBy('id').execute();
+    const write = db.insertInto('items').values({ id: 2, name: 'second' }).execute();
+    const after = db.selectFrom('items').select('name').orderBy('id').execute();
+    const failing = db.insertInto('items').values({ id: 1, name: 'again' }).execute();
+    const last = db.selectFrom('items').select('name').orderBy('id').execute();
+    const outcomes = await Promise.allSettled([before, write, after, failing, last]);
+    expect(outcomes.map((outcome) => outcome.status)).toEqual([
+      'fulfilled',
+      'fulfilled',
+      'fulfilled',
+      'rejected',
+      'fulfilled',
+    ]);
+    expect(await before).toEqual([{ name: 'first' }]);
+    expect(await after).toEqual([{ name: 'first' }, { name: 'second' }]);
+    expect(await last).toEqual([{ name: 'first' }, { name: 'second' }]);
   });
 
   it('runs statements that cannot be part of a transaction on their own', async () => {

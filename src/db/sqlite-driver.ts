@@ -134,11 +134,12 @@ class GroupCommitSqliteDriver implements Driver {
     }
     if (this.lock.isHeld) await this.lock.whenFree();
     const statement = this.database.prepare(query.sql);
-    if (statement.readonly) return execute(statement, query.parameters);
     if (outsideTransactionStatement.test(query.sql)) {
       this.flush();
       return execute(statement, query.parameters);
     }
+    // Reads join the group too: in WAL mode a statement alone begins and ends a read
+    // transaction of its own (shared-memory locks each time); a group shares one.
     return new Promise((resolve, reject) => {
       this.pending.push({ statement, parameters: query.parameters, resolve, reject });
       this.scheduleFlush();
