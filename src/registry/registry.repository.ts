@@ -182,14 +182,19 @@ export async function upsertOwnRegistrations(
  * A statement's SQL, compiled once per dialect (building it is most of a small query's cost)
  * and run as a named prepared statement on PostgreSQL.
  */
-const compiledTexts = new Map<string, string>();
+const compiledTexts = new WeakMap<object, Map<string, string>>();
 
 function compiledOnce(db: Executor, name: string, build: () => { compile(db: Executor): { sql: string } }) {
-  const key = `${db.getExecutor().adapter.constructor.name} ${name}`;
-  let text = compiledTexts.get(key);
+  const adapter = db.getExecutor().adapter;
+  let texts = compiledTexts.get(adapter.constructor);
+  if (texts === undefined) {
+    texts = new Map();
+    compiledTexts.set(adapter.constructor, texts);
+  }
+  let text = texts.get(name);
   if (text === undefined) {
     text = build().compile(db).sql;
-    compiledTexts.set(key, text);
+    texts.set(name, text);
     prepareOnPostgres(text, `bellhop_${name}`);
   }
   return text;

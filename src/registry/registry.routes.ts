@@ -33,14 +33,15 @@ export function registryRoutes(app: TypedApp, accounts: AccountsService, registr
           ...common,
           summary: `Register the phone's ${name} token`,
           description:
-            'Upsert: the same token updates its row; a token another user holds moves to the caller. A user keeps at most the configured number of rows per channel (oldest dropped).',
+            'Upsert: the same token updates its row; a token another user holds moves to the caller. A user keeps at most the configured number of rows per channel (the least recently registered dropped). A re-registration identical to its row is answered the same way but not rewritten while the row is younger than REGISTRATION_REFRESH_SECONDS.',
           body: RegistrationBody,
           response: { 201: SuccessBody, 403: ErrorBody, ...authErrors, ...commonErrors },
         },
       },
       async (request, reply) => {
         await registry.register(sessionOf(request), channel, request.body);
-        return reply.code(201).send(success);
+        reply.code(201);
+        return success;
       },
     );
 
