@@ -11,6 +11,9 @@ import {
   SqliteQueryCompiler,
 } from 'kysely';
 
+/** Connection objects kept for reuse: about the most queries in flight at once. */
+const MAX_IDLE_CONNECTIONS = 256;
+
 /** Statements SQLite refuses inside a transaction, or that change its transaction state. */
 const outsideTransactionStatement =
   /^\s*(pragma|vacuum|begin|commit|end|rollback|savepoint|release|attach|detach)\b/i;
@@ -77,13 +80,18 @@ class GroupCommitSqliteDriver implements Driver {
   private pending: PendingWrite[] = [];
   private flushScheduled = false;
   private transactionConnection: SqliteConnection | undefined;
+  /**
+   * Connection objects are reused: one per query would also be one more entry in Kysely's
+   * WeakSet of connections, and weak entries are costly work for every young-generation GC.
+   */
+  private readonly idleConnections: SqliteConnection[] = [];
 
   constructor(private readonly database: SQLite.Database) {}
 
   async init(): Promise<void> {}
 
   async acquireConnection(): Promise<DatabaseConnection> {
-    return new SqliteConnection(this);
+    return this.idleConnections.pop() ?? new SqliteConnection(this);
   }
 
   async beginTransaction(connection: DatabaseConnection): Promise<void> {
@@ -114,6 +122,8 @@ class GroupCommitSqliteDriver implements Driver {
   }
 
   async releaseConnection(connection: DatabaseConnection): Promise<void> {
+    if (this.idleConnections.length < MAX_IDLE_CONNECTIONS)
+      this.idleConnections.push(connection as SqliteConnection);
     if (connection !== this.transactionConnection) return;
     // A transaction left open (its commit failed and so did the rollback) must not swallow
     // the statements that come after it.
