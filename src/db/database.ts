@@ -2,10 +2,10 @@ import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, PostgresDialect, sql } from 'kysely';
+import { CompiledQuery, Kysely, PostgresDialect, type QueryResult, sql } from 'kysely';
 import pg from 'pg';
 import type { DatabaseConfig } from '../config.js';
-import type { Database } from './schema.js';
+import type { Database, Executor } from './schema.js';
 import { startCheckpointer } from './sqlite-checkpointer.js';
 import { GroupCommitSqliteDialect } from './sqlite-driver.js';
 
@@ -40,6 +40,27 @@ const namedStatements = new Map<string, string>();
 
 export function prepareOnPostgres(text: string, name: string): void {
   namedStatements.set(text, name);
+}
+
+const directRunners = new WeakMap<
+  object,
+  (text: string, parameters: readonly unknown[]) => Promise<QueryResult<unknown>>
+>();
+
+/**
+ * A compiled statement on `db`. On SQLite (outside a transaction) it goes straight to the
+ * group-commit driver: Kysely's connection handling is several promises per query, a cost the
+ * API's hottest statements (a phone re-registering its token) do without. Elsewhere, and in a
+ * transaction, through Kysely as usual.
+ */
+export function executeCompiled<Row>(
+  db: Executor,
+  text: string,
+  parameters: unknown[],
+): Promise<QueryResult<Row>> {
+  const run = directRunners.get(db);
+  if (run !== undefined) return run(text, parameters) as Promise<QueryResult<Row>>;
+  return db.executeQuery<Row>(CompiledQuery.raw(text, parameters));
 }
 
 class NamedStatementClient extends pg.Client {
@@ -105,9 +126,9 @@ export function createDatabase(config: DatabaseConfig, options: DatabaseOptions 
       database.pragma('wal_autocheckpoint = 0');
       checkpointer = startCheckpointer(config.file, createRequire(import.meta.url).resolve('better-sqlite3'));
     }
-    const db = new Kysely<Database>({
-      dialect: new GroupCommitSqliteDialect(withStatementCache(database)),
-    });
+    const dialect = new GroupCommitSqliteDialect(withStatementCache(database));
+    const db = new Kysely<Database>({ dialect });
+    directRunners.set(db, (text, parameters) => dialect.runGrouped(text, parameters));
     return {
       db,
       relaxed: db,

@@ -1,5 +1,5 @@
 import { CompiledQuery, sql } from 'kysely';
-import { prepareOnPostgres } from '../db/database.js';
+import { executeCompiled, prepareOnPostgres } from '../db/database.js';
 import type { Executor, RegistrationsTable } from '../db/schema.js';
 
 export type Channel = RegistrationsTable['channel'];
@@ -65,9 +65,7 @@ export async function upsertRegistration(
   scope: UpsertScope,
 ): Promise<{ created_at: number } | undefined> {
   const values = upsertColumns.map((column) => registration[column]);
-  const result = await db.executeQuery<{ created_at: number }>(
-    CompiledQuery.raw(upsertText(db, scope), values),
-  );
+  const result = await executeCompiled<{ created_at: number }>(db, upsertText(db, scope), values);
   const row = result.rows[0];
   return row === undefined ? undefined : { created_at: Number(row.created_at) };
 }
@@ -98,7 +96,7 @@ export async function findUnchangedRegistration(
   });
   const values: unknown[] = comparedColumns.map((column) => registration[column]);
   values.push(writtenSince);
-  const result = await db.executeQuery<{ created_at: number }>(CompiledQuery.raw(text, values));
+  const result = await executeCompiled<{ created_at: number }>(db, text, values);
   const row = result.rows[0];
   return row === undefined ? undefined : Number(row.created_at);
 }
@@ -237,7 +235,7 @@ export async function trimRegistrations(db: Executor, userId: number, channel: C
     'count_registrations',
     () => sql`select count(*) as n from registrations where user_id = ${0} and channel = ${''}`,
   );
-  const counted = await db.executeQuery<{ n: number }>(CompiledQuery.raw(text, [userId, channel]));
+  const counted = await executeCompiled<{ n: number }>(db, text, [userId, channel]);
   if (Number(counted.rows[0]?.n ?? 0) <= keep) return;
   await db
     .deleteFrom('registrations')
