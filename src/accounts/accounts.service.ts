@@ -250,12 +250,12 @@ export function createAccountsService(deps: AccountsDeps) {
       return outcome.result;
     },
 
-    /** The session a request's token belongs to; throws INVALID_TOKEN otherwise. */
     /** The session of an access token the cache holds, without waiting; else `undefined`. */
     cachedSession(token: string): AuthenticatedSession | undefined {
       return cache.get(digestSecret(token));
     },
 
+    /** The session a request's token belongs to; throws INVALID_TOKEN otherwise. */
     async authenticate(token: string): Promise<AuthenticatedSession> {
       const digest = digestSecret(token);
       const cached = cache.get(digest);

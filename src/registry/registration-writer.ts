@@ -33,7 +33,7 @@ export interface RegistrationWriter {
  * arrived while up to `maxInFlight` others were at the database.
  *
  * On SQLite statements are function calls and commits are already grouped by the driver: each
- * registration is written on its own.
+ * registration is looked up (an unchanged one is not written) and written on its own.
  */
 export function createRegistrationWriter(
   db: Executor,
