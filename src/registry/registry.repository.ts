@@ -1,4 +1,4 @@
-import { CompiledQuery, sql } from 'kysely';
+import { CompiledQuery, type RawBuilder, sql } from 'kysely';
 import { executeCompiled, prepareOnPostgres } from '../db/database.js';
 import type { Executor, RegistrationsTable } from '../db/schema.js';
 
@@ -75,6 +75,21 @@ const comparedColumns = upsertColumns.filter((column) => column !== 'created_at'
 const nullableColumns: ReadonlySet<string> = new Set(['session_id', 'provider_token', 'apns_environment']);
 
 /**
+ * Row `r` holds `value(column)` in every compared column. `=` where a column cannot be null:
+ * PostgreSQL finds rows by an index only through `=`.
+ */
+function holdsValues(value: (column: (typeof comparedColumns)[number]) => RawBuilder<unknown>) {
+  return sql.join(
+    comparedColumns.map((column) =>
+      nullableColumns.has(column)
+        ? sql`r.${sql.ref(column)} is not distinct from ${value(column)}`
+        : sql`r.${sql.ref(column)} = ${value(column)}`,
+    ),
+    sql` and `,
+  );
+}
+
+/**
  * The row's `created_at` when the row for this token already holds exactly these values (same
  * user, same session, same fields) and was written at or after `writtenSince`: re-registering it
  * would change nothing but its time, so it is not written. Apps re-register their token at every
@@ -86,13 +101,8 @@ export async function findUnchangedRegistration(
   writtenSince: number,
 ): Promise<number | undefined> {
   const text = compiledOnce(db, 'find_unchanged_registration', () => {
-    // `=` where a column cannot be null: PostgreSQL finds rows by an index only through `=`.
-    const conditions = comparedColumns.map((column) =>
-      nullableColumns.has(column)
-        ? sql`${sql.ref(column)} is not distinct from ${null}`
-        : sql`${sql.ref(column)} = ${null}`,
-    );
-    return sql`select created_at from registrations where ${sql.join(conditions, sql` and `)} and updated_at >= ${0}`;
+    const parameter = () => sql`${null}`;
+    return sql`select r.created_at from registrations r where ${holdsValues(parameter)} and r.updated_at >= ${0}`;
   });
   const values: unknown[] = comparedColumns.map((column) => registration[column]);
   values.push(writtenSince);
@@ -117,14 +127,7 @@ export async function upsertOwnRegistrations(
 ): Promise<Array<{ createdAt: number; rowsAfter?: number } | undefined>> {
   const text = compiledOnce(db, 'upsert_own_registrations', () => {
     const columns = sql.raw(upsertColumns.join(', '));
-    const unchanged = sql.join(
-      comparedColumns.map((column) =>
-        nullableColumns.has(column)
-          ? sql`r.${sql.ref(column)} is not distinct from i.${sql.ref(column)}`
-          : sql`r.${sql.ref(column)} = i.${sql.ref(column)}`,
-      ),
-      sql` and `,
-    );
+    const unchanged = holdsValues((column) => sql`i.${sql.ref(column)}`);
     // The lookup of an unchanged row is a scalar subquery, run per row through the unique index
     // whatever the planner believes of the table's size (a join may be planned as a scan, and a
     // prepared statement keeps the plan made while the table was small).
