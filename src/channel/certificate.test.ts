@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createSelfSignedCertificate, loadChannelTls } from './certificate.js';
+import { createSelfSignedCertificate, derUnsignedInteger, loadChannelTls } from './certificate.js';
 
 describe('the push socket certificate', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'bellhop-channel-'));
@@ -36,5 +36,14 @@ describe('the push socket certificate', () => {
         warn: () => {},
       }),
     ).toEqual(first);
+  });
+
+  it('encodes the serial number as a minimal DER integer, whatever random bytes it starts with', () => {
+    const hex = (bytes: number[]) => derUnsignedInteger(Buffer.from(bytes)).toString('hex');
+    expect(hex([0x00, 0x12, 0x34])).toBe('02021234');
+    expect(hex([0x00, 0x00, 0x92])).toBe('0202' + '0092');
+    expect(hex([0x92, 0x01])).toBe('0203' + '009201');
+    expect(hex([0x7f, 0x00])).toBe('02027f00');
+    expect(hex([0x00, 0x00])).toBe('020100');
   });
 });

@@ -40,8 +40,16 @@ function oid(dotted: string): Buffer {
   return der(0x06, Buffer.from(bytes));
 }
 
-function positiveInteger(bytes: Buffer): Buffer {
-  return der(0x02, (bytes[0] ?? 0) & 0x80 ? Buffer.concat([Buffer.from([0]), bytes]) : bytes);
+/**
+ * DER INTEGER of the unsigned big-endian `bytes`, in the minimal form DER demands: parsers
+ * refuse a leading zero octet that is not needed for the sign ("illegal padding").
+ */
+export function derUnsignedInteger(bytes: Buffer): Buffer {
+  let start = 0;
+  while (start < bytes.length - 1 && bytes[start] === 0) start++;
+  const magnitude = bytes.subarray(start);
+  const signed = (magnitude[0] ?? 0) & 0x80 ? Buffer.concat([Buffer.from([0]), magnitude]) : magnitude;
+  return der(0x02, signed.length === 0 ? Buffer.from([0]) : signed);
 }
 
 const ecdsaWithSha256 = sequence(oid('1.2.840.10045.4.3.2'));
@@ -53,7 +61,6 @@ export function createSelfSignedCertificate(commonName: string, days = 3650): Tl
   const notBefore = new Date(Date.now() - 3600_000);
   const notAfter = new Date(notBefore.getTime() + days * 24 * 3600_000);
   const serial = randomBytes(16);
-  serial[0] = (serial[0] ?? 0) & 0x7f;
   const subjectAltName = sequence(
     oid('2.5.29.17'),
     der(0x04, sequence(der(0x82, Buffer.from(commonName, 'ascii')))),
@@ -61,7 +68,7 @@ export function createSelfSignedCertificate(commonName: string, days = 3650): Tl
   const basicConstraints = sequence(oid('2.5.29.19'), der(0x04, sequence()));
   const tbs = sequence(
     der(0xa0, der(0x02, Buffer.from([2]))),
-    positiveInteger(serial),
+    derUnsignedInteger(serial),
     ecdsaWithSha256,
     name,
     sequence(generalizedTime(notBefore), generalizedTime(notAfter)),
