@@ -19,8 +19,9 @@ export async function prepareStorage(
   dialect: Dialect,
   options: { name: string; postgresUrl: string; postgresOptions?: string; poolSize: number },
 ): Promise<Storage> {
+  // Files the server keeps beside its database (the push socket's certificate) go here too.
+  const dir = mkdtempSync(join(tmpdir(), `bellhop-${options.name}-`));
   if (dialect === 'sqlite') {
-    const dir = mkdtempSync(join(tmpdir(), `bellhop-${options.name}-`));
     const file = join(dir, 'bellhop.db');
     return {
       env: { DATA_DIR: dir, DATABASE_URL: undefined },
@@ -39,6 +40,7 @@ export async function prepareStorage(
   const drop = async () => {
     if (dropped) return;
     dropped = true;
+    rmSync(dir, { recursive: true, force: true });
     const cleaner = new pg.Client({ connectionString: base, connectionTimeoutMillis: 5_000 });
     await cleaner.connect();
     await cleaner.query(`drop schema if exists ${schema} cascade`);
@@ -57,7 +59,7 @@ export async function prepareStorage(
     throw new Error(`DATABASE_URL options did not set search_path (got ${shown})`);
   }
   return {
-    env: { DATABASE_URL: url },
+    env: { DATABASE_URL: url, DATA_DIR: dir },
     open: () => createDatabase({ dialect: 'postgres', url: base, poolSize: options.poolSize, schema }),
     describe: `PostgreSQL schema ${schema} (${base})`,
     drop,
