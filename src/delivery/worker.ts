@@ -468,29 +468,44 @@ export function createDeliveryWorker(deps: {
 
     /** Delivers claimed deliveries: one adapter call per app and provider. */
     async process(ids: string[]): Promise<void> {
-      const rows = (await db
-        .selectFrom('deliveries as d')
-        .innerJoin('notifications as n', 'n.id', 'd.notification_id')
+      // Two look-ups by primary key rather than a join: PostgreSQL's statistics lag a large
+      // fan-out, and a join planned on them walked every delivery of the notification per batch.
+      const deliveries = await db
+        .selectFrom('deliveries')
         .select([
-          'd.id',
-          'd.notification_id',
-          'd.registration_seq',
-          'd.provider',
-          'd.token',
-          'd.environment',
-          'd.bundleid',
-          'd.language',
-          'd.attempts',
-          'n.kind',
-          'n.channel',
-          'n.content',
-          'n.collapse_id',
-          'n.expires_at',
-          'n.created_at as accepted_at',
+          'id',
+          'notification_id',
+          'registration_seq',
+          'provider',
+          'token',
+          'environment',
+          'bundleid',
+          'language',
+          'attempts',
         ])
-        .where('d.id', 'in', ids)
-        .where('d.status', '=', 'sending')
-        .execute()) as ClaimedDelivery[];
+        .where('id', 'in', ids)
+        .where('status', '=', 'sending')
+        .execute();
+      if (deliveries.length === 0) return;
+      const notifications = await db
+        .selectFrom('notifications')
+        .select([
+          'id',
+          'kind',
+          'channel',
+          'content',
+          'collapse_id',
+          'expires_at',
+          'created_at as accepted_at',
+        ])
+        .where('id', 'in', [...new Set(deliveries.map((delivery) => delivery.notification_id))])
+        .execute();
+      const byId = new Map(notifications.map(({ id, ...notification }) => [id, notification]));
+      const rows: ClaimedDelivery[] = [];
+      for (const delivery of deliveries) {
+        const notification = byId.get(delivery.notification_id);
+        if (notification !== undefined) rows.push({ ...delivery, ...notification });
+      }
       const groups = new Map<string, ClaimedDelivery[]>();
       for (const row of rows) {
         const key = `${row.bundleid}\u0000${row.provider}`;

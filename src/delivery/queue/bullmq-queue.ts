@@ -1,5 +1,5 @@
 import { DelayedError, Queue, Worker } from 'bullmq';
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { Clock } from '../../clock.js';
 import type { Database } from '../../db/schema.js';
 import type { RedisHandle } from '../../redis/redis.js';
@@ -28,24 +28,28 @@ const ENQUEUE_TIMEOUT_MS = 2_000;
 const SWEEP_LIMIT = 5_000;
 /** Retries are enqueued in buckets of due time, one job per bucket rather than per delivery. */
 const DUE_BUCKET_MS = 250;
-
 /**
- * The delivery queue on Redis (BullMQ) for many worker processes. The database stays the
- * record of every delivery and of who may send it; a BullMQ job carries a batch of delivery
- * ids (rings first by job priority, delayed until due) to some worker:
- *
- * - Before sending, the worker claims the job's rows with a lease (`due_at <= now` →
- *   `sending`, `due_at` = lease end) in one conditional update. A job BullMQ hands out twice
- *   (a stalled job after a crash), or a delivery that another job also carries, is therefore
- *   never sent twice while its lease runs; only a delivery whose worker died mid-send goes
- *   again, under the same id (the same apns-id).
- * - After the handler, the job's deliveries still due later (retries with backoff, leases
- *   another worker holds) are enqueued again, delayed until then; then the job is done.
- * - A sweep enqueues the deliveries that have been due for longer than a lease plus a sweep
- *   period: jobs lost with Redis (a restart without persistence), never added (Redis was
- *   down when they were accepted), or whose worker died. A delivery whose job is still in
- *   Redis may so get a second job: the claim makes that harmless.
+ * The claim of a job's rows: those of `ids` due by `now` become `sending`, leased until
+ * `leaseUntil`. `due_at <= now` is written so that neither index on `due_at` can serve it (nor
+ * the partial one: `coalesce` does not imply `due_at is not null`), and the rows are found by
+ * primary key. Right after a large fan-out, PostgreSQL's statistics still say almost no row is
+ * due, and it would otherwise read every due row of the fan-out for each job's claim: the
+ * claims of a fan-out would cost its size squared.
  */
+export function claimStatement(
+  db: Kysely<Database>,
+  ids: readonly string[],
+  now: number,
+  leaseUntil: number,
+) {
+  return db
+    .updateTable('deliveries')
+    .set({ status: 'sending', due_at: leaseUntil, updated_at: now })
+    .where('id', 'in', ids)
+    .where(sql<boolean>`coalesce(due_at, ${Number.MAX_SAFE_INTEGER}) <= ${now}`)
+    .returning('id');
+}
+
 export function createBullmqQueue(options: BullmqQueueOptions): DeliveryQueue & { sweep(): Promise<number> } {
   const { db, clock, redis } = options;
   const prefix = redis.prefix;
@@ -117,13 +121,7 @@ export function createBullmqQueue(options: BullmqQueueOptions): DeliveryQueue & 
   /** Claims due rows among `ids` for this worker, with a lease; the ids it got. */
   async function claim(ids: readonly string[]): Promise<string[]> {
     const now = clock.now();
-    const rows = await db
-      .updateTable('deliveries')
-      .set({ status: 'sending', due_at: now + options.leaseMs, updated_at: now })
-      .where('id', 'in', ids)
-      .where('due_at', '<=', now)
-      .returning('id')
-      .execute();
+    const rows = await claimStatement(db, ids, now, now + options.leaseMs).execute();
     return rows.map((row) => row.id);
   }
 
@@ -133,8 +131,8 @@ export function createBullmqQueue(options: BullmqQueueOptions): DeliveryQueue & 
       .updateTable('deliveries')
       .set({ due_at: clock.now() + options.leaseMs })
       .where('id', 'in', ids)
+      // Leased rows only (a leased row is always due at its lease's end), by primary key.
       .where('status', '=', 'sending')
-      .where('due_at', 'is not', null)
       .execute();
   }
 
@@ -144,9 +142,12 @@ export function createBullmqQueue(options: BullmqQueueOptions): DeliveryQueue & 
       .selectFrom('deliveries')
       .select(['id', 'due_at', 'priority'])
       .where('id', 'in', ids)
-      .where('due_at', 'is not', null)
       .execute();
-    return rows.map((row) => ({ id: row.id, dueAt: Number(row.due_at), priority: row.priority }));
+    // Filtered here, not by `due_at is not null`, which would let the partial due-time index
+    // in (see claimStatement).
+    return rows.flatMap((row) =>
+      row.due_at === null ? [] : [{ id: row.id, dueAt: Number(row.due_at), priority: row.priority }],
+    );
   }
 
   return {
