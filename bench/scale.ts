@@ -19,7 +19,9 @@
  * same machine, so the figures show how the work is shared rather than what more machines
  * would add. Environment: BENCH_REGISTRATIONS, BENCH_SMALL, BENCH_FANOUT, BENCH_SAMPLES (2000),
  * BENCH_RINGS (300), BENCH_ROUNDS (3: fan-outs per worker count, alternating;
- * medians compared), BENCH_POSTGRES_URL, BENCH_REDIS_URL (redis://127.0.0.1:6379).
+ * medians compared), BENCH_POSTGRES_URL, BENCH_REDIS_URL (redis://127.0.0.1:6379),
+ * BENCH_POSTGRES_OPTIONS (server settings for the processes' connections, e.g.
+ * `-c session_preload_libraries=auto_explain -c auto_explain.log_min_duration=20`).
  * Results: printed, and bench/results/scale.json.
  */
 import { execFileSync } from 'node:child_process';
@@ -59,6 +61,7 @@ const settings = {
   rounds: setting('BENCH_ROUNDS', 3),
   postgresUrl: process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
   redisUrl: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379',
+  postgresOptions: process.env.BENCH_POSTGRES_OPTIONS ?? '',
 };
 const bundle = TEST_APNS_BUNDLE_ID;
 const adminKey = `bh_${randomBytes(30).toString('base64url')}`;
@@ -142,6 +145,7 @@ async function main(): Promise<void> {
   const storage = await prepareStorage('postgres', {
     name: 'scale',
     postgresUrl: settings.postgresUrl,
+    postgresOptions: settings.postgresOptions,
     poolSize: 8,
   });
   const servers: ServerProcess[] = [];
@@ -350,6 +354,10 @@ async function main(): Promise<void> {
       };
     };
     for (const count of counts) {
+      // Rounds follow each other within seconds, faster than autovacuum: each starts from the
+      // table as autovacuum would leave it, not from the dead rows of the rounds before (which
+      // would weigh on whichever worker count comes later).
+      await settle();
       const api = await start('api', 'api');
       const workers = [];
       for (let index = 0; index < count; index += 1)
