@@ -36,7 +36,8 @@
  * Environment: BENCH_N (20000), BENCH_MEMORY_USERS (100000; 0 skips (c)), BENCH_MAKER_PHONES
  * (10000 per maker; 0 skips (d)), BENCH_RING_RATE (100),
  * BENCH_RING_SECONDS (10), BENCH_CONNECTIONS (2), BENCH_WARMUP (1000), BENCH_DB, BENCH_STRICT=1,
- * BENCH_POSTGRES_URL (postgres://postgres@127.0.0.1:5432/test), BENCH_BELLHOP_ENTRY (default
+ * BENCH_POSTGRES_URL (postgres://postgres@127.0.0.1:5432/test), BENCH_POSTGRES_OPTIONS (server
+ * settings for Bellhop's connections, e.g. `-c auto_explain.log_min_duration=20`), BENCH_BELLHOP_ENTRY (default
  * Bellhop as `npm start` runs it; a .ts file runs through tsx: point it at a patched copy to measure a change), BENCH_SERVER_ENV (extra server
  * variables, `NAME=value,NAME=value`), BENCH_SERVER_NODE_FLAGS (extra node flags for the
  * server, e.g. `--max-old-space-size=160`), BENCH_BASELINE_NODE_FLAGS (the same for the
@@ -108,6 +109,7 @@ const settings = {
   connections: integerSetting('BENCH_CONNECTIONS', 2, 1),
   warmup: integerSetting('BENCH_WARMUP', 1_000, 1),
   postgresUrl: process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
+  postgresOptions: process.env.BENCH_POSTGRES_OPTIONS ?? '',
   strict: process.argv.includes('--strict') || process.env.BENCH_STRICT === '1',
   waitQuiet: process.argv.includes('--wait-quiet') || process.env.BENCH_WAIT_QUIET === '1',
   bellhopEntry: process.env.BENCH_BELLHOP_ENTRY ?? NPM_START,
@@ -906,6 +908,7 @@ async function benchDatabase(dialect: Dialect, passwordHash: string): Promise<Da
   const storage = await prepareStorage(dialect, {
     name: 'dispatch',
     postgresUrl: settings.postgresUrl,
+    postgresOptions: settings.postgresOptions,
     poolSize: 4,
   });
   cleanups.push(() => storage.drop());
