@@ -28,6 +28,7 @@ const ENQUEUE_TIMEOUT_MS = 2_000;
 const SWEEP_LIMIT = 5_000;
 /** Retries are enqueued in buckets of due time, one job per bucket rather than per delivery. */
 const DUE_BUCKET_MS = 250;
+
 /**
  * The claim of a job's rows: those of `ids` due by `now` become `sending`, leased until
  * `leaseUntil`. `due_at <= now` is written so that neither index on `due_at` can serve it (nor
@@ -50,6 +51,23 @@ export function claimStatement(
     .returning('id');
 }
 
+/**
+ * The delivery queue on Redis (BullMQ) for many worker processes. The database stays the
+ * record of every delivery and of who may send it; a BullMQ job carries a batch of delivery
+ * ids (rings first by job priority, delayed until due) to some worker:
+ *
+ * - Before sending, the worker claims the job's rows with a lease (`due_at <= now` →
+ *   `sending`, `due_at` = lease end) in one conditional update. A job BullMQ hands out twice
+ *   (a stalled job after a crash), or a delivery that another job also carries, is therefore
+ *   never sent twice while its lease runs; only a delivery whose worker died mid-send goes
+ *   again, under the same id (the same apns-id).
+ * - After the handler, the job's deliveries still due later (retries with backoff, leases
+ *   another worker holds) are enqueued again, delayed until then; then the job is done.
+ * - A sweep enqueues the deliveries that have been due for longer than a lease plus a sweep
+ *   period: jobs lost with Redis (a restart without persistence), never added (Redis was
+ *   down when they were accepted), or whose worker died. A delivery whose job is still in
+ *   Redis may so get a second job: the claim makes that harmless.
+ */
 export function createBullmqQueue(options: BullmqQueueOptions): DeliveryQueue & { sweep(): Promise<number> } {
   const { db, clock, redis } = options;
   const prefix = redis.prefix;
