@@ -7,7 +7,7 @@ import {
   type ServerHttp2Session,
   type ServerHttp2Stream,
 } from 'node:http2';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { TLSSocket } from 'node:tls';
 import { apnsFixtures, TEST_APNS_KEY_ID, TEST_APNS_TEAM_ID } from './apns-fixtures.js';
@@ -221,6 +221,14 @@ export async function startFakeApns(options: FakeApnsOptions = {}): Promise<Fake
     allowHTTP1: false,
     settings: { maxConcurrentStreams: initialStreams, initialWindowSize: 1 << 20 },
     maxSessionMemory: 64,
+  });
+
+  // Every TCP connection, HTTP/2 session or not (a TLS handshake in progress, a session already
+  // gone from `sessions`): close() ends them all, else server.close() waits for them.
+  const sockets = new Set<Socket>();
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
   });
 
   server.on('session', (session) => {
@@ -601,6 +609,7 @@ export async function startFakeApns(options: FakeApnsOptions = {}): Promise<Fake
       return new Promise<void>((resolve) => {
         server.close(() => resolve());
         for (const session of sessions.keys()) session.destroy();
+        for (const socket of sockets) socket.destroy();
       });
     },
   };

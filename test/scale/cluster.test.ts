@@ -219,11 +219,13 @@ describe.skipIf(!runs)('2 API + 2 worker processes on PostgreSQL and Redis', () 
     await redis?.stop();
     await fake?.close();
     await database?.close();
+    // A connection a killed process left behind must not hold the schema's locks.
+    if (applicationName !== undefined) await terminateConnections();
     const admin = new pg.Client({ connectionString: postgresUrl });
     await admin.connect();
     await admin.query(`drop schema if exists ${schema} cascade`);
     await admin.end();
-  }, 60_000);
+  }, 120_000);
 
   it('delivers every delivery exactly once when nothing fails', async () => {
     const notifications = await send(userIds);
