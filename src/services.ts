@@ -16,6 +16,7 @@ import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config.js';
 import type { DatabaseHandle } from './db/database.js';
 import { createDeliveryService, type LocalWorker } from './delivery/delivery.service.js';
+import { createDatabaseProviderTokenStore } from './delivery/provider-token-store.js';
 import { createAdapterPool } from './delivery/providers/adapters.js';
 import type { ProviderCatalogue } from './delivery/providers/catalogue.js';
 import { CHANNEL_PROVIDER, createChannelAdapter } from './delivery/providers/channel/channel.adapter.js';
@@ -141,7 +142,7 @@ export function createServices(config: Config, deps: ServiceDeps) {
   const adapters = createAdapterPool(catalogue, {
     clock,
     accessTokens: deps.accessTokens ?? shared?.accessTokens ?? createMemoryAccessTokenStore(),
-    providerTokens: shared?.providerTokens,
+    providerTokens: createDatabaseProviderTokenStore({ db, box: deps.box, clock }),
   });
   // Rings accepted here go straight to this process's worker, while it runs.
   let workerRunning = false;

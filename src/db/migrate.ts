@@ -15,6 +15,7 @@ import * as identities from './migrations/2026_11_30_004_identities.js';
 import * as registrationsUserIndex from './migrations/2026_11_30_005_registrations_user_index.js';
 import * as deliveriesWaitingIndex from './migrations/2026_11_30_006_deliveries_waiting_index.js';
 import * as registrationsFillfactor from './migrations/2026_11_30_007_registrations_fillfactor.js';
+import * as providerTokens from './migrations/2026_11_30_008_provider_tokens.js';
 
 /** Listed by hand, in order, so that no folder scan can break after bundling or compiling. */
 const migrations: Record<string, Migration> = {
@@ -25,6 +26,7 @@ const migrations: Record<string, Migration> = {
   '2026_11_30_005_registrations_user_index': registrationsUserIndex,
   '2026_11_30_006_deliveries_waiting_index': deliveriesWaitingIndex,
   '2026_11_30_007_registrations_fillfactor': registrationsFillfactor,
+  '2026_11_30_008_provider_tokens': providerTokens,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

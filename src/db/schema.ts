@@ -161,6 +161,17 @@ export interface IdentitiesTable {
   updated_at: number;
 }
 
+/** The APNs JWT of a signing key (`team/key id/key fingerprint`), shared by every process. */
+export interface ProviderTokensTable {
+  key: string;
+  /** SHA-256 (hex) of the JWT: what a compare-and-set compares. */
+  jwt_digest: string;
+  /** AES-256-GCM box of the JWT. */
+  sealed_jwt: string;
+  /** Unix ms (the JWT's `iat` × 1000). */
+  issued_at: number;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -172,6 +183,7 @@ export interface Database {
   deliveries: DeliveriesTable;
   inbox: InboxTable;
   identities: IdentitiesTable;
+  provider_tokens: ProviderTokensTable;
 }
 
 /**

@@ -5,16 +5,17 @@ import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import type { Database } from '../db/schema.js';
 import { createBullmqQueue } from '../delivery/queue/bullmq-queue.js';
+import { redisAccessTokenStore } from './access-tokens.js';
 import { redisCounters } from './counters.js';
 import type { RedisHandle } from './redis.js';
 import { shareSessionRevocations } from './session-revocations.js';
-import { redisAccessTokenStore, redisProviderTokenStore } from './token-stores.js';
 
 export type ScaleOut = ReturnType<typeof createScaleOut>;
 
 /**
  * Everything that several processes must share, on Redis: the delivery queue, rate-limit
- * counters, session revocations, and providers' tokens (APNs's JWT, OAuth access tokens).
+ * counters, session revocations, and the providers' OAuth access tokens. (APNs's JWT is kept in
+ * the database, which outlives a Redis restart.)
  */
 export function createScaleOut(
   redis: RedisHandle,
@@ -35,7 +36,6 @@ export function createScaleOut(
     }),
     counters: redisCounters(redis, clock, warn('Redis unavailable: rate limits are counted per process')),
     accessTokens: redisAccessTokenStore(redis),
-    providerTokens: redisProviderTokenStore(redis),
     shareSessions: (cache: SessionCache) =>
       shareSessionRevocations(cache, redis, warn('session revocations: Redis error')),
     ping: () => redis.ping(),

@@ -1,12 +1,8 @@
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { SessionCache } from '../../src/accounts/session-cache.js';
-import { createApnsAdapter } from '../../src/delivery/providers/apns/apns.adapter.js';
 import { redisCounters } from '../../src/redis/counters.js';
 import { createRedis, type RedisHandle } from '../../src/redis/redis.js';
 import { shareSessionRevocations } from '../../src/redis/session-revocations.js';
-import { redisProviderTokenStore } from '../../src/redis/token-stores.js';
-import { testApnsTokenCredentials } from '../fakes/apns-fixtures.js';
-import { startFakeApns } from '../fakes/apns-server.js';
 import { ManualClock } from '../helpers/clock.js';
 import { startThrowawayRedis, testRedisPrefix } from '../helpers/redis.js';
 import { eventually } from '../helpers/wait.js';
@@ -71,49 +67,4 @@ describe.skipIf(redisUrl === '')('state shared through Redis', () => {
     cacheA.forgetSessions(['s1']);
     await eventually(async () => (cacheB.get('digest') === undefined ? true : undefined), 'B dropping it');
   });
-
-  it('signs one APNs JWT per key for many processes, and one new one between them past the refresh age', async () => {
-    const clock = new ManualClock();
-    const fake = await startFakeApns({ clock, tokenUpdateMinIntervalMs: 20 * MINUTE });
-    const handles = open(4);
-    await Promise.all(handles.map((handle) => handle.connected(5_000)));
-    const stores = handles.map((handle) => redisProviderTokenStore(handle));
-    const adapters = stores.map((store) =>
-      createApnsAdapter(testApnsTokenCredentials(fake), { clock, providerTokens: store }),
-    );
-    const message = (token: string) => ({
-      deliveryId: crypto.randomUUID(),
-      token,
-      channel: 'message' as const,
-      bundleId: 'com.example.doorbell',
-      environment: 'production' as const,
-      title: 'Hi',
-      body: 'There',
-      data: {},
-      sound: undefined,
-      badge: undefined,
-      collapseId: undefined,
-      androidChannelId: undefined,
-      expiresAt: clock.now() + MINUTE,
-    });
-    const send = () =>
-      Promise.all(adapters.map((adapter, index) => adapter.send([message(`${index}`.padStart(64, 'a'))])));
-    const results = await send();
-    expect(results.flat().filter((result) => !result.ok)).toEqual([]);
-    expect(fake.distinctJwts()).toBe(1);
-    // 30 minutes on: every process still uses the same token (refresh age 50 minutes).
-    clock.advance(30 * MINUTE);
-    await send();
-    expect(fake.distinctJwts()).toBe(1);
-    // Past the refresh age: one new token between them, never TooManyProviderTokenUpdates.
-    clock.advance(25 * MINUTE);
-    await new Promise((resolve) => setTimeout(resolve, 5_100)); // the processes' read memo
-    expect((await send()).flat().every((result) => result.ok)).toBe(true);
-    expect(fake.distinctJwts()).toBe(2);
-    expect(
-      fake.received.filter((request) => request.answer.reason === 'TooManyProviderTokenUpdates'),
-    ).toEqual([]);
-    await Promise.all(adapters.map((adapter) => adapter.close()));
-    await fake.close();
-  }, 30_000);
 });

@@ -109,9 +109,9 @@ class ProviderTokens {
   }
 
   /**
-   * Signs a new token, unless the store (looked at again under its lock, when it has one)
-   * already holds a usable one that is not `replacing`: across processes, the first signs and
-   * the others take its token (a compare-and-set on the token being replaced).
+   * Signs a new token, unless the store already holds a usable one that is not `replacing`,
+   * and puts it in the store by compare-and-set: when several processes sign at once, one
+   * token wins and all of them use it (the others' are never sent).
    */
   private issue(replacing: string | undefined): Promise<ProviderToken> {
     let inProgress = issuing.get(this.store);
@@ -135,13 +135,9 @@ class ProviderTokens {
         jwt: `${signingInput}.${signature.toString('base64url')}`,
         issuedAt: iat * 1000,
       };
-      await this.store.set(this.storageKey, token);
-      return token;
+      return this.store.replace(this.storageKey, stored, token);
     };
-    const exclusive = this.store.exclusive?.bind(this.store);
-    const signing = (exclusive === undefined ? mint() : exclusive(this.storageKey, mint)).finally(() =>
-      table.delete(this.storageKey),
-    );
+    const signing = mint().finally(() => table.delete(this.storageKey));
     table.set(this.storageKey, signing);
     return signing;
   }

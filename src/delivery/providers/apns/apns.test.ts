@@ -104,10 +104,10 @@ function recordingStore(): ProviderTokenStore & { keys: string[]; sets: Provider
       keys.push(key);
       return inner.get(key);
     },
-    set: (key, value) => {
+    replace: (key, expected, next) => {
       keys.push(key);
-      sets.push(value);
-      return inner.set(key, value);
+      sets.push(next);
+      return inner.replace(key, expected, next);
     },
   };
 }
@@ -396,7 +396,7 @@ describe('APNs adapter: provider tokens', () => {
       return store.keys;
     })();
     if (key === undefined) throw new Error('no storage key');
-    await store.set(key, stale);
+    await store.replace(key, await store.get(key), stale);
     fake.reset();
 
     const push = message();
@@ -448,8 +448,8 @@ describe('APNs adapter: provider tokens', () => {
   it('answers retry when the token store fails, never throws', async () => {
     const fake = await startFake();
     const broken: ProviderTokenStore = {
-      get: () => Promise.reject(new Error('redis down')),
-      set: () => Promise.reject(new Error('redis down')),
+      get: () => Promise.reject(new Error('database down')),
+      replace: () => Promise.reject(new Error('database down')),
     };
     const adapter = createAdapter(testApnsTokenCredentials(fake), { providerTokens: broken });
     expect(await sendOne(adapter, message())).toEqual({

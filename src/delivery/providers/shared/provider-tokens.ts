@@ -10,22 +10,23 @@ export interface ProviderToken {
  */
 export interface ProviderTokenStore {
   get(key: string): Promise<ProviderToken | undefined>;
-  set(key: string, value: ProviderToken): Promise<void>;
   /**
-   * Runs `work` while no other process runs it for `key` (a shared store's lock), so that
-   * check-then-sign happens once across processes. Absent: the process's own single flight
-   * is enough.
+   * Compare-and-set: stores `next` if the store still holds `expected` (undefined: nothing),
+   * and answers the token held afterwards. When several senders replace the same token at
+   * once, one wins and every one of them answers the winner's token, so that only it is used.
    */
-  exclusive?<T>(key: string, work: () => Promise<T>): Promise<T>;
+  replace(key: string, expected: ProviderToken | undefined, next: ProviderToken): Promise<ProviderToken>;
 }
 
 export function createMemoryProviderTokenStore(): ProviderTokenStore {
   const tokens = new Map<string, ProviderToken>();
   return {
     get: (key) => Promise.resolve(tokens.get(key)),
-    set: (key, value) => {
-      tokens.set(key, value);
-      return Promise.resolve();
+    replace(key, expected, next) {
+      const held = tokens.get(key);
+      if (held !== undefined && held.jwt !== expected?.jwt) return Promise.resolve(held);
+      tokens.set(key, next);
+      return Promise.resolve(next);
     },
   };
 }
