@@ -33,9 +33,15 @@ export async function prepareStorage(
   const base = options.postgresUrl;
   const schema = `bh_${options.name}_${randomBytes(5).toString('hex')}`;
   const admin = new pg.Client({ connectionString: base });
-  await admin.connect();
-  await admin.query(`create schema ${schema}`);
-  await admin.end();
+  try {
+    await admin.connect();
+    await admin.query(`create schema ${schema}`);
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  } finally {
+    await admin.end().catch(() => {});
+  }
   let dropped = false;
   const drop = async () => {
     if (dropped) return;
