@@ -143,28 +143,37 @@ export function createDatabase(config: DatabaseConfig, options: DatabaseOptions 
       },
     };
   }
-  const searchPath = config.schema === undefined ? '' : `-c search_path=${config.schema}`;
-  const openPool = (settings: string, max: number) => {
-    const serverOptions = [searchPath, settings].filter((option) => option !== '').join(' ');
+  // Bellhop's session settings are SET on each new connection, not passed as the `options`
+  // startup parameter: node-postgres lets an `options` in DATABASE_URL replace that parameter
+  // whole, so an operator's `?options=-c statement_timeout=…` used to drop them silently.
+  const searchPath =
+    config.schema === undefined ? [] : [`set search_path to "${config.schema.replaceAll('"', '""')}"`];
+  const openPool = (settings: readonly string[], max: number) => {
+    const statements = [...searchPath, ...settings].join('; ');
     const pool = new pg.Pool({
       connectionString: config.url,
       max,
       connectionTimeoutMillis: 5_000,
       Client: NamedStatementClient,
-      ...(serverOptions === '' ? {} : { options: serverOptions }),
     });
     // An idle client that loses its server connection emits 'error' on the pool; without a
     // listener that would crash the process instead of letting the pool reconnect.
     pool.on('error', (error) => options.onConnectionError?.(error));
-    // A client checked out of the pool (between two queries of a transaction) that loses its
-    // server connection emits 'error' on itself: the query in progress fails, the process stays.
     pool.on('connect', (client) => {
+      // A client checked out of the pool (between two queries of a transaction) that loses its
+      // server connection emits 'error' on itself: the query in progress fails, the process stays.
       client.on('error', (error) => options.onConnectionError?.(error));
+      // Queued before the query the connection was opened for, so that it runs first.
+      if (statements !== '') {
+        client.query(statements).catch((error: unknown) => {
+          options.onConnectionError?.(error instanceof Error ? error : new Error(String(error)));
+        });
+      }
     });
     return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   };
-  const db = openPool('', config.poolSize);
-  const relaxed = openPool('-c synchronous_commit=off', config.poolSize);
+  const db = openPool([], config.poolSize);
+  const relaxed = openPool(['set synchronous_commit to off'], config.poolSize);
   return {
     db,
     relaxed,
