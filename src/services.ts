@@ -132,7 +132,6 @@ export function createServices(config: Config, deps: ServiceDeps) {
         ? {
             wakeup: createPostgresWakeup({
               connectionString: config.database.url,
-              schema: config.database.schema,
               onError: (error) =>
                 deps.logger.warn({ err: error }, 'delivery wake-up listener lost; reconnecting'),
             }),

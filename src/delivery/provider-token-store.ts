@@ -68,6 +68,7 @@ export function createDatabaseProviderTokenStore(deps: {
         memo.set(key, { token: next, readAt: clock.now() });
         return next;
       }
+      // Another sender won: its token. (Rows are never deleted, so there is one to read.)
       return (await read(key)) ?? next;
     },
   };

@@ -16,7 +16,6 @@ export interface Wakeup {
  */
 export function createPostgresWakeup(options: {
   connectionString: string;
-  schema: string | undefined;
   onError: (error: unknown) => void;
 }): Wakeup {
   let listener: pg.Client | undefined;
@@ -24,10 +23,8 @@ export function createPostgresWakeup(options: {
   let retry: NodeJS.Timeout | undefined;
 
   async function listen(onWake: () => void): Promise<void> {
-    const client = new pg.Client({
-      connectionString: options.connectionString,
-      ...(options.schema === undefined ? {} : { options: `-c search_path=${options.schema}` }),
-    });
+    // LISTEN names a channel of the whole database: no schema or other setting is needed.
+    const client = new pg.Client({ connectionString: options.connectionString });
     client.on('notification', () => onWake());
     client.on('error', (error) => {
       options.onError(error);
