@@ -7,7 +7,9 @@ import pg from 'pg';
 import type { DatabaseConfig } from '../config.js';
 import type { Database, Executor } from './schema.js';
 import { startCheckpointer } from './sqlite-checkpointer.js';
-import { GroupCommitSqliteDialect } from './sqlite-driver.js';
+import { GroupCommitSqliteDialect, type RunStatement } from './sqlite-driver.js';
+
+export type { RunStatement } from './sqlite-driver.js';
 
 export type Dialect = DatabaseConfig['dialect'];
 
@@ -61,6 +63,20 @@ export function executeCompiled<Row>(
   const run = directRunners.get(db);
   if (run !== undefined) return run(text, parameters) as Promise<QueryResult<Row>>;
   return db.executeQuery<Row>(CompiledQuery.raw(text, parameters));
+}
+
+/** Runs statements that depend on each other's answers as one unit of the SQLite driver's group. */
+export type GroupedWorkRunner = <T>(work: (run: RunStatement) => T) => Promise<T>;
+
+const groupedWorkRunners = new WeakMap<object, GroupedWorkRunner>();
+
+/**
+ * On SQLite (outside a transaction), runs `work` within one commit group of the driver: a
+ * request whose statements each wait for the last one's answer then waits for one group, not
+ * one per statement. `undefined` on PostgreSQL, where each statement is a round trip anyway.
+ */
+export function groupedWorkOf(db: Executor): GroupedWorkRunner | undefined {
+  return groupedWorkRunners.get(db);
 }
 
 class NamedStatementClient extends pg.Client {
@@ -129,6 +145,7 @@ export function createDatabase(config: DatabaseConfig, options: DatabaseOptions 
     const dialect = new GroupCommitSqliteDialect(withStatementCache(database));
     const db = new Kysely<Database>({ dialect });
     directRunners.set(db, (text, parameters) => dialect.runGrouped(text, parameters));
+    groupedWorkRunners.set(db, (work) => dialect.runGroupedWork(work));
     return {
       db,
       relaxed: db,

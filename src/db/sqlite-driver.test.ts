@@ -10,6 +10,7 @@ interface Schema {
 describe('group-commit SQLite driver', () => {
   let database: SQLite.Database;
   let db: Kysely<Schema>;
+  let dialect: GroupCommitSqliteDialect;
   let commits: number;
 
   beforeEach(async () => {
@@ -21,7 +22,8 @@ describe('group-commit SQLite driver', () => {
       if (/^commit/i.test(source)) commits += 1;
       return exec(source);
     };
-    db = new Kysely<Schema>({ dialect: new GroupCommitSqliteDialect(database) });
+    dialect = new GroupCommitSqliteDialect(database);
+    db = new Kysely<Schema>({ dialect });
     await sql`create table items (id integer primary key, name text not null unique)`.execute(db);
   });
 
@@ -107,5 +109,66 @@ describe('group-commit SQLite driver', () => {
     ]);
     expect(pragma.rows).toHaveLength(1);
     expect(database.inTransaction).toBe(false);
+  });
+
+  /** Adds `name` unless it is taken, as a request would: a read, then a write that depends on it. */
+  function addUnlessTaken(id: number, name: string) {
+    return dialect.runGroupedWork((run) => {
+      const taken = run('select id from items where name = ?', [name]).rows;
+      if (taken.length > 0) return 'taken';
+      run('insert into items (id, name) values (?, ?)', [id, name]);
+      return 'added';
+    });
+  }
+
+  it('runs a unit of work of dependent statements within one group, each seeing the ones before', async () => {
+    await db.insertInto('items').values({ id: 1, name: 'first' }).execute();
+    commits = 0;
+    const outcomes = await Promise.all([
+      addUnlessTaken(2, 'first'),
+      addUnlessTaken(3, 'second'),
+      dialect.runGrouped('insert into items (id, name) values (?, ?)', [4, 'third']),
+      addUnlessTaken(5, 'second'),
+      addUnlessTaken(6, 'third'),
+    ]);
+    expect(outcomes).toEqual(['taken', 'added', expect.anything(), 'taken', 'taken']);
+    expect(commits).toBe(1);
+    const names = await db.selectFrom('items').select(['id', 'name']).orderBy('id').execute();
+    expect(names).toEqual([
+      { id: 1, name: 'first' },
+      { id: 3, name: 'second' },
+      { id: 4, name: 'third' },
+    ]);
+  });
+
+  it('fails only the unit of work that throws; the rest of its group is committed', async () => {
+    const outcomes = await Promise.allSettled([
+      addUnlessTaken(1, 'a'),
+      dialect.runGroupedWork((run) => {
+        run('insert into items (id, name) values (?, ?)', [2, 'b']);
+        run('insert into items (id, name) values (?, ?)', [1, 'duplicate id']);
+      }),
+      addUnlessTaken(3, 'c'),
+    ]);
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    // Each statement is atomic on its own: the work's first insert stays, as documented.
+    const names = await db.selectFrom('items').select('name').orderBy('id').execute();
+    expect(names.map((row) => row.name)).toEqual(['a', 'b', 'c']);
+  });
+
+  it('waits for an explicit transaction before running a unit of work', async () => {
+    let releaseTransaction: () => void = () => {};
+    const holding = new Promise<void>((resolve) => {
+      releaseTransaction = resolve;
+    });
+    const transaction = db.transaction().execute(async (trx) => {
+      await trx.insertInto('items').values({ id: 1, name: 'inside' }).execute();
+      await holding;
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    const work = addUnlessTaken(2, 'inside');
+    releaseTransaction();
+    await transaction;
+    expect(await work).toBe('taken');
   });
 });

@@ -18,10 +18,13 @@ const MAX_IDLE_CONNECTIONS = 256;
 const outsideTransactionStatement =
   /^\s*(pragma|vacuum|begin|commit|end|rollback|savepoint|release|attach|detach)\b/i;
 
+/** Runs one statement at once, synchronously, inside a unit of work (see `runGroupedWork`). */
+export type RunStatement = (sql: string, parameters: readonly unknown[]) => QueryResult<unknown>;
+
 interface PendingWrite {
-  statement: SQLite.Statement;
-  parameters: readonly unknown[];
-  resolve(result: QueryResult<unknown>): void;
+  /** A statement, or a unit of work of several. */
+  run(): unknown;
+  resolve(result: unknown): void;
   reject(error: unknown): void;
 }
 
@@ -157,8 +160,27 @@ class GroupCommitSqliteDriver implements Driver {
     }
     // Reads join the group too: in WAL mode a statement alone begins and ends a read
     // transaction of its own (shared-memory locks each time); a group shares one.
+    return this.enqueue(() => execute(statement, parameters)) as Promise<QueryResult<unknown>>;
+  }
+
+  /**
+   * Several statements, where each depends on the answer to the last, run together within one
+   * group: as separate grouped statements they would wait for a group each. Each statement is
+   * atomic on its own, as outside a group; work that must be all or nothing is a transaction.
+   * Work may be run a second time (alone) when its group's transaction fails, so it must be
+   * safe to repeat.
+   */
+  async runGroupedWork<T>(work: (run: RunStatement) => T): Promise<T> {
+    if (this.lock.isHeld) await this.lock.whenFree();
+    return this.enqueue(() => work(this.runNow)) as Promise<T>;
+  }
+
+  private readonly runNow: RunStatement = (sql, parameters) =>
+    execute(this.database.prepare(sql), parameters);
+
+  private enqueue(run: () => unknown): Promise<unknown> {
     return new Promise((resolve, reject) => {
-      this.pending.push({ statement, parameters, resolve, reject });
+      this.pending.push({ run, resolve, reject });
       this.scheduleFlush();
     });
   }
@@ -181,12 +203,12 @@ class GroupCommitSqliteDriver implements Driver {
       for (const write of batch) this.runAlone(write);
       return;
     }
-    const outcomes: Array<{ ok: true; result: QueryResult<unknown> } | { ok: false; error: unknown }> = [];
+    const outcomes: Array<{ ok: true; result: unknown } | { ok: false; error: unknown }> = [];
     try {
       this.database.exec('begin');
       for (const write of batch) {
         try {
-          outcomes.push({ ok: true, result: execute(write.statement, write.parameters) });
+          outcomes.push({ ok: true, result: write.run() });
         } catch (error) {
           if (!this.database.inTransaction) throw error;
           outcomes.push({ ok: false, error });
@@ -207,7 +229,7 @@ class GroupCommitSqliteDriver implements Driver {
 
   private runAlone(write: PendingWrite): void {
     try {
-      write.resolve(execute(write.statement, write.parameters));
+      write.resolve(write.run());
     } catch (error) {
       write.reject(error);
     }
@@ -243,8 +265,17 @@ export class GroupCommitSqliteDialect implements Dialect {
    * handling costs several promises per query, which the API's hottest statements skip.
    */
   runGrouped(sql: string, parameters: readonly unknown[]): Promise<QueryResult<unknown>> {
+    return this.started().runGrouped(sql, parameters);
+  }
+
+  /** Statements that depend on each other's answers, run within one group (see the driver). */
+  runGroupedWork<T>(work: (run: RunStatement) => T): Promise<T> {
+    return this.started().runGroupedWork(work);
+  }
+
+  private started(): GroupCommitSqliteDriver {
     if (this.driver === undefined) throw new Error('the dialect has no driver yet');
-    return this.driver.runGrouped(sql, parameters);
+    return this.driver;
   }
 
   createQueryCompiler() {

@@ -1,5 +1,5 @@
-import { CompiledQuery, type RawBuilder, sql } from 'kysely';
-import { executeCompiled, prepareOnPostgres } from '../db/database.js';
+import { CompiledQuery, type QueryResult, type RawBuilder, sql } from 'kysely';
+import { executeCompiled, prepareOnPostgres, type RunStatement } from '../db/database.js';
 import type { Executor, RegistrationsTable } from '../db/schema.js';
 
 export type Channel = RegistrationsTable['channel'];
@@ -64,10 +64,25 @@ export async function upsertRegistration(
   registration: NewRegistration,
   scope: UpsertScope,
 ): Promise<{ created_at: number } | undefined> {
-  const values = upsertColumns.map((column) => registration[column]);
-  const result = await executeCompiled<{ created_at: number }>(db, upsertText(db, scope), values);
-  const row = result.rows[0];
-  return row === undefined ? undefined : { created_at: Number(row.created_at) };
+  const { text, parameters } = upsertStatement(db, registration, scope);
+  const createdAt = createdAtOf(await executeCompiled(db, text, parameters));
+  return createdAt === undefined ? undefined : { created_at: createdAt };
+}
+
+/** A compiled statement and its parameters. */
+interface Statement {
+  text: string;
+  parameters: unknown[];
+}
+
+function upsertStatement(db: Executor, registration: NewRegistration, scope: UpsertScope): Statement {
+  return { text: upsertText(db, scope), parameters: upsertColumns.map((column) => registration[column]) };
+}
+
+/** The `created_at` of a statement's first row, if it returned one. */
+function createdAtOf(result: QueryResult<unknown>): number | undefined {
+  const row = result.rows[0] as { created_at: number } | undefined;
+  return row === undefined ? undefined : Number(row.created_at);
 }
 
 /** Columns a re-registration compares; owner and route included, times not. */
@@ -90,32 +105,58 @@ function holdsValues(value: (column: (typeof comparedColumns)[number]) => RawBui
 }
 
 /**
- * The row's `created_at` when the row for this token already holds exactly these values (same
- * user, same session, same fields) and was written at or after `writtenSince`: re-registering it
- * would change nothing but its time, so it is not written. Apps re-register their token at every
- * start; most registrations are this case.
+ * Finds the row's `created_at` when the row for this token already holds exactly these values
+ * (same user, same session, same fields) and was written at or after `writtenSince`:
+ * re-registering it would change nothing but its time, so it is not written. Apps re-register
+ * their token at every start; most registrations are this case.
  */
-export async function findUnchangedRegistration(
+function findUnchangedStatement(
   db: Executor,
   registration: NewRegistration,
   writtenSince: number,
-): Promise<number | undefined> {
+): Statement {
   const text = compiledOnce(db, 'find_unchanged_registration', () => {
     const parameter = () => sql`${null}`;
     return sql`select r.created_at from registrations r where ${holdsValues(parameter)} and r.updated_at >= ${0}`;
   });
-  const values: unknown[] = comparedColumns.map((column) => registration[column]);
-  values.push(writtenSince);
-  const result = await executeCompiled<{ created_at: number }>(db, text, values);
-  const row = result.rows[0];
-  return row === undefined ? undefined : Number(row.created_at);
+  const parameters: unknown[] = comparedColumns.map((column) => registration[column]);
+  parameters.push(writtenSince);
+  return { text, parameters };
+}
+
+/**
+ * SQLite: the own-token upsert of `upsertOwnRegistrations` for one registration, its statements
+ * run at once by `run` (one unit of work of the group-commit driver). An unchanged row written
+ * at or after `writtenSince` is left alone (`undefined`: always written). Returns `undefined`
+ * when another user holds the token, else the row's `created_at` and, for a row just added,
+ * the user's row count on the channel after it.
+ */
+export function upsertOwnRegistrationNow(
+  run: RunStatement,
+  db: Executor,
+  registration: NewRegistration,
+  writtenSince: number | undefined,
+): { createdAt: number; rowsAfter?: number } | undefined {
+  const runStatement = ({ text, parameters }: Statement) => run(text, parameters);
+  if (writtenSince !== undefined) {
+    const unchangedSince = createdAtOf(runStatement(findUnchangedStatement(db, registration, writtenSince)));
+    if (unchangedSince !== undefined) return { createdAt: unchangedSince };
+  }
+  // The common case first: the same phone in the same session.
+  const createdAt =
+    createdAtOf(runStatement(upsertStatement(db, registration, 'same-session'))) ??
+    createdAtOf(runStatement(upsertStatement(db, registration, 'same-user')));
+  if (createdAt === undefined) return undefined;
+  if (createdAt !== registration.updated_at) return { createdAt };
+  const counted = runStatement(countStatement(db, registration.user_id, registration.channel));
+  return { createdAt, rowsAfter: countOf(counted) };
 }
 
 /**
  * PostgreSQL only: the own-token upsert of `upsertRegistration` for many registrations (no
  * token twice) in one statement, rows passed as one JSON parameter. A row that already holds
  * exactly the registration and was written at or after `writtenSince` is left alone, as
- * `findUnchangedRegistration` would. Rows are written in token order, so that two batches
+ * the SQLite `upsertOwnRegistrationNow` does. Rows are written in token order, so that two batches
  * sharing tokens lock them in the same order (no deadlock). Returns, per registration,
  * `undefined` when another user holds the token, else the row's `created_at` and, for a row
  * just added, the user's row count on the channel after the statement.
@@ -201,6 +242,19 @@ function compiledOnce(db: Executor, name: string, build: () => { compile(db: Exe
   return text;
 }
 
+function countStatement(db: Executor, userId: number, channel: Channel): Statement {
+  const text = compiledOnce(
+    db,
+    'count_registrations',
+    () => sql`select count(*) as n from registrations where user_id = ${0} and channel = ${''}`,
+  );
+  return { text, parameters: [userId, channel] };
+}
+
+function countOf(result: QueryResult<unknown>): number {
+  return Number((result.rows[0] as { n: number } | undefined)?.n ?? 0);
+}
+
 function upsertText(db: Executor, scope: UpsertScope): string {
   return compiledOnce(db, `upsert_registration_${scope.replace('-', '_')}`, () => {
     const placeholders = sql.join(upsertColumns.map(() => sql`${null}`));
@@ -233,13 +287,8 @@ function upsertText(db: Executor, scope: UpsertScope): string {
  * the common case (under the limit) a read.
  */
 export async function trimRegistrations(db: Executor, userId: number, channel: Channel, keep: number) {
-  const text = compiledOnce(
-    db,
-    'count_registrations',
-    () => sql`select count(*) as n from registrations where user_id = ${0} and channel = ${''}`,
-  );
-  const counted = await executeCompiled<{ n: number }>(db, text, [userId, channel]);
-  if (Number(counted.rows[0]?.n ?? 0) <= keep) return;
+  const { text, parameters } = countStatement(db, userId, channel);
+  if (countOf(await executeCompiled(db, text, parameters)) <= keep) return;
   await db
     .deleteFrom('registrations')
     .where(
