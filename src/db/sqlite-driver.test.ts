@@ -59,24 +59,33 @@ describe('group-commit SQLite driver', () => {
     expect(names.map((row) => row.name)).toEqual(['taken', 'first', 'last']);
   });
 
-  it('keeps an explicit transaction to itself: other statements wait for it, a rollback undoes only it', async () => {
-    let releaseTransaction: () => void = () => {};
+  /**
+   * A transaction that has inserted 'inside' (id 1) and stays open until `release`; then it
+   * commits, or rolls back when `undo`. `finished` settles with its error, if any.
+   */
+  async function openTransaction(undo: boolean) {
+    let release: () => void = () => {};
     const holding = new Promise<void>((resolve) => {
-      releaseTransaction = resolve;
+      release = resolve;
     });
-    const transaction = db
+    const finished = db
       .transaction()
       .execute(async (trx) => {
         await trx.insertInto('items').values({ id: 1, name: 'inside' }).execute();
         await holding;
-        throw new Error('undo');
+        if (undo) throw new Error('undo');
       })
       .catch((error: unknown) => error);
     await new Promise((resolve) => setImmediate(resolve));
+    return { release, finished };
+  }
+
+  it('keeps an explicit transaction to itself: other statements wait for it, a rollback undoes only it', async () => {
+    const transaction = await openTransaction(true);
     const outside = db.insertInto('items').values({ id: 2, name: 'outside' }).execute();
     const read = db.selectFrom('items').select('name').execute();
-    releaseTransaction();
-    expect(await transaction).toBeInstanceOf(Error);
+    transaction.release();
+    expect(await transaction.finished).toBeInstanceOf(Error);
     await outside;
     // The rolled-back row is gone; the read, issued after the insert, runs after it.
     expect((await read).map((row) => row.name)).toEqual(['outside']);
@@ -156,19 +165,20 @@ describe('group-commit SQLite driver', () => {
     expect(names.map((row) => row.name)).toEqual(['a', 'b', 'c']);
   });
 
-  it('waits for an explicit transaction before running a unit of work', async () => {
-    let releaseTransaction: () => void = () => {};
-    const holding = new Promise<void>((resolve) => {
-      releaseTransaction = resolve;
-    });
-    const transaction = db.transaction().execute(async (trx) => {
-      await trx.insertInto('items').values({ id: 1, name: 'inside' }).execute();
-      await holding;
-    });
-    await new Promise((resolve) => setImmediate(resolve));
-    const work = addUnlessTaken(2, 'inside');
-    releaseTransaction();
-    await transaction;
-    expect(await work).toBe('taken');
+  it('runs a unit of work after an explicit transaction ends, never inside it', async () => {
+    const committed = await openTransaction(false);
+    const afterCommit = addUnlessTaken(2, 'inside');
+    committed.release();
+    expect(await committed.finished).toBeUndefined();
+    expect(await afterCommit).toBe('taken');
+
+    await db.deleteFrom('items').execute();
+    const rolledBack = await openTransaction(true);
+    const afterRollback = addUnlessTaken(2, 'inside');
+    rolledBack.release();
+    expect(await rolledBack.finished).toBeInstanceOf(Error);
+    // Run inside the transaction, it would have seen the row the rollback then removed.
+    expect(await afterRollback).toBe('added');
+    expect(await db.selectFrom('items').selectAll().execute()).toEqual([{ id: 2, name: 'inside' }]);
   });
 });
