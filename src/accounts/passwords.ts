@@ -1,4 +1,5 @@
-import { hash, parseOptions, verify } from '@node-rs/argon2';
+import { parseOptions } from '@node-rs/argon2';
+import { hashingThreads } from './hashing-threads.js';
 
 export interface PasswordPolicy {
   memoryKib: number;
@@ -15,46 +16,33 @@ export interface PasswordHasher {
   needsRehash(storedHash: string): boolean;
 }
 
-/** A counting semaphore: at most `limit` tasks run, the rest wait in order. */
-function limiter(limit: number) {
-  let running = 0;
-  const waiting: Array<() => void> = [];
-  return async <T>(task: () => Promise<T>): Promise<T> => {
-    if (running >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
-    running += 1;
-    try {
-      return await task();
-    } finally {
-      running -= 1;
-      waiting.shift()?.();
-    }
-  };
-}
-
 /**
- * argon2id (OWASP: 19 MiB, t=2, p=1 by default). The native hash runs on the libuv thread
- * pool, never on the event loop; the concurrency limit keeps a login storm from taking
- * every core away from the requests that do not hash.
+ * argon2id (OWASP: 19 MiB, t=2, p=1 by default). The native hash runs on threads of its own at
+ * a lowered priority, never on the event loop; the concurrency limit keeps a login storm from
+ * taking every core, and the priority lets requests that do not hash go first on the cores it takes.
  */
 export function createPasswordHasher(policy: PasswordPolicy): PasswordHasher {
   const options = { memoryCost: policy.memoryKib, timeCost: policy.iterations, parallelism: 1 };
-  const run = limiter(policy.concurrency);
+  const threads = hashingThreads(policy.concurrency);
+  const hash = async (password: string) =>
+    String(await threads.run({ operation: 'hash', password, options }));
+  const verify = async (storedHash: string, password: string) =>
+    (await threads.run({ operation: 'verify', storedHash, password, options })) === true;
   let dummyHash: Promise<string> | undefined;
   const dummy = () => {
-    dummyHash ??= hash('bellhop-dummy-password', options);
+    dummyHash ??= hash('bellhop-dummy-password');
     return dummyHash;
   };
 
   return {
-    hash: (password) => run(() => hash(password, options)),
+    hash,
     async verify(storedHash, password) {
       if (storedHash === null) {
-        const reference = await dummy();
-        await run(() => verify(reference, password));
+        await verify(await dummy(), password);
         return false;
       }
       try {
-        return await run(() => verify(storedHash, password));
+        return await verify(storedHash, password);
       } catch {
         return false;
       }
