@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
+import { createLimiter } from '../limiter.js';
 
 /**
  * Threads of their own for argon2, each at a lower scheduling priority (nice 10) than the rest
@@ -26,7 +27,7 @@ parentPort.on('message', ({ operation, password, storedHash, options }) => {
 });
 `;
 
-export interface Argon2Options {
+interface Argon2Options {
   memoryCost: number;
   timeCost: number;
   parallelism: number;
@@ -43,43 +44,37 @@ interface Pending {
 
 const NICE = 10;
 
-/** One thread per hash computed at once; idle threads keep no process alive. */
+/** At most `size` hashes at once, each on a thread of its own; idle threads keep no process alive. */
 class HashingThreads {
+  private readonly limit: ReturnType<typeof createLimiter>;
   private readonly idle: Worker[] = [];
-  private readonly waiting: Array<{ task: Task; pending: Pending }> = [];
   /** What each busy thread is computing. */
   private readonly busy = new Map<Worker, Pending>();
-  private threads = 0;
 
-  constructor(private readonly size: number) {}
+  constructor(size: number) {
+    this.limit = createLimiter(size);
+  }
 
   run(task: Task): Promise<string | boolean> {
+    return this.limit(() => this.runOnThread(task));
+  }
+
+  /** Within the limit, so an idle thread or room for a new one is always there. */
+  private runOnThread(task: Task): Promise<string | boolean> {
+    const worker = this.idle.pop() ?? this.spawn();
     return new Promise((resolve, reject) => {
-      this.waiting.push({ task, pending: { resolve, reject } });
-      this.dispatch();
+      this.busy.set(worker, { resolve, reject });
+      // A hash in progress keeps the process alive, as the libuv pool's would.
+      worker.ref();
+      worker.postMessage(task);
     });
   }
 
-  private dispatch(): void {
-    while (this.waiting.length > 0) {
-      const worker = this.idle.pop() ?? (this.threads < this.size ? this.spawn() : undefined);
-      if (worker === undefined) return;
-      const next = this.waiting.shift();
-      if (next === undefined) return;
-      this.busy.set(worker, next.pending);
-      // A hash in progress keeps the process alive, as the libuv pool's would.
-      worker.ref();
-      worker.postMessage(next.task);
-    }
-  }
-
   private spawn(): Worker {
-    this.threads += 1;
     const worker = new Worker(threadSource, {
       eval: true,
       workerData: { argon2: createRequire(import.meta.url).resolve('@node-rs/argon2'), nice: NICE },
     });
-    worker.unref();
     worker.on('message', ({ value, error }: { value?: string | boolean; error?: string }) => {
       const pending = this.busy.get(worker);
       this.busy.delete(worker);
@@ -87,22 +82,18 @@ class HashingThreads {
       this.idle.push(worker);
       if (error === undefined && value !== undefined) pending?.resolve(value);
       else pending?.reject(new Error(error ?? 'no result'));
-      this.dispatch();
     });
     worker.on('error', (error) => this.lose(worker, error));
     worker.on('exit', () => this.lose(worker, new Error('hashing thread exited')));
     return worker;
   }
 
-  /** A thread that died fails what it was computing; a new one replaces it on demand. */
+  /** A thread that died fails what it was computing; the next hash starts a new one. */
   private lose(worker: Worker, error: Error): void {
-    if (!this.busy.has(worker) && !this.idle.includes(worker)) return;
     const index = this.idle.indexOf(worker);
     if (index >= 0) this.idle.splice(index, 1);
     this.busy.get(worker)?.reject(error);
     this.busy.delete(worker);
-    this.threads -= 1;
-    this.dispatch();
   }
 }
 

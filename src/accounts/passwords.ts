@@ -4,7 +4,7 @@ import { hashingThreads } from './hashing-threads.js';
 export interface PasswordPolicy {
   memoryKib: number;
   iterations: number;
-  /** Hashes computed at once; each takes a libuv thread and a core while it runs. */
+  /** Hashes computed at once; each takes a thread of its own and a core while it runs. */
   concurrency: number;
 }
 

@@ -1,8 +1,8 @@
 import type { Clock } from '../../../clock.js';
+import { createLimiter } from '../../../limiter.js';
 import type { ProviderRequest, PushAdapter, PushMessage, PushResult } from '../adapter.js';
 import type { AccessTokenStore } from '../shared/access-tokens.js';
 import { type HttpAnswer, HttpClient, type HttpPost, HttpTransportError } from '../shared/http-client.js';
-import { createLimiter } from '../shared/limiter.js';
 import { createFcmAccessTokenSource, FcmAuthError } from './fcm.auth.js';
 import { type FcmCredentials, FcmCredentialsError, validateFcmCredentials } from './fcm.config.js';
 import { classifyFcmError, type PushFailure, parseFcmError } from './fcm.errors.js';

@@ -1,9 +1,9 @@
 import type { Clock } from '../../../clock.js';
+import { createLimiter } from '../../../limiter.js';
 import type { PushAdapter, PushMessage, PushResult } from '../adapter.js';
 import type { AccessTokenStore } from '../shared/access-tokens.js';
 import { batchIdenticalMessages, type MessageBatch } from '../shared/batches.js';
 import { type HttpAnswer, HttpClient, type HttpPost } from '../shared/http-client.js';
-import { createLimiter } from '../shared/limiter.js';
 import { createHuaweiAccessTokenSource, HuaweiAuthError, transportReason } from './huawei.auth.js';
 import { HuaweiSettingsError, validateHuaweiSettings } from './huawei.config.js';
 import {

@@ -1,9 +1,9 @@
 import type { Clock } from '../../../clock.js';
+import { createLimiter } from '../../../limiter.js';
 import type { PushAdapter, PushMessage, PushResult } from '../adapter.js';
 import type { AccessTokenSource, AccessTokenStore } from '../shared/access-tokens.js';
 import { batchIdenticalMessages, type MessageBatch } from '../shared/batches.js';
 import { createPooledPost, type HttpAnswer } from '../shared/http-client.js';
-import { createLimiter } from '../shared/limiter.js';
 import { createOppoAuthTokenSource, OppoAuthError, transportFailure } from './oppo.auth.js';
 import {
   type OppoCredentials,

@@ -1,6 +1,6 @@
+import { createLimiter } from '../../../limiter.js';
 import type { PushResult } from '../adapter.js';
 import { type HttpAnswer, HttpClient, type HttpPost, HttpTransportError } from './http-client.js';
-import { createLimiter } from './limiter.js';
 
 export interface ProviderHttpOptions {
   /** Extra trusted CA certificates (PEM), if any. */

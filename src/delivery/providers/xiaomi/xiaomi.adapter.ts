@@ -1,8 +1,8 @@
 import type { Clock } from '../../../clock.js';
+import { createLimiter } from '../../../limiter.js';
 import type { PushAdapter, PushMessage, PushResult } from '../adapter.js';
 import { batchIdenticalMessages, type MessageBatch } from '../shared/batches.js';
 import { type HttpAnswer, HttpClient, HttpTransportError } from '../shared/http-client.js';
-import { createLimiter } from '../shared/limiter.js';
 import {
   validateXiaomiCredentials,
   type XiaomiCredentials,
