@@ -1,11 +1,10 @@
 /** One database's pass of the API benchmark: seed, baseline, Bellhop alone and during logins. */
 import { randomBytes } from 'node:crypto';
-import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { migrateToLatest } from '../../src/db/migrate.js';
 import { repoRoot, type ServerProcess, startServer } from '../lib/children.js';
-import { cleanups, gitDescription, log, round, sleep } from '../lib/harness.js';
+import { cleanups, gitDescription, log, machineDescription, round, sleep } from '../lib/harness.js';
 import {
   loginPath,
   loginRequest,
@@ -17,7 +16,15 @@ import {
 import { type SeededUser, seedUsers } from '../lib/seed.js';
 import { prepareStorage, type Storage } from '../lib/storage.js';
 import { checksOf, type DatabaseReport } from './report.js';
-import { benchBaseline, countRows, describeLoad, measureRegistrations, probe, warmUp } from './runs.js';
+import {
+  benchBaseline,
+  countRows,
+  describeLoad,
+  measureRegistrations,
+  probe,
+  probeRegistration,
+  warmUp,
+} from './runs.js';
 import { baseEnvironment, type Dialect, password, serverDefaults, settings } from './settings.js';
 
 async function seed(storage: Storage, dialect: Dialect, passwordHash: string) {
@@ -69,15 +76,7 @@ function startBellhop(storage: Storage): Promise<ServerProcess> {
 
 /** Checks Bellhop answers a registration and a login as the load expects; the login's time. */
 async function probeBellhop(server: ServerProcess, workload: RegistrationWorkload, users: SeededUser[]) {
-  const first = await probe(
-    server.url,
-    registrationPath,
-    { ...workload.headers[0] },
-    workload.bodies[0] ?? '',
-  );
-  if (first.status !== 201 || first.body !== '{"message":"success"}') {
-    throw new Error(`Bellhop answered ${first.status} ${first.body} to a registration`);
-  }
+  await probeRegistration(server, workload, 'Bellhop');
   workload.sent[0] = 1;
   const login = await probe(
     server.url,
@@ -123,12 +122,7 @@ function setUp(averageBodyBytes: number) {
   return {
     date: new Date().toISOString(),
     commit: gitDescription(),
-    machine: {
-      cpus: cpus().length,
-      cpuModel: cpus()[0]?.model.trim() ?? 'unknown',
-      node: process.version,
-      platform: `${process.platform} ${process.arch}`,
-    },
+    machine: machineDescription(),
     settings: {
       durationSeconds: settings.durationSeconds,
       connections: settings.connections,

@@ -1,6 +1,6 @@
 /** The API benchmark's report: its targets and the printed summary. */
 import { NPM_START } from '../lib/children.js';
-import { number, round } from '../lib/harness.js';
+import { number, round, targetsTable } from '../lib/harness.js';
 import { type LoadResult, registrationPath } from '../lib/load.js';
 import type { CpuUse, RunReport } from './runs.js';
 import { type Dialect, settings, targets } from './settings.js';
@@ -85,12 +85,7 @@ function verdicts(report: DatabaseReport): string[] {
   const runs = [report.baseline, report.bellhop, report.bellhopDuringLogins];
   const noisiest = Math.max(...runs.map((run) => run.cpu.otherCores ?? 0));
   return [
-    '',
-    '| target | wanted | measured | |',
-    '|---|---|---|---|',
-    ...report.targets.map(
-      (check) => `| ${check.name} | ${check.target} | ${check.value} | ${check.pass ? 'PASS' : 'FAIL'} |`,
-    ),
+    ...targetsTable(report.targets),
     '',
     `Registrations: ${insertShare}% new tokens (insert), ${100 - insertShare}% known ones (update); ` +
       `${number(report.rowsAfter.registrations)} rows for ${number(report.rowsAfter.tokensSent)} distinct tokens sent. ` +

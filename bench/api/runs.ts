@@ -76,6 +76,19 @@ export async function scrapeEventLoopDelay(server: ServerProcess): Promise<Event
   }
 }
 
+/** One registration, to check a server answers it as the load expects before loading it. */
+export async function probeRegistration(server: ServerProcess, workload: RegistrationWorkload, who: string) {
+  const first = await probe(
+    server.url,
+    registrationPath,
+    { ...workload.headers[0] },
+    workload.bodies[0] ?? '',
+  );
+  if (first.status !== 201 || first.body !== '{"message":"success"}') {
+    throw new Error(`${who} answered ${first.status} ${first.body} to a registration`);
+  }
+}
+
 /** One request, to check a server answers what the load expects before loading it. */
 export async function probe(
   url: string,
@@ -161,15 +174,7 @@ export async function benchBaseline(workload: RegistrationWorkload): Promise<Run
     env: baseEnvironment(),
   });
   try {
-    const first = await probe(
-      server.url,
-      registrationPath,
-      { ...workload.headers[0] },
-      workload.bodies[0] ?? '',
-    );
-    if (first.status !== 201 || first.body !== '{"message":"success"}') {
-      throw new Error(`baseline answered ${first.status} ${first.body}`);
-    }
+    await probeRegistration(server, workload, 'baseline');
     await startLoad({
       url: server.url,
       request: registrationRequest(workload, { mode: 'sequential' }), // no counts: marks nothing sent

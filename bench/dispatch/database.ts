@@ -1,14 +1,21 @@
 /** One database's pass of the dispatch benchmark: seed, baseline, Bellhop's runs, the report. */
-import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { sql } from 'kysely';
 import { migrateToLatest } from '../../src/db/migrate.js';
 import { testApnsTokenCredentials } from '../../test/fakes/apns-fixtures.js';
 import { type FakeApns, startFakeApns } from '../../test/fakes/apns-server.js';
 import { bulkSeed } from '../lib/bulk-seed.js';
-import { startServer } from '../lib/children.js';
 import { type CpuUse, cpuMeter } from '../lib/cpu.js';
-import { cleanups, gitDescription, log, number, otherBenchmarks, round, sleep } from '../lib/harness.js';
+import {
+  cleanups,
+  gitDescription,
+  log,
+  machineDescription,
+  number,
+  otherBenchmarks,
+  round,
+  sleep,
+} from '../lib/harness.js';
 import {
   type MakerFanOutReport,
   type MakerPhones,
@@ -19,14 +26,13 @@ import { prepareStorage, type Storage } from '../lib/storage.js';
 import { api, waitSettled } from './admin-api.js';
 import { Arrivals } from './arrivals.js';
 import { checksOf, type DatabaseReport, limitsOf } from './report.js';
-import { fanOut, type MemoryReport, measureMemory, measureRings, runBaseline } from './runs.js';
+import { fanOut, type MemoryReport, measureMemory, measureRings, runBaseline, startBellhop } from './runs.js';
 import {
   bundle,
   type Dialect,
   MAX_STREAMS_PER_CONNECTION,
   seededToken,
   serverDefaults,
-  serverEnvironment,
   settings,
 } from './settings.js';
 
@@ -76,12 +82,7 @@ async function seed(storage: Storage, passwordHash: string): Promise<Seeded> {
 
 /** (a) Bellhop's throughput and (b) its rings, on one server process. */
 async function bellhopRuns(storage: Storage, fake: FakeApns, arrivals: Arrivals, seeded: Seeded) {
-  const server = await startServer({
-    name: 'Bellhop',
-    entry: settings.bellhopEntry,
-    nodeFlags: settings.serverNodeFlags,
-    env: serverEnvironment(storage),
-  });
+  const server = await startBellhop('Bellhop', storage);
   try {
     const put = await api(server.url, 'PUT', `/v1/admin/apps/${bundle}`, {
       name: 'Doorbell',
@@ -123,13 +124,7 @@ async function makerRun(storage: Storage, makerPhones: MakerPhones): Promise<Mak
   );
   const makers = await measureMakerFanOut(
     {
-      startServer: () =>
-        startServer({
-          name: 'Bellhop (maker run)',
-          entry: settings.bellhopEntry,
-          nodeFlags: settings.serverNodeFlags,
-          env: serverEnvironment(storage),
-        }),
+      startServer: () => startBellhop('Bellhop (maker run)', storage),
       api,
       waitSettled,
       cpuMeter: (pid) => cpuMeter({ server: pid }),
@@ -148,12 +143,7 @@ function setUp() {
   return {
     date: new Date().toISOString(),
     commit: gitDescription(),
-    machine: {
-      cpus: cpus().length,
-      cpuModel: cpus()[0]?.model.trim() ?? 'unknown',
-      node: process.version,
-      platform: `${process.platform} ${process.arch}`,
-    },
+    machine: machineDescription(),
     settings: {
       n: settings.n,
       memoryUsers: settings.memoryUsers,

@@ -2,7 +2,7 @@
 
 import { NPM_START } from '../lib/children.js';
 import type { CpuUse } from '../lib/cpu.js';
-import { number, round } from '../lib/harness.js';
+import { number, round, targetsTable } from '../lib/harness.js';
 import { describeMakerFanOut, type MakerFanOutReport, makerChecks } from '../lib/maker-fanout.js';
 import type { BaselineReport, FanOutReport, MemoryReport, RingReport } from './runs.js';
 import { type Dialect, settings, targets } from './settings.js';
@@ -162,12 +162,7 @@ function verdicts(report: DatabaseReport): string[] {
     ].map((use) => use.otherCores ?? 0),
   );
   return [
-    '',
-    '| target | wanted | measured | |',
-    '|---|---|---|---|',
-    ...report.targets.map(
-      (check) => `| ${check.name} | ${check.target} | ${check.value} | ${check.pass ? 'PASS' : 'FAIL'} |`,
-    ),
+    ...targetsTable(report.targets),
     '',
     'What limited the figures:',
     ...report.limits.map((line) => `- ${line}`),

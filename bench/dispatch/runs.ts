@@ -247,17 +247,22 @@ export interface MemoryReport extends FanOutReport {
   series: Array<[number, number]>;
 }
 
+/** Bellhop as the settings say to run it, on the benchmark's storage. */
+export function startBellhop(name: string, storage: Storage): Promise<ServerProcess> {
+  return startServer({
+    name,
+    entry: settings.bellhopEntry,
+    nodeFlags: settings.serverNodeFlags,
+    env: serverEnvironment(storage),
+  });
+}
+
 export async function measureMemory(
   storage: Storage,
   arrivals: Arrivals,
   users: readonly number[],
 ): Promise<MemoryReport> {
-  const server = await startServer({
-    name: 'Bellhop (memory run)',
-    entry: settings.bellhopEntry,
-    nodeFlags: settings.serverNodeFlags,
-    env: serverEnvironment(storage),
-  });
+  const server = await startBellhop('Bellhop (memory run)', storage);
   try {
     await sleep(1_000);
     const idle = memoryOf(server.pid);

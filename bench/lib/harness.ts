@@ -114,3 +114,27 @@ export function percentile(sorted: readonly number[], p: number): number {
 }
 
 // ---------------------------------------------------------------------------------------------
+
+/** The machine a report was measured on. */
+export function machineDescription() {
+  return {
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model.trim() ?? 'unknown',
+    node: process.version,
+    platform: `${process.platform} ${process.arch}`,
+  };
+}
+
+/** A report's targets as a Markdown table, after a blank line. */
+export function targetsTable(
+  checks: ReadonlyArray<{ name: string; target: string; value: string; pass: boolean }>,
+): string[] {
+  return [
+    '',
+    '| target | wanted | measured | |',
+    '|---|---|---|---|',
+    ...checks.map(
+      (check) => `| ${check.name} | ${check.target} | ${check.value} | ${check.pass ? 'PASS' : 'FAIL'} |`,
+    ),
+  ];
+}
