@@ -1,24 +1,25 @@
 import { randomUUID } from 'node:crypto';
-import { PostgresAdapter } from 'kysely';
 import type { Apps } from '../admin/apps.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import { uniqueViolationTarget } from '../db/errors.js';
-import type { DeliveriesTable, DeliveryStatus, Executor, NotificationsTable } from '../db/schema.js';
+import type { DeliveryStatus, Executor } from '../db/schema.js';
 import { AppError } from '../errors.js';
+import { findTargets } from '../registry/registrations-for-delivery.js';
 import type { Channel } from '../registry/registry.repository.js';
 import {
+  cancelRing,
   countDeliveriesByStatus,
   findNotification,
   findNotificationByIdempotencyKey,
-  findTargets,
-  insertDeliveries,
-  insertNotification,
-  insertNotificationWithDeliveries,
+  findSentDeliveries,
   listDeliveries,
+  listInbox,
+  makeWaitingDue,
   releaseIdempotencyKey,
 } from './delivery.repository.js';
 import type { LocalizedText } from './localization.js';
+import { type LocalWorker, storeNotification, type Target } from './notification-store.js';
 import type { ProviderCatalogue } from './providers/catalogue.js';
 import type { DeliveryQueue } from './queue/queue.js';
 
@@ -47,16 +48,6 @@ export interface NotificationContent {
   badge?: number | undefined;
 }
 
-interface Target {
-  user_id: number;
-  seq: number | null;
-  provider: string;
-  token: string | null;
-  environment: string | null;
-  bundleid: string;
-  language: string;
-}
-
 const terminal: ReadonlySet<DeliveryStatus> = new Set([
   'sent',
   'failed',
@@ -68,26 +59,11 @@ const idempotencyWindowMs = 24 * 3600 * 1000;
 /** Users whose registrations are read and stored at once. */
 const TARGET_PAGE = 1000;
 
+export type { LocalWorker } from './notification-store.js';
+
 export function shortenToken(token: string): string {
   return token.length <= 12 ? token : `${token.slice(0, 6)}…${token.slice(-4)}`;
 }
-
-/**
- * A worker in this process that takes deliveries stored as already claimed (status `sending`,
- * a short lease), without a claim round trip: the path of a ring, where every millisecond
- * counts. Should the process die before sending, the lease runs out and any worker claims them.
- */
-export interface LocalWorker {
-  /** Whether it runs and takes work now. */
-  ready(): boolean;
-  deliver(ids: string[]): void;
-}
-
-/** Deliveries a send may store in one statement, without a transaction (PostgreSQL). */
-const ONE_STATEMENT_MAX = 200;
-
-/** How long a ring handed straight to this process's worker is held before others may take it. */
-const HAND_OFF_LEASE_MS = 10_000;
 
 export function createDeliveryService(deps: {
   db: Executor;
@@ -101,105 +77,7 @@ export function createDeliveryService(deps: {
   /** This process's worker, when it runs one: rings go straight to it. */
   localWorker?: LocalWorker;
 }) {
-  const { db, clock, apps, queue } = deps;
-  const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
-
-  /** Why a registration cannot be sent to, before any attempt; undefined when it can. */
-  async function unsendable(
-    provider: string,
-    bundleid: string,
-    executor: Executor,
-  ): Promise<{ status: DeliveryStatus; reason: string } | undefined> {
-    if (provider === 'none') return { status: 'no_route', reason: 'no_route' };
-    if (deps.direct?.has(provider) === true) return undefined;
-    if (deps.catalogue[provider] === undefined) return { status: 'failed', reason: 'provider_not_supported' };
-    const app = await apps.load(bundleid, executor);
-    if (app === undefined) return { status: 'failed', reason: 'app_not_configured' };
-    if (app.mode === 'live' && app.providers[provider] === undefined)
-      return { status: 'failed', reason: 'app_not_configured' };
-    return undefined;
-  }
-
-  /**
-   * Stores a notification and one delivery per target, then hands the sendable ones to the
-   * queue. Targets come in pages (read inside the transaction), so that a fan-out to 100,000
-   * phones never holds more than a page of rows and delivery objects at once.
-   */
-  async function store(
-    notification: NotificationsTable,
-    pages: (trx: Executor) => AsyncIterable<ReadonlyArray<Target>>,
-    single?: ReadonlyArray<Target>,
-  ): Promise<{ id: string; targets: number }> {
-    const now = notification.created_at;
-    const priority = notification.channel === 'ring' ? 0 : 1;
-    const handOff = notification.channel === 'ring' && deps.localWorker?.ready() === true;
-    const verdicts = new Map<string, Awaited<ReturnType<typeof unsendable>>>();
-    const jobIds: string[] = [];
-    let count = 0;
-
-    async function toDeliveries(
-      targets: ReadonlyArray<Target>,
-      executor: Executor,
-    ): Promise<DeliveriesTable[]> {
-      const deliveries: DeliveriesTable[] = [];
-      for (const target of targets) {
-        const key = `${target.provider}\u0000${target.bundleid}`;
-        if (!verdicts.has(key))
-          verdicts.set(key, await unsendable(target.provider, target.bundleid, executor));
-        const verdict = verdicts.get(key);
-        const id = randomUUID();
-        if (verdict === undefined) jobIds.push(id);
-        deliveries.push({
-          id,
-          notification_id: notification.id,
-          user_id: target.user_id,
-          registration_seq: target.seq,
-          provider: target.provider,
-          token: target.token ?? '',
-          environment: target.environment,
-          bundleid: target.bundleid,
-          language: target.language,
-          status: verdict?.status ?? (handOff ? 'sending' : 'queued'),
-          reason: verdict?.reason ?? null,
-          attempts: 0,
-          priority,
-          due_at: verdict === undefined ? (handOff ? now + HAND_OFF_LEASE_MS : now) : null,
-          provider_message_id: null,
-          created_at: now,
-          updated_at: now,
-          sent_at: null,
-        });
-      }
-      return deliveries;
-    }
-
-    if (single !== undefined && single.length <= ONE_STATEMENT_MAX && postgres) {
-      const deliveries = await toDeliveries(single, db);
-      await insertNotificationWithDeliveries(db, { ...notification, targets: deliveries.length }, deliveries);
-      count = deliveries.length;
-    } else {
-      await db.transaction().execute(async (trx) => {
-        await insertNotification(trx, notification);
-        for await (const targets of pages(trx)) {
-          const deliveries = await toDeliveries(targets, trx);
-          await insertDeliveries(trx, deliveries);
-          count += deliveries.length;
-        }
-        if (count !== notification.targets) {
-          await trx
-            .updateTable('notifications')
-            .set({ targets: count })
-            .where('id', '=', notification.id)
-            .execute();
-        }
-      });
-    }
-    if (jobIds.length > 0 && handOff) deps.localWorker?.deliver(jobIds);
-    else if (jobIds.length > 0) {
-      await queue.enqueue(jobIds.map((id) => ({ id, dueAt: now, priority })));
-    }
-    return { id: notification.id, targets: count };
-  }
+  const { db, clock, queue } = deps;
 
   async function summary(id: string) {
     const notification = await findNotification(db, id);
@@ -255,7 +133,8 @@ export function createDeliveryService(deps: {
           ? (await findTargets(db, users, input.channel, input.bundleid)).map(toTarget)
           : undefined;
       try {
-        const result = await store(
+        const result = await storeNotification(
+          deps,
           {
             id,
             kind: 'send',
@@ -341,23 +220,13 @@ export function createDeliveryService(deps: {
       if (ring.channel !== 'ring' || ring.kind !== 'send') throw new AppError('NOT_A_RING');
       const now = clock.now();
       const reached = await db.transaction().execute(async (trx) => {
-        await trx.updateTable('notifications').set({ cancelled_at: now }).where('id', '=', id).execute();
-        await trx
-          .updateTable('deliveries')
-          .set({ status: 'failed', reason: 'cancelled', due_at: null, updated_at: now })
-          .where('notification_id', '=', id)
-          .where('status', 'in', ['queued', 'retrying'])
-          .execute();
-        return trx
-          .selectFrom('deliveries')
-          .selectAll()
-          .where('notification_id', '=', id)
-          .where('status', '=', 'sent')
-          .execute();
+        await cancelRing(trx, id, now);
+        return findSentDeliveries(trx, id);
       });
       const original = JSON.parse(ring.content) as NotificationContent;
       const ttl = deps.settings.ringTtlSeconds;
-      return store(
+      return storeNotification(
+        deps,
         {
           id: randomUUID(),
           kind: 'cancel',
@@ -396,27 +265,13 @@ export function createDeliveryService(deps: {
      */
     async resume(provider: string, tokens: readonly string[]): Promise<number> {
       const now = clock.now();
-      const ids: string[] = [];
-      for (let index = 0; index < tokens.length; index += 500) {
-        const rows = await db
-          .updateTable('deliveries')
-          .set({ due_at: now, updated_at: now })
-          .where('provider', '=', provider)
-          .where('token', 'in', tokens.slice(index, index + 500))
-          .where('status', '=', 'retrying')
-          .where('reason', '=', 'offline')
-          .returning('id')
-          .execute();
-        for (const row of rows) ids.push(row.id);
-      }
+      const ids = await makeWaitingDue(db, provider, tokens, now);
       if (ids.length > 0) await queue.enqueue(ids.map((id) => ({ id, dueAt: now, priority: 0 })));
       return ids.length;
     },
 
     async inbox(bundleid: string, page: { before?: number | undefined; limit: number }) {
-      let query = db.selectFrom('inbox').selectAll().where('bundleid', '=', bundleid);
-      if (page.before !== undefined) query = query.where('id', '<', page.before);
-      const rows = await query.orderBy('id', 'desc').limit(page.limit).execute();
+      const rows = await listInbox(db, bundleid, page);
       return rows.map((row) => ({
         id: row.id,
         delivery_id: row.delivery_id,
