@@ -73,7 +73,7 @@ export async function countDeliveriesByStatus(db: Executor, notificationId: stri
 }
 
 /** A ring called off: marked cancelled, its deliveries not yet made fail as `cancelled`. */
-export async function cancelRing(db: Executor, id: string, now: number): Promise<void> {
+export async function markRingCancelled(db: Executor, id: string, now: number): Promise<void> {
   await db.updateTable('notifications').set({ cancelled_at: now }).where('id', '=', id).execute();
   await db
     .updateTable('deliveries')
