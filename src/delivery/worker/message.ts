@@ -8,7 +8,11 @@ import type { ClaimedDelivery } from './worker.repository.js';
 /** What the app's settings of a provider add to every message (through the provider's module). */
 export type MessageOptions = Partial<Pick<PushMessage, 'androidChannelId'>>;
 
-export function messageOptionsOf(app: App | undefined, provider: string, module: ProviderModule | undefined) {
+export function messageOptionsOf(
+  app: App | undefined,
+  provider: string,
+  module: ProviderModule | undefined,
+): MessageOptions {
   const settings = app?.providers[provider];
   if (settings === undefined || module?.messageOptions === undefined) return {};
   return module.messageOptions(settings);
