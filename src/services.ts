@@ -28,7 +28,7 @@ import {
 import { createPostgresWakeup } from './delivery/queue/pg-wakeup.js';
 import type { DeliveryQueue } from './delivery/queue/queue.js';
 import { createSqlQueue } from './delivery/queue/sql-queue.js';
-import { createDeliveryWorker } from './delivery/worker.js';
+import { createDeliveryWorker } from './delivery/worker/worker.js';
 import { createIdentityService, identityDeletionHook } from './identity/identity.service.js';
 import { createIdentityVerifiers } from './identity/verifiers.js';
 import { createMetrics } from './metrics.js';

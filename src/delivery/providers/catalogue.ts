@@ -24,6 +24,8 @@ export interface ProviderModule {
   createAdapter(settings: unknown, context: AdapterContext): PushAdapter;
   /** The exact request the provider would receive; settings may be absent (inbox mode). */
   buildRequest(message: PushMessage, settings: unknown, now: number): ProviderRequest;
+  /** What the app's settings add to each of its messages (FCM: the Android channel); absent: nothing. */
+  messageOptions?(settings: unknown): Partial<Pick<PushMessage, 'androidChannelId'>>;
 }
 
 export type ProviderCatalogue = Readonly<Record<string, ProviderModule>>;

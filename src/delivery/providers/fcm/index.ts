@@ -31,6 +31,7 @@ export const fcmProvider: ProviderModule = {
       clock: context.clock,
       accessTokens: context.accessTokens,
     }),
+  messageOptions: (settings) => ({ androidChannelId: (settings as FcmCredentials).channel_id }),
   buildRequest(message, settings, now) {
     const credentials = settings as FcmCredentials | undefined;
     return buildFcmRequest(
