@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
+import { digestSecret, newOpaqueSecret } from '../crypto/secrets.js';
 import { uniqueViolationTarget } from '../db/errors.js';
 import type { Executor } from '../db/schema.js';
 import { AppError } from '../errors.js';
 import { deleteRegistrationsOfSessions, deleteRegistrationsOfUser } from '../registry/registry.repository.js';
 import type { PasswordHasher } from './passwords.js';
-import { digestSecret, newOpaqueSecret } from './secrets.js';
 import type { AuthenticatedSession, SessionCache } from './session-cache.js';
 import {
   deleteExpiredCredentials,

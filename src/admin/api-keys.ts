@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { digestSecret } from '../accounts/secrets.js';
 import type { Clock } from '../clock.js';
+import { digestSecret } from '../crypto/secrets.js';
 import type { ApiKeysTable, Executor } from '../db/schema.js';
 import { AppError } from '../errors.js';
 

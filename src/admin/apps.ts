@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { Clock } from '../clock.js';
+import type { SecretBox } from '../crypto/secret-box.js';
 import type { AppsTable, Executor } from '../db/schema.js';
 import { AppError } from '../errors.js';
-import type { SecretBox } from './secret-box.js';
 
 /** How the admin API knows one provider's settings: checks them and says what may be shown. */
 export interface ProviderSettingsSpec {
