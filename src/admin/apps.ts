@@ -3,6 +3,16 @@ import type { Clock } from '../clock.js';
 import type { SecretBox } from '../crypto/secret-box.js';
 import type { AppsTable, Executor } from '../db/schema.js';
 import { AppError } from '../errors.js';
+import {
+  appExists,
+  deleteApp,
+  findApp,
+  findFlags,
+  insertApp,
+  listApps,
+  updateApp,
+  updateFlags,
+} from './apps.repository.js';
 
 /** How the admin API knows one provider's settings: checks them and says what may be shown. */
 export interface ProviderSettingsSpec {
@@ -102,9 +112,6 @@ export function createApps(deps: {
     };
   }
 
-  const findRow = (bundleid: string, executor: Executor = db) =>
-    executor.selectFrom('apps').selectAll().where('bundleid', '=', bundleid).executeTakeFirst();
-
   return {
     /** Creates or changes an app; returns its view and whether it was created. */
     async put(bundleid: string, changes: AppChanges): Promise<{ app: AppView; created: boolean }> {
@@ -118,11 +125,7 @@ export function createApps(deps: {
       }
       const now = clock.now();
       const result = await db.transaction().execute(async (trx) => {
-        const existing = await trx
-          .selectFrom('apps')
-          .selectAll()
-          .where('bundleid', '=', bundleid)
-          .executeTakeFirst();
+        const existing = await findApp(trx, bundleid);
         const current = existing === undefined ? undefined : decode(existing);
         const providers = { ...(current?.providers ?? {}) };
         const flags = { ...(current?.flags ?? {}) };
@@ -143,8 +146,8 @@ export function createApps(deps: {
           created_at: existing?.created_at ?? now,
           updated_at: now,
         };
-        if (existing === undefined) await trx.insertInto('apps').values(row).execute();
-        else await trx.updateTable('apps').set(row).where('bundleid', '=', bundleid).execute();
+        if (existing === undefined) await insertApp(trx, row);
+        else await updateApp(trx, row);
         return { row, created: existing === undefined };
       });
       cache.delete(bundleid);
@@ -152,19 +155,24 @@ export function createApps(deps: {
     },
 
     async get(bundleid: string): Promise<AppView> {
-      const row = await findRow(bundleid);
+      const row = await findApp(db, bundleid);
       if (row === undefined) throw new AppError('NOT_FOUND');
       return view(row);
     },
 
     async list(): Promise<AppView[]> {
-      return (await db.selectFrom('apps').selectAll().orderBy('bundleid').execute()).map(view);
+      return (await listApps(db)).map(view);
+    },
+
+    /** Whether the app exists now (not the delivery path's cached view). */
+    exists(bundleid: string): Promise<boolean> {
+      return appExists(db, bundleid);
     },
 
     async remove(bundleid: string): Promise<void> {
-      const result = await db.deleteFrom('apps').where('bundleid', '=', bundleid).executeTakeFirst();
+      const deleted = await deleteApp(db, bundleid);
       cache.delete(bundleid);
-      if (result.numDeletedRows === 0n) throw new AppError('NOT_FOUND');
+      if (!deleted) throw new AppError('NOT_FOUND');
     },
 
     /** The app with decrypted settings, cached briefly for the delivery path. */
@@ -172,7 +180,7 @@ export function createApps(deps: {
       const now = clock.now();
       const cached = cache.get(bundleid);
       if (cached !== undefined && cached.until > now) return cached.app;
-      const row = await findRow(bundleid, executor);
+      const row = await findApp(executor, bundleid);
       const app = row === undefined ? undefined : decode(row);
       cache.set(bundleid, { app, until: now + cacheMs });
       return app;
@@ -181,26 +189,18 @@ export function createApps(deps: {
     /** Records that a provider rejected the app's credentials (until they are replaced). */
     async flag(bundleid: string, provider: string, reason: string): Promise<void> {
       await db.transaction().execute(async (trx) => {
-        const row = await trx
-          .selectFrom('apps')
-          .select('flags')
-          .where('bundleid', '=', bundleid)
-          .executeTakeFirst();
-        if (row === undefined) return;
-        const flags = JSON.parse(row.flags) as Record<string, ProviderFlag>;
+        const stored = await findFlags(trx, bundleid);
+        if (stored === undefined) return;
+        const flags = JSON.parse(stored) as Record<string, ProviderFlag>;
         flags[provider] = { reason, at: clock.now() };
-        await trx
-          .updateTable('apps')
-          .set({ flags: JSON.stringify(flags) })
-          .where('bundleid', '=', bundleid)
-          .execute();
+        await updateFlags(trx, bundleid, JSON.stringify(flags));
       });
       cache.delete(bundleid);
     },
 
     /** The first start's app: the deployment's default bundle id, in inbox mode. */
     async ensureDefault(bundleid: string): Promise<boolean> {
-      if ((await findRow(bundleid)) !== undefined) return false;
+      if (await appExists(db, bundleid)) return false;
       try {
         await this.put(bundleid, { name: 'Default app', mode: 'inbox', providers: {} });
         return true;
