@@ -5,9 +5,10 @@ import { digestSecret, newOpaqueSecret } from '../crypto/secrets.js';
 import { uniqueViolationTarget } from '../db/errors.js';
 import type { Executor } from '../db/schema.js';
 import { AppError } from '../errors.js';
+import type { AuthenticatedSession } from '../http/auth.js';
 import { deleteRegistrationsOfSessions, deleteRegistrationsOfUser } from '../registry/registry.repository.js';
 import type { PasswordHasher } from './passwords.js';
-import type { AuthenticatedSession, SessionCache } from './session-cache.js';
+import type { SessionCache } from './session-cache.js';
 import {
   deleteExpiredCredentials,
   deleteSessions,

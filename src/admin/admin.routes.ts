@@ -2,9 +2,8 @@ import { type TSchema, Type } from 'typebox';
 import type { DeliveryService } from '../delivery/delivery.service.js';
 import { AppError } from '../errors.js';
 import { requireApiKey } from '../http/api-key-auth.js';
-import { commonErrors, ErrorBody, SuccessBody } from '../http/schemas.js';
+import { commonErrors, ErrorBody, Language, SuccessBody } from '../http/schemas.js';
 import type { TypedApp } from '../http/typed-app.js';
-import { Language } from '../registry/registry.schemas.js';
 import { type ApiKeys, scopes } from './api-keys.js';
 import type { Apps } from './apps.js';
 

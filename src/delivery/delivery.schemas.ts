@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import { Language } from '../registry/registry.schemas.js';
+import { Language } from '../http/schemas.js';
 
 const Text = (maxLength: number, description: string) => Type.String({ maxLength, description });
 
