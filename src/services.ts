@@ -16,6 +16,7 @@ import type { Config } from './config.js';
 import type { SecretBox } from './crypto/secret-box.js';
 import type { DatabaseHandle } from './db/database.js';
 import { createDeliveryService, type LocalWorker } from './delivery/delivery.service.js';
+import { createInboxService } from './delivery/inbox.service.js';
 import { createDatabaseProviderTokenStore } from './delivery/provider-token-store.js';
 import { createAdapterPool } from './delivery/providers/adapters.js';
 import type { ProviderCatalogue } from './delivery/providers/catalogue.js';
@@ -166,6 +167,7 @@ export function createServices(config: Config, deps: ServiceDeps) {
     direct: new Set(Object.keys(direct)),
     localWorker,
   });
+  const inbox = createInboxService({ apps, delivery });
   const worker = createDeliveryWorker({
     db,
     clock,
@@ -216,6 +218,7 @@ export function createServices(config: Config, deps: ServiceDeps) {
     queue,
     adapters,
     delivery,
+    inbox,
     worker,
     /** The push channel's connections (TLS socket and WebSocket) and its bus. */
     channel,

@@ -1,17 +1,13 @@
 import { type TSchema, Type } from 'typebox';
-import type { DeliveryService } from '../delivery/delivery.service.js';
 import { AppError } from '../errors.js';
 import { requireApiKey } from '../http/api-key-auth.js';
-import { commonErrors, ErrorBody, Language, SuccessBody } from '../http/schemas.js';
+import { BundleParams, commonErrors, ErrorBody, Language, SuccessBody } from '../http/schemas.js';
 import type { TypedApp } from '../http/typed-app.js';
 import { type ApiKeys, scopes } from './api-keys.js';
 import type { Apps } from './apps.js';
 
 const security = [{ apiKey: [] }];
 const keyErrors = { 401: ErrorBody, 403: ErrorBody } as const;
-const BundleParams = Type.Object({
-  bundleid: Type.String({ minLength: 1, maxLength: 155, pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$' }),
-});
 
 const Flag = Type.Union([Type.Object({ reason: Type.String(), at: Type.Integer() }), Type.Null()]);
 const AppView = Type.Object({
@@ -42,7 +38,7 @@ const ApiKeyView = Type.Object({
 
 export function adminRoutes(
   app: TypedApp,
-  deps: { apiKeys: ApiKeys; apps: Apps; delivery: DeliveryService; providerSchemas: Record<string, TSchema> },
+  deps: { apiKeys: ApiKeys; apps: Apps; providerSchemas: Record<string, TSchema> },
 ): void {
   const onRequest = requireApiKey(deps.apiKeys, 'admin');
   const tags = ['admin'];
@@ -140,42 +136,6 @@ export function adminRoutes(
       await deps.apps.remove(request.params.bundleid);
       return { message: 'success' as const };
     },
-  );
-
-  app.get(
-    '/v1/admin/apps/:bundleid/inbox',
-    {
-      onRequest,
-      schema: {
-        tags,
-        security,
-        summary: 'Deliveries captured in inbox mode, newest first, with the exact provider request',
-        params: BundleParams,
-        querystring: Type.Object({
-          before: Type.Optional(Type.String({ pattern: '^[0-9]{1,15}$' })),
-          limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$' })),
-        }),
-        response: {
-          200: Type.Array(
-            Type.Object({
-              id: Type.Integer(),
-              delivery_id: Type.String(),
-              notification_id: Type.String(),
-              provider: Type.String(),
-              request: Type.Unknown(),
-              created_at: Type.Integer(),
-            }),
-          ),
-          ...keyErrors,
-          400: ErrorBody,
-        },
-      },
-    },
-    async (request) =>
-      deps.delivery.inbox(request.params.bundleid, {
-        before: request.query.before === undefined ? undefined : Number(request.query.before),
-        limit: Math.min(1000, Math.max(1, Number(request.query.limit ?? 100))),
-      }),
   );
 
   app.get(

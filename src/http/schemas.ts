@@ -24,3 +24,8 @@ export const Language = Type.String({
   description:
     'the phone’s language, a BCP 47 tag such as `en`, `zh-CN`, `zh-Hant-TW` (`_` is accepted for `-`)',
 });
+
+/** An app's bundle id as a path parameter. */
+export const BundleParams = Type.Object({
+  bundleid: Type.String({ minLength: 1, maxLength: 155, pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$' }),
+});
