@@ -37,7 +37,7 @@ async function main(): Promise<void> {
   const scaleOut =
     redis === undefined
       ? undefined
-      : (await import('./redis/scale-out.js')).createScaleOut(redis, {
+      : (await import('./scale-out.js')).createScaleOut(redis, {
           config,
           db: database.db,
           clock: systemClock,

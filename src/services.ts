@@ -34,8 +34,8 @@ import { createIdentityService, identityDeletionHook } from './identity/identity
 import { createIdentityVerifiers } from './identity/verifiers.js';
 import { createMetrics } from './metrics.js';
 import type { RedisHandle } from './redis/redis.js';
-import type { ScaleOut } from './redis/scale-out.js';
 import { createRegistryService } from './registry/registry.service.js';
+import type { ScaleOut } from './scale-out.js';
 
 export interface ServiceDeps {
   database: DatabaseHandle;
