@@ -1,3 +1,4 @@
+import type { onRequestAsyncHookHandler } from 'fastify';
 import { type TSchema, Type } from 'typebox';
 import { AppError } from '../errors.js';
 import { requireApiKey } from '../http/api-key-auth.js';
@@ -7,6 +8,7 @@ import { type ApiKeys, scopes } from './api-keys.js';
 import type { Apps } from './apps.js';
 
 const security = [{ apiKey: [] }];
+const tags = ['admin'];
 const keyErrors = { 401: ErrorBody, 403: ErrorBody } as const;
 
 const Flag = Type.Union([Type.Object({ reason: Type.String(), at: Type.Integer() }), Type.Null()]);
@@ -36,21 +38,17 @@ const ApiKeyView = Type.Object({
   revoked_at: Type.Union([Type.Integer(), Type.Null()]),
 });
 
-export function adminRoutes(
-  app: TypedApp,
-  deps: { apiKeys: ApiKeys; apps: Apps; providerSchemas: Record<string, TSchema> },
-): void {
-  const onRequest = requireApiKey(deps.apiKeys, 'admin');
-  const tags = ['admin'];
+/** The body of an app's PUT: its fields, and per provider its settings (null removes them). */
+function appBody(providerSchemas: Record<string, TSchema>) {
   const providerFields: Record<string, TSchema> = {};
-  for (const [provider, schema] of Object.entries(deps.providerSchemas)) {
+  for (const [provider, schema] of Object.entries(providerSchemas)) {
     providerFields[provider] = Type.Optional(
       Type.Union([schema, Type.Null()], {
         description: `${provider} settings; null removes them, absent keeps them`,
       }),
     );
   }
-  const AppBody = Type.Object({
+  return Type.Object({
     name: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
     default_language: Type.Optional(Language),
     mode: Type.Optional(
@@ -60,7 +58,25 @@ export function adminRoutes(
     ),
     ...providerFields,
   });
+}
 
+export function adminRoutes(
+  app: TypedApp,
+  deps: { apiKeys: ApiKeys; apps: Apps; providerSchemas: Record<string, TSchema> },
+): void {
+  const onRequest = requireApiKey(deps.apiKeys, 'admin');
+  putAppRoute(app, deps.apps, deps.providerSchemas, onRequest);
+  appRoutes(app, deps.apps, onRequest);
+  apiKeyRoutes(app, deps.apiKeys, onRequest);
+}
+
+function putAppRoute(
+  app: TypedApp,
+  apps: Apps,
+  providerSchemas: Record<string, TSchema>,
+  onRequest: onRequestAsyncHookHandler,
+): void {
+  const AppBody = appBody(providerSchemas);
   app.put(
     '/v1/admin/apps/:bundleid',
     {
@@ -83,10 +99,10 @@ export function adminRoutes(
         mode?: 'live' | 'inbox';
       };
       const providers: Record<string, unknown> = {};
-      for (const provider of Object.keys(deps.providerSchemas)) {
+      for (const provider of Object.keys(providerSchemas)) {
         if (provider in rest) providers[provider] = rest[provider];
       }
-      const result = await deps.apps.put(request.params.bundleid, {
+      const result = await apps.put(request.params.bundleid, {
         name,
         default_language,
         mode,
@@ -95,14 +111,16 @@ export function adminRoutes(
       return reply.code(result.created ? 201 : 200).send(result.app);
     },
   );
+}
 
+function appRoutes(app: TypedApp, apps: Apps, onRequest: onRequestAsyncHookHandler): void {
   app.get(
     '/v1/admin/apps',
     {
       onRequest,
       schema: { tags, security, summary: 'List apps', response: { 200: Type.Array(AppView), ...keyErrors } },
     },
-    async () => deps.apps.list(),
+    async () => apps.list(),
   );
 
   app.get(
@@ -117,7 +135,7 @@ export function adminRoutes(
         response: { 200: AppView, 404: ErrorBody, ...keyErrors },
       },
     },
-    async (request) => deps.apps.get(request.params.bundleid),
+    async (request) => apps.get(request.params.bundleid),
   );
 
   app.delete(
@@ -133,11 +151,13 @@ export function adminRoutes(
       },
     },
     async (request) => {
-      await deps.apps.remove(request.params.bundleid);
+      await apps.remove(request.params.bundleid);
       return { message: 'success' as const };
     },
   );
+}
 
+function apiKeyRoutes(app: TypedApp, apiKeys: ApiKeys, onRequest: onRequestAsyncHookHandler): void {
   app.get(
     '/v1/admin/keys',
     {
@@ -149,7 +169,7 @@ export function adminRoutes(
         response: { 200: Type.Array(ApiKeyView), ...keyErrors },
       },
     },
-    async () => deps.apiKeys.list(),
+    async () => apiKeys.list(),
   );
 
   app.post(
@@ -175,7 +195,7 @@ export function adminRoutes(
       },
     },
     async (request, reply) =>
-      reply.code(201).send(await deps.apiKeys.create(request.body.name, request.body.scopes)),
+      reply.code(201).send(await apiKeys.create(request.body.name, request.body.scopes)),
   );
 
   app.delete(
@@ -191,7 +211,7 @@ export function adminRoutes(
       },
     },
     async (request) => {
-      if (!(await deps.apiKeys.revoke(request.params.id))) throw new AppError('NOT_FOUND');
+      if (!(await apiKeys.revoke(request.params.id))) throw new AppError('NOT_FOUND');
       return { message: 'success' as const };
     },
   );

@@ -64,6 +64,93 @@ function fingerprint(settings: unknown): string {
   return createHash('sha256').update(JSON.stringify(settings)).digest('hex').slice(0, 16);
 }
 
+function decode(box: SecretBox, row: AppsTable): App {
+  const providers =
+    row.secrets === null ? {} : (JSON.parse(box.open(row.secrets)) as Record<string, unknown>);
+  const fingerprints: Record<string, string> = {};
+  for (const [provider, settings] of Object.entries(providers))
+    fingerprints[provider] = fingerprint(settings);
+  return {
+    bundleid: row.bundleid,
+    name: row.name,
+    defaultLanguage: row.default_language,
+    mode: row.mode,
+    providers,
+    fingerprints,
+    flags: JSON.parse(row.flags) as Record<string, ProviderFlag>,
+  };
+}
+
+function view(
+  box: SecretBox,
+  specs: Readonly<Record<string, ProviderSettingsSpec>>,
+  row: AppsTable,
+): AppView {
+  const app = decode(box, row);
+  const providers: AppView['providers'] = {};
+  for (const [provider, settings] of Object.entries(app.providers)) {
+    providers[provider] = {
+      ...(specs[provider]?.describe(settings) ?? {}),
+      fingerprint: app.fingerprints[provider] ?? '',
+      flagged: app.flags[provider] ?? null,
+    };
+  }
+  return {
+    bundleid: row.bundleid,
+    name: row.name,
+    default_language: row.default_language,
+    mode: row.mode,
+    providers,
+    created_at: row.created_at,
+    updated_at: row.updated_at,
+  };
+}
+
+/** The row an app has after `changes`; a provider given new settings loses its flag. */
+function changedRow(
+  box: SecretBox,
+  bundleid: string,
+  existing: AppsTable | undefined,
+  changes: AppChanges,
+  now: number,
+): AppsTable {
+  const current = existing === undefined ? undefined : decode(box, existing);
+  const providers = { ...(current?.providers ?? {}) };
+  const flags = { ...(current?.flags ?? {}) };
+  for (const [provider, settings] of Object.entries(changes.providers)) {
+    if (settings === null) delete providers[provider];
+    else providers[provider] = settings;
+    // New settings deserve a new chance: the flag was about the old ones.
+    delete flags[provider];
+  }
+  return {
+    bundleid,
+    name: changes.name ?? existing?.name ?? bundleid,
+    default_language: changes.default_language ?? existing?.default_language ?? 'en',
+    mode: changes.mode ?? existing?.mode ?? 'live',
+    settings: '{}',
+    secrets: Object.keys(providers).length === 0 ? null : box.seal(JSON.stringify(providers)),
+    flags: JSON.stringify(flags),
+    created_at: existing?.created_at ?? now,
+    updated_at: now,
+  };
+}
+
+/** Refuses an unknown provider, or settings the provider could not use. */
+function checkSettings(specs: Readonly<Record<string, ProviderSettingsSpec>>, changes: AppChanges): void {
+  for (const [provider, settings] of Object.entries(changes.providers)) {
+    const spec = specs[provider];
+    if (spec === undefined) throw new AppError('FIELD_INVALID', { field: provider });
+    if (settings === null) continue;
+    const problem = spec.validate(settings);
+    if (problem !== undefined)
+      throw new AppError('INVALID_CREDENTIALS', { field: `${provider}: ${problem}` });
+  }
+}
+
+/** How long the delivery path may use an app's settings without reading them again. */
+const appCacheMs = 2_000;
+
 export function createApps(deps: {
   db: Executor;
   clock: Clock;
@@ -72,96 +159,31 @@ export function createApps(deps: {
 }) {
   const { db, clock, box, specs } = deps;
   const cache = new Map<string, { app: App | undefined; until: number }>();
-  const cacheMs = 2_000;
-
-  function decode(row: AppsTable): App {
-    const providers =
-      row.secrets === null ? {} : (JSON.parse(box.open(row.secrets)) as Record<string, unknown>);
-    const fingerprints: Record<string, string> = {};
-    for (const [provider, settings] of Object.entries(providers))
-      fingerprints[provider] = fingerprint(settings);
-    return {
-      bundleid: row.bundleid,
-      name: row.name,
-      defaultLanguage: row.default_language,
-      mode: row.mode,
-      providers,
-      fingerprints,
-      flags: JSON.parse(row.flags) as Record<string, ProviderFlag>,
-    };
-  }
-
-  function view(row: AppsTable): AppView {
-    const app = decode(row);
-    const providers: AppView['providers'] = {};
-    for (const [provider, settings] of Object.entries(app.providers)) {
-      providers[provider] = {
-        ...(specs[provider]?.describe(settings) ?? {}),
-        fingerprint: app.fingerprints[provider] ?? '',
-        flagged: app.flags[provider] ?? null,
-      };
-    }
-    return {
-      bundleid: row.bundleid,
-      name: row.name,
-      default_language: row.default_language,
-      mode: row.mode,
-      providers,
-      created_at: row.created_at,
-      updated_at: row.updated_at,
-    };
-  }
 
   return {
     /** Creates or changes an app; returns its view and whether it was created. */
     async put(bundleid: string, changes: AppChanges): Promise<{ app: AppView; created: boolean }> {
-      for (const [provider, settings] of Object.entries(changes.providers)) {
-        const spec = specs[provider];
-        if (spec === undefined) throw new AppError('FIELD_INVALID', { field: provider });
-        if (settings === null) continue;
-        const problem = spec.validate(settings);
-        if (problem !== undefined)
-          throw new AppError('INVALID_CREDENTIALS', { field: `${provider}: ${problem}` });
-      }
+      checkSettings(specs, changes);
       const now = clock.now();
       const result = await db.transaction().execute(async (trx) => {
         const existing = await findApp(trx, bundleid);
-        const current = existing === undefined ? undefined : decode(existing);
-        const providers = { ...(current?.providers ?? {}) };
-        const flags = { ...(current?.flags ?? {}) };
-        for (const [provider, settings] of Object.entries(changes.providers)) {
-          if (settings === null) delete providers[provider];
-          else providers[provider] = settings;
-          // New settings deserve a new chance: the flag was about the old ones.
-          delete flags[provider];
-        }
-        const row: AppsTable = {
-          bundleid,
-          name: changes.name ?? existing?.name ?? bundleid,
-          default_language: changes.default_language ?? existing?.default_language ?? 'en',
-          mode: changes.mode ?? existing?.mode ?? 'live',
-          settings: '{}',
-          secrets: Object.keys(providers).length === 0 ? null : box.seal(JSON.stringify(providers)),
-          flags: JSON.stringify(flags),
-          created_at: existing?.created_at ?? now,
-          updated_at: now,
-        };
+        const row = changedRow(box, bundleid, existing, changes, now);
         if (existing === undefined) await insertApp(trx, row);
         else await updateApp(trx, row);
         return { row, created: existing === undefined };
       });
       cache.delete(bundleid);
-      return { app: view(result.row), created: result.created };
+      return { app: view(box, specs, result.row), created: result.created };
     },
 
     async get(bundleid: string): Promise<AppView> {
       const row = await findApp(db, bundleid);
       if (row === undefined) throw new AppError('NOT_FOUND');
-      return view(row);
+      return view(box, specs, row);
     },
 
     async list(): Promise<AppView[]> {
-      return (await listApps(db)).map(view);
+      return (await listApps(db)).map((row) => view(box, specs, row));
     },
 
     /** Whether the app exists now (not the delivery path's cached view). */
@@ -181,8 +203,8 @@ export function createApps(deps: {
       const cached = cache.get(bundleid);
       if (cached !== undefined && cached.until > now) return cached.app;
       const row = await findApp(executor, bundleid);
-      const app = row === undefined ? undefined : decode(row);
-      cache.set(bundleid, { app, until: now + cacheMs });
+      const app = row === undefined ? undefined : decode(box, row);
+      cache.set(bundleid, { app, until: now + appCacheMs });
       return app;
     },
 
@@ -201,13 +223,11 @@ export function createApps(deps: {
     /** The first start's app: the deployment's default bundle id, in inbox mode. */
     async ensureDefault(bundleid: string): Promise<boolean> {
       if (await appExists(db, bundleid)) return false;
-      try {
-        await this.put(bundleid, { name: 'Default app', mode: 'inbox', providers: {} });
-        return true;
-      } catch {
-        // Another process created it first.
-        return false;
-      }
+      // Fails when another process created it first.
+      return this.put(bundleid, { name: 'Default app', mode: 'inbox', providers: {} }).then(
+        () => true,
+        () => false,
+      );
     },
   };
 }
