@@ -5,7 +5,6 @@ import { SessionCache } from './accounts/session-cache.js';
 import { createAuthThrottle } from './accounts/throttle.js';
 import { createApiKeys } from './admin/api-keys.js';
 import { createApps } from './admin/apps.js';
-import type { SecretBox } from './admin/secret-box.js';
 import { type ChannelBus, createLocalChannelBus } from './channel/bus.js';
 import { ChannelHub } from './channel/connections.js';
 import { Command } from './channel/frames.js';
@@ -14,8 +13,10 @@ import { createRedisChannelBus } from './channel/redis-bus.js';
 import { createChannelTokens } from './channel/tokens.js';
 import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config.js';
+import type { SecretBox } from './crypto/secret-box.js';
 import type { DatabaseHandle } from './db/database.js';
 import { createDeliveryService, type LocalWorker } from './delivery/delivery.service.js';
+import { createInboxService } from './delivery/inbox.service.js';
 import { createDatabaseProviderTokenStore } from './delivery/provider-token-store.js';
 import { createAdapterPool } from './delivery/providers/adapters.js';
 import type { ProviderCatalogue } from './delivery/providers/catalogue.js';
@@ -33,8 +34,8 @@ import { createIdentityService, identityDeletionHook } from './identity/identity
 import { createIdentityVerifiers } from './identity/verifiers.js';
 import { createMetrics } from './metrics.js';
 import type { RedisHandle } from './redis/redis.js';
-import type { ScaleOut } from './redis/scale-out.js';
 import { createRegistryService } from './registry/registry.service.js';
+import type { ScaleOut } from './scale-out.js';
 
 export interface ServiceDeps {
   database: DatabaseHandle;
@@ -166,6 +167,7 @@ export function createServices(config: Config, deps: ServiceDeps) {
     direct: new Set(Object.keys(direct)),
     localWorker,
   });
+  const inbox = createInboxService({ apps, delivery });
   const worker = createDeliveryWorker({
     db,
     clock,
@@ -216,6 +218,7 @@ export function createServices(config: Config, deps: ServiceDeps) {
     queue,
     adapters,
     delivery,
+    inbox,
     worker,
     /** The push channel's connections (TLS socket and WebSocket) and its bus. */
     channel,

@@ -1,12 +1,13 @@
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
+import { digestSecret } from '../crypto/secrets.js';
 import { uniqueViolationTarget } from '../db/errors.js';
 import type { Executor } from '../db/schema.js';
 import { AppError } from '../errors.js';
+import type { AuthenticatedSession } from '../http/auth.js';
 import { deleteRegistrationsOfUser } from '../registry/registry.repository.js';
 import type { PasswordHasher } from './passwords.js';
-import { digestSecret } from './secrets.js';
-import type { AuthenticatedSession, SessionCache } from './session-cache.js';
+import type { SessionCache } from './session-cache.js';
 import {
   authenticateToken,
   type ClientInfo,

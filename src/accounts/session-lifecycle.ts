@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
+import { digestSecret, newOpaqueSecret } from '../crypto/secrets.js';
 import type { Executor } from '../db/schema.js';
 import { AppError } from '../errors.js';
+import type { AuthenticatedSession } from '../http/auth.js';
 import { deleteRegistrationsOfSessions } from '../registry/registry.repository.js';
-import { digestSecret, newOpaqueSecret } from './secrets.js';
-import type { AuthenticatedSession, SessionCache } from './session-cache.js';
+import type { SessionCache } from './session-cache.js';
 import {
   deleteExpiredCredentials,
   deleteSessions,

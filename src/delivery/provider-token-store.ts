@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { SecretBox } from '../admin/secret-box.js';
 import type { Clock } from '../clock.js';
+import type { SecretBox } from '../crypto/secret-box.js';
 import type { Executor } from '../db/schema.js';
 import type { ProviderToken, ProviderTokenStore } from './providers/shared/provider-tokens.js';
 

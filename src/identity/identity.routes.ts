@@ -1,9 +1,8 @@
 import type { onRequestHookHandler } from 'fastify';
 import type { TSchema } from 'typebox';
 import { LoginResponse } from '../accounts/accounts.schemas.js';
-import type { AccountsService } from '../accounts/accounts.service.js';
 import type { IdentityProvider } from '../db/schema.js';
-import { clientInfo, requireSession, sessionOf } from '../http/auth.js';
+import { clientInfo, requireSession, type SessionAuthenticator, sessionOf } from '../http/auth.js';
 import { authErrors, commonErrors, ErrorBody, SuccessBody, tokenSecurity } from '../http/schemas.js';
 import type { TypedApp } from '../http/typed-app.js';
 import {
@@ -49,8 +48,12 @@ const providers: Array<{ provider: IdentityProvider; name: string; body: TSchema
   },
 ];
 
-export function identityRoutes(app: TypedApp, accounts: AccountsService, identity: IdentityService): void {
-  const authenticated = requireSession(accounts);
+export function identityRoutes(
+  app: TypedApp,
+  sessions: SessionAuthenticator,
+  identity: IdentityService,
+): void {
+  const authenticated = requireSession(sessions);
   for (const entry of providers) providerRoutes(app, identity, authenticated, entry);
   linkRoutes(app, identity, authenticated);
 }

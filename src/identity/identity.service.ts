@@ -6,13 +6,13 @@ import type {
   ClientInfo,
   LoginResult,
 } from '../accounts/accounts.service.js';
-import type { AuthenticatedSession } from '../accounts/session-cache.js';
 import { findUserById, insertUser } from '../accounts/users.repository.js';
-import type { SecretBox } from '../admin/secret-box.js';
 import type { Clock } from '../clock.js';
+import type { SecretBox } from '../crypto/secret-box.js';
 import { isForeignKeyViolation, uniqueViolationTarget } from '../db/errors.js';
 import type { Executor, IdentityProvider } from '../db/schema.js';
 import { AppError } from '../errors.js';
+import type { AuthenticatedSession } from '../http/auth.js';
 import {
   deleteIdentitiesOfUser,
   deleteIdentity,

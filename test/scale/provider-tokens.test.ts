@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createSecretBox } from '../../src/admin/secret-box.js';
+import { createSecretBox } from '../../src/crypto/secret-box.js';
 import { createDatabaseProviderTokenStore } from '../../src/delivery/provider-token-store.js';
 import type { PushAdapter } from '../../src/delivery/providers/adapter.js';
 import { createApnsAdapter } from '../../src/delivery/providers/apns/apns.adapter.js';
