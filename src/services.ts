@@ -29,7 +29,7 @@ import {
 import { createPostgresWakeup } from './delivery/queue/pg-wakeup.js';
 import type { DeliveryQueue } from './delivery/queue/queue.js';
 import { createSqlQueue } from './delivery/queue/sql-queue.js';
-import { createDeliveryWorker } from './delivery/worker/worker.js';
+import { createDeliveryWorker, type DeliveryWorker } from './delivery/worker/worker.js';
 import { createIdentityService, identityDeletionHook } from './identity/identity.service.js';
 import { createIdentityVerifiers } from './identity/verifiers.js';
 import { createMetrics } from './metrics.js';
@@ -61,12 +61,17 @@ const commandNames: Record<number, string> = {
   [Command.event]: 'event',
 };
 
-/** Every service of the process, wired once; the HTTP app and the delivery worker share them. */
-export function createServices(config: Config, deps: ServiceDeps) {
-  const clock = deps.clock ?? systemClock;
-  const db = deps.database.db;
-  const catalogue = deps.catalogue ?? providerCatalogue;
-  const metrics = createMetrics();
+/** What every part of the wiring shares. */
+interface Base {
+  config: Config;
+  deps: ServiceDeps;
+  clock: Clock;
+  db: DatabaseHandle['db'];
+  metrics: ReturnType<typeof createMetrics>;
+}
+
+/** Accounts, sessions and third-party logins. */
+function wireAccounts({ config, deps, clock, db }: Base) {
   const shared = deps.scaleOut;
   const cache = new SessionCache(
     clock,
@@ -75,20 +80,6 @@ export function createServices(config: Config, deps: ServiceDeps) {
   );
   shared?.shareSessions(cache);
   const verifiers = createIdentityVerifiers(config.identity, { clock, log: deps.logger });
-  const channelBus =
-    deps.channelBus ??
-    (deps.redis === undefined
-      ? createLocalChannelBus()
-      : createRedisChannelBus(deps.redis, (error) =>
-          deps.logger.error({ err: error }, 'push channel bus error'),
-        ));
-  const channelTokens = createChannelTokens(deps.box.deriveKey('push channel tokens'));
-  // Bellhop's own push channel needs no app settings: the worker calls it directly.
-  const direct = {
-    [CHANNEL_PROVIDER]: createChannelAdapter(channelBus, (channel, count) =>
-      metrics.channelEvents.inc({ channel }, count),
-    ),
-  };
   const accounts = createAccountsService({
     db,
     clock,
@@ -107,20 +98,48 @@ export function createServices(config: Config, deps: ServiceDeps) {
     box: deps.box,
     log: deps.logger,
   });
-  const registry = createRegistryService({
-    db: deps.database.relaxed,
-    clock,
-    maxPerChannel: config.registry.maxPerChannel,
-    refreshMs: config.registry.refreshSeconds * 1000,
-    defaultBundleId: config.defaultBundleId,
-    isChannelToken: channelTokens.verify,
+  return { accounts, identity, verifiers };
+}
+
+/** The push channel: its bus (local or Redis), tokens, the adapter the worker calls, the hub. */
+function wireChannel({ config, deps, metrics }: Base) {
+  const channelBus =
+    deps.channelBus ??
+    (deps.redis === undefined
+      ? createLocalChannelBus()
+      : createRedisChannelBus(deps.redis, (error) =>
+          deps.logger.error({ err: error }, 'push channel bus error'),
+        ));
+  const channelTokens = createChannelTokens(deps.box.deriveKey('push channel tokens'));
+  // Bellhop's own push channel needs no app settings: the worker calls it directly.
+  const direct = {
+    [CHANNEL_PROVIDER]: createChannelAdapter(channelBus, (channel, count) =>
+      metrics.channelEvents.inc({ channel }, count),
+    ),
+  };
+  const channel = new ChannelHub({
+    bus: channelBus,
+    tokens: channelTokens,
+    heartbeatMs: config.channel.heartbeatMs,
+    idleTimeoutMs: config.channel.idleTimeoutMs,
+    registerTimeoutMs: config.channel.registerTimeoutMs,
+    observer: {
+      opened: (transport) => metrics.channelConnections.inc({ transport }),
+      closed: (transport, reason) => {
+        metrics.channelConnections.dec({ transport });
+        metrics.channelClosed.inc({ transport, reason });
+      },
+      frameSent: (command) => metrics.channelFramesSent.inc({ command: commandNames[command] ?? 'other' }),
+    },
   });
-  const apiKeys = createApiKeys({ db, clock });
-  const specs = Object.fromEntries(Object.entries(catalogue).map(([id, module]) => [id, module.settings]));
-  const apps = createApps({ db, clock, box: deps.box, specs });
-  const queue =
+  return { channelBus, channelTokens, direct, channel };
+}
+
+/** The queue the delivery service fills and the worker drains: given, shared (Redis) or SQL. */
+function deliveryQueue({ config, deps, clock, db }: Base): DeliveryQueue {
+  return (
     deps.queue ??
-    shared?.queue ??
+    deps.scaleOut?.queue ??
     createSqlQueue({
       db,
       clock,
@@ -138,36 +157,22 @@ export function createServices(config: Config, deps: ServiceDeps) {
             }),
           }
         : {}),
-    });
+    })
+  );
+}
+
+/** Apps, the send API, the queue, the provider adapters and the worker. */
+function wireDelivery(base: Base, direct: ReturnType<typeof wireChannel>['direct']) {
+  const { config, deps, clock, db, metrics } = base;
+  const catalogue = deps.catalogue ?? providerCatalogue;
+  const specs = Object.fromEntries(Object.entries(catalogue).map(([id, module]) => [id, module.settings]));
+  const apps = createApps({ db, clock, box: deps.box, specs });
+  const queue = deliveryQueue(base);
   const adapters = createAdapterPool(catalogue, {
     clock,
-    accessTokens: deps.accessTokens ?? shared?.accessTokens ?? createMemoryAccessTokenStore(),
+    accessTokens: deps.accessTokens ?? deps.scaleOut?.accessTokens ?? createMemoryAccessTokenStore(),
     providerTokens: createDatabaseProviderTokenStore({ db, box: deps.box, clock }),
   });
-  // Rings accepted here go straight to this process's worker, while it runs.
-  let workerRunning = false;
-  const handedOff = new Set<Promise<void>>();
-  const localWorker: LocalWorker = {
-    ready: () => workerRunning,
-    deliver(ids) {
-      const delivering = worker
-        .process(ids)
-        .catch((error: unknown) => deps.logger.error({ err: error }, 'delivery batch failed'));
-      handedOff.add(delivering);
-      void delivering.finally(() => handedOff.delete(delivering));
-    },
-  };
-  const delivery = createDeliveryService({
-    db,
-    clock,
-    apps,
-    catalogue,
-    queue,
-    settings: config.delivery,
-    direct: new Set(Object.keys(direct)),
-    localWorker,
-  });
-  const inbox = createInboxService({ apps, delivery });
   const worker = createDeliveryWorker({
     db,
     clock,
@@ -179,21 +184,79 @@ export function createServices(config: Config, deps: ServiceDeps) {
     metrics,
     log: deps.logger,
   });
-  const channel = new ChannelHub({
-    bus: channelBus,
-    tokens: channelTokens,
-    heartbeatMs: config.channel.heartbeatMs,
-    idleTimeoutMs: config.channel.idleTimeoutMs,
-    registerTimeoutMs: config.channel.registerTimeoutMs,
-    observer: {
-      opened: (transport) => metrics.channelConnections.inc({ transport }),
-      closed: (transport, reason) => {
-        metrics.channelConnections.dec({ transport });
-        metrics.channelClosed.inc({ transport, reason });
-      },
-      frameSent: (command) => metrics.channelFramesSent.inc({ command: commandNames[command] ?? 'other' }),
-    },
+  const local = localWorkerOf(worker, deps.logger);
+  const delivery = createDeliveryService({
+    db,
+    clock,
+    apps,
+    catalogue,
+    queue,
+    settings: config.delivery,
+    direct: new Set(Object.keys(direct)),
+    localWorker: local.handle,
   });
+  const inbox = createInboxService({ apps, delivery });
+  return { catalogue, apps, queue, adapters, worker, delivery, inbox, local };
+}
+
+/** Rings accepted here go straight to this process's worker, while it runs. */
+function localWorkerOf(worker: DeliveryWorker, logger: Logger) {
+  const state = { running: false };
+  const handedOff = new Set<Promise<void>>();
+  const handle: LocalWorker = {
+    ready: () => state.running,
+    deliver(ids) {
+      const delivering = worker
+        .process(ids)
+        .catch((error: unknown) => logger.error({ err: error }, 'delivery batch failed'));
+      handedOff.add(delivering);
+      void delivering.finally(() => handedOff.delete(delivering));
+    },
+  };
+  return { handle, state, handedOff };
+}
+
+/** Starts delivering: the queue hands due work to the worker; old records are pruned hourly. */
+function startWorker(parts: ReturnType<typeof wireDelivery>, logger: Logger): () => Promise<void> {
+  const { queue, worker, adapters, local } = parts;
+  queue.start((ids) => worker.process(ids), { idle: () => worker.flushGathered() });
+  local.state.running = true;
+  const prune = () =>
+    worker.prune().catch((error: unknown) => logger.error({ err: error }, 'pruning failed'));
+  void prune();
+  const timer = setInterval(prune, 3600_000);
+  timer.unref();
+  return async () => {
+    clearInterval(timer);
+    local.state.running = false;
+    await queue.stop();
+    await Promise.all(local.handedOff);
+    await worker.drain();
+    await adapters.closeAll();
+  };
+}
+
+/** Every service of the process, wired once; the HTTP app and the delivery worker share them. */
+export function createServices(config: Config, deps: ServiceDeps) {
+  const base: Base = {
+    config,
+    deps,
+    clock: deps.clock ?? systemClock,
+    db: deps.database.db,
+    metrics: createMetrics(),
+  };
+  const { accounts, identity, verifiers } = wireAccounts(base);
+  const { channelBus, channelTokens, direct, channel } = wireChannel(base);
+  const registry = createRegistryService({
+    db: deps.database.relaxed,
+    clock: base.clock,
+    maxPerChannel: config.registry.maxPerChannel,
+    refreshMs: config.registry.refreshSeconds * 1000,
+    defaultBundleId: config.defaultBundleId,
+    isChannelToken: channelTokens.verify,
+  });
+  const deliveryParts = wireDelivery(base, direct);
+  const { delivery } = deliveryParts;
   // A phone that connects gets what was waiting for it.
   const online = createOnlineBatcher({
     resume: (tokens) => delivery.resume(CHANNEL_PROVIDER, tokens),
@@ -203,23 +266,23 @@ export function createServices(config: Config, deps: ServiceDeps) {
 
   return {
     config,
-    clock,
+    clock: base.clock,
     database: deps.database,
     logger: deps.logger,
-    catalogue,
-    metrics,
+    catalogue: deliveryParts.catalogue,
+    metrics: base.metrics,
     accounts,
     identity,
     /** Closes the connections to the login providers. */
     closeIdentity: () => verifiers.close(),
     registry,
-    apiKeys,
-    apps,
-    queue,
-    adapters,
+    apiKeys: createApiKeys({ db: base.db, clock: base.clock }),
+    apps: deliveryParts.apps,
+    queue: deliveryParts.queue,
+    adapters: deliveryParts.adapters,
     delivery,
-    inbox,
-    worker,
+    inbox: deliveryParts.inbox,
+    worker: deliveryParts.worker,
     /** The push channel's connections (TLS socket and WebSocket) and its bus. */
     channel,
     channelBus,
@@ -231,26 +294,10 @@ export function createServices(config: Config, deps: ServiceDeps) {
     },
     /** Throws when Redis does not answer in scale-out mode: for /readyz. */
     async pingRedis(): Promise<void> {
-      await shared?.ping();
+      await deps.scaleOut?.ping();
     },
     /** Starts delivering: the queue hands due work to the worker; old records are pruned hourly. */
-    startWorker(): () => Promise<void> {
-      queue.start((ids) => worker.process(ids), { idle: () => worker.flushGathered() });
-      workerRunning = true;
-      const prune = () =>
-        worker.prune().catch((error: unknown) => deps.logger.error({ err: error }, 'pruning failed'));
-      void prune();
-      const timer = setInterval(prune, 3600_000);
-      timer.unref();
-      return async () => {
-        clearInterval(timer);
-        workerRunning = false;
-        await queue.stop();
-        await Promise.all(handedOff);
-        await worker.drain();
-        await adapters.closeAll();
-      };
-    },
+    startWorker: (): (() => Promise<void>) => startWorker(deliveryParts, deps.logger),
   };
 }
 
