@@ -103,6 +103,27 @@ describe('configuration', () => {
     expect(problems({ LOGIN_PROVIDER_CA_FILE: '/nonexistent/ca.pem' })).toContain('LOGIN_PROVIDER_CA_FILE');
   });
 
+  it('names every problem at once: the schema, settings that go together, and the channel timings', () => {
+    let message = '';
+    try {
+      loadConfig({
+        PORT: 'eighty',
+        CHANNEL_TLS_CERT: '/etc/bellhop/cert.pem',
+        CHANNEL_HEARTBEAT_MS: '200000',
+        WEIXIN_APP_ID: 'wx0123456789',
+      });
+    } catch (error) {
+      message = error instanceof ConfigError ? error.message : '';
+    }
+    for (const named of [
+      'PORT:',
+      'CHANNEL_TLS_CERT and CHANNEL_TLS_KEY go together',
+      'longer than CHANNEL_HEARTBEAT_MS',
+      'WEIXIN_APP_ID and WEIXIN_APP_SECRET go together',
+    ])
+      expect(message).toContain(named);
+  });
+
   it('configures the push channel: port 11001, a heartbeat a minute, certificate and key together', () => {
     expect(loadConfig({}).channel).toEqual({
       port: 11001,
