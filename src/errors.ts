@@ -47,7 +47,7 @@ export const errorCatalogue = {
   INVALID_CREDENTIALS: {
     status: 400,
     message: '{field} error',
-    when: "an app's provider credentials are unusable (`{field}` names the provider and the problem)",
+    when: "an app's provider credentials are unusable (`<field>` names the provider and the problem)",
   },
   NOT_A_RING: {
     status: 409,
@@ -103,7 +103,11 @@ export const errorCatalogue = {
     when: 'the login provider is down, slow, or refuses our app credentials',
   },
   ROUTE_NOT_FOUND: { status: 404, message: 'no func', when: 'no route has this method and path' },
-  BODY_TOO_LARGE: { status: 413, message: 'body too large', when: 'the body is over the body limit' },
+  BODY_TOO_LARGE: {
+    status: 413,
+    message: 'body too large',
+    when: 'the body is over `BODY_LIMIT_BYTES` (`PUSH_BODY_LIMIT_BYTES` for `POST /v1/push`)',
+  },
   UPGRADE_REQUIRED: {
     status: 426,
     message: 'websocket upgrade required',
