@@ -1,6 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, configVariables, loadConfig } from './config.js';
 
 describe('configuration', () => {
   it('has working defaults: port 8080, SQLite under ./data, 30-day tokens', () => {
@@ -137,5 +138,11 @@ describe('configuration', () => {
     expect(loadConfig({ CHANNEL_PORT: '0' }).channel.port).toBe(0);
     expect(() => loadConfig({ CHANNEL_TLS_CERT: '/etc/bellhop/cert.pem' })).toThrow(/set both or neither/);
     expect(() => loadConfig({ CHANNEL_HEARTBEAT_MS: '200000' })).toThrow(/longer than CHANNEL_HEARTBEAT_MS/);
+  });
+
+  it('has every variable in .env.example, the one full list', () => {
+    const example = readFileSync(new URL('../.env.example', import.meta.url), 'utf8');
+    const listed = new Set([...example.matchAll(/^#? ?([A-Z][A-Z0-9_]+)=/gm)].map((match) => match[1]));
+    expect(configVariables.filter((name) => !listed.has(name))).toEqual([]);
   });
 });

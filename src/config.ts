@@ -97,6 +97,9 @@ const EnvSchema = Type.Object({
 
 export type Env = Static<typeof EnvSchema>;
 
+/** Every variable Bellhop reads (.env.example lists them all). */
+export const configVariables: readonly string[] = Object.keys(EnvSchema.properties);
+
 export type DatabaseConfig =
   | { dialect: 'sqlite'; file: string }
   | { dialect: 'postgres'; url: string; poolSize: number; schema?: string };
