@@ -119,14 +119,14 @@ export async function buildApp(config: Config, services: Services): Promise<Type
         await database.ping();
       } catch (error) {
         request.log.warn({ err: error }, 'database not ready');
-        return reply.code(503).send({ message: 'database unavailable', code: 'SERVICE_UNAVAILABLE' });
+        return sendError(reply, new AppError('SERVICE_UNAVAILABLE'));
       }
       try {
         await services.pingRedis();
         return { status: 'ready' };
       } catch (error) {
         request.log.warn({ err: error }, 'Redis not ready');
-        return reply.code(503).send({ message: 'redis unavailable', code: 'SERVICE_UNAVAILABLE' });
+        return sendError(reply, new AppError('SERVICE_UNAVAILABLE'));
       }
     },
   );

@@ -12,7 +12,7 @@ export const NPM_START = 'npm start';
 
 let built = false;
 
-/** The node flags and script of package.json's `start` (`npm run build && node <flags> <script>`). */
+/** The node flags and script of package.json's `start` (`node <flags> <script>`), after a build of the bundle. */
 function npmStartCommand(): { flags: string[]; script: string } {
   const manifest = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as {
     scripts: Record<string, string>;

@@ -66,13 +66,22 @@ export async function migrateToLatest<DB>(
   });
 }
 
+function migrator<DB>(db: Kysely<DB>, schema: string | undefined): Migrator {
+  return new Migrator({ db, provider, ...(schema === undefined ? {} : { migrationTableSchema: schema }) });
+}
+
+/** The names of the migrations not applied yet; reads only (nothing is created). */
+export async function pendingMigrations<DB>(
+  db: Kysely<DB>,
+  options: { schema?: string | undefined } = {},
+): Promise<string[]> {
+  const schema = options.schema ?? (await currentPostgresSchema(db));
+  const all = await migrator(db, schema).getMigrations();
+  return all.filter((entry) => entry.executedAt === undefined).map((entry) => entry.name);
+}
+
 async function migrate<DB>(db: Kysely<DB>, schema: string | undefined): Promise<MigrationResultSet> {
-  const migrator = new Migrator({
-    db,
-    provider,
-    ...(schema === undefined ? {} : { migrationTableSchema: schema }),
-  });
-  const result = await migrator.migrateToLatest();
+  const result = await migrator(db, schema).migrateToLatest();
   if (result.error !== undefined) {
     const failed = result.results?.find((entry) => entry.status === 'Error')?.migrationName ?? 'unknown';
     throw new MigrationError(`migration ${failed} failed: ${String(result.error)}`, { cause: result.error });
