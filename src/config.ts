@@ -1,6 +1,6 @@
 import { type Static, Type } from 'typebox';
 import { Value } from 'typebox/value';
-import { identityConfig } from './config-identity.js';
+import { identityConfig } from './config/identity.js';
 
 /**
  * The environment, as the one typed and frozen configuration of the process.

@@ -1,6 +1,6 @@
 import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { Env, IdentityConfig } from './config.js';
+import type { Env, IdentityConfig } from '../config.js';
 
 // The third-party login part of the configuration; config.ts reads the environment.
 
