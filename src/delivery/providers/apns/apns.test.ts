@@ -13,12 +13,11 @@ import { pushMessage } from '../../../../test/fakes/push-message.js';
 import { ManualClock } from '../../../../test/helpers/clock.js';
 import type { PushAdapter, PushMessage, PushResult } from '../adapter.js';
 import {
-  type ApnsAdapterOptions,
-  createApnsAdapter,
   createMemoryProviderTokenStore,
   type ProviderToken,
   type ProviderTokenStore,
-} from './apns.adapter.js';
+} from '../shared/provider-tokens.js';
+import { type ApnsAdapterOptions, createApnsAdapter } from './apns.adapter.js';
 import type { ApnsCredentials } from './apns.config.js';
 
 const MINUTE = 60_000;
