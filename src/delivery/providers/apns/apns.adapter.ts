@@ -1,8 +1,8 @@
 import type { Clock } from '../../../clock.js';
 import type { PushAdapter, PushMessage, PushResult } from '../adapter.js';
+import type { ApnsJwt, ApnsJwtStore } from '../shared/apns-jwts.js';
 import { type Http2Answer, type Http2Outcome, Http2Pool } from '../shared/http2-pool.js';
-import type { ProviderToken, ProviderTokenStore } from '../shared/provider-tokens.js';
-import { checkedRefreshAge, ProviderTokens, processProviderTokens } from './apns.auth.js';
+import { ApnsJwtSource, checkedRefreshAge, processApnsJwts } from './apns.auth.js';
 import {
   type ApnsCredentials,
   apnsEndpoints,
@@ -21,9 +21,9 @@ export interface ApnsAdapterOptions {
   /** Per request, and for opening a connection. Default 10 s. */
   requestTimeoutMs?: number;
   /** Where the JWT of a signing key is kept. Default: one store per process. */
-  providerTokens?: ProviderTokenStore;
+  providerTokens?: ApnsJwtStore;
   /** Age at which the JWT is signed anew, 20–55 minutes. Default 50 minutes. */
-  tokenRefreshAgeMs?: number;
+  jwtRefreshAgeMs?: number;
   /** Cap on concurrent streams per connection, below the server's own limit. Default 1000. */
   maxStreamsPerConnection?: number;
 }
@@ -57,22 +57,22 @@ function isExpiredJwt(outcome: Http2Outcome): boolean {
   );
 }
 
-type Post = (token: ProviderToken | undefined) => Promise<Http2Outcome>;
+type Post = (signed: ApnsJwt | undefined) => Promise<Http2Outcome>;
 
 /**
  * Token auth: the shared JWT goes with the request; on `403 ExpiredProviderToken` the request
  * goes once more, with a fresh JWT (or the one another sender already made).
  */
-async function postWithJwt(tokens: ProviderTokens, post: Post, message: PushMessage, clock: Clock) {
-  let token: ProviderToken;
+async function postWithJwt(jwts: ApnsJwtSource, post: Post, message: PushMessage, clock: Clock) {
+  let signed: ApnsJwt;
   try {
-    token = await tokens.current();
+    signed = await jwts.current();
   } catch {
     return { ok: false, failure: 'retry', reason: 'provider_token_unavailable' } satisfies PushResult;
   }
-  const outcome = await post(token);
+  const outcome = await post(signed);
   if (!isExpiredJwt(outcome)) return resultOf(outcome, clock.now());
-  const renewed = await tokens.renewAfterExpired(token).catch(() => undefined);
+  const renewed = await jwts.renewAfterExpired(signed).catch(() => undefined);
   if (renewed === undefined || message.expiresAt <= clock.now()) return resultOf(outcome, clock.now());
   return resultOf(await post(renewed), clock.now());
 }
@@ -97,10 +97,10 @@ export function createApnsAdapter(credentials: ApnsCredentials, options: ApnsAda
   const checked = validateApnsCredentials(credentials);
   if (!checked.ok) throw new Error(`Invalid APNs credentials: ${checked.error}`);
   const clock = options.clock;
-  const refreshAgeMs = checkedRefreshAge(options.tokenRefreshAgeMs);
+  const refreshAgeMs = checkedRefreshAge(options.jwtRefreshAgeMs);
   const endpoints = apnsEndpoints(credentials);
-  const tokens = isTokenCredentials(credentials)
-    ? new ProviderTokens(credentials, options.providerTokens ?? processProviderTokens, clock, refreshAgeMs)
+  const jwts = isTokenCredentials(credentials)
+    ? new ApnsJwtSource(credentials, options.providerTokens ?? processApnsJwts, clock, refreshAgeMs)
     : undefined;
   const shared = poolOptions(credentials, options);
   const pools = new Map<string, Http2Pool>();
@@ -127,14 +127,16 @@ export function createApnsAdapter(credentials: ApnsCredentials, options: ApnsAda
     const origin = message.environment === 'sandbox' ? endpoints.sandboxUrl : endpoints.productionUrl;
     const target = pool(origin);
     const path = request.url.slice(origin.length);
-    const post: Post = (token) =>
+    const post: Post = (signed) =>
       target.post(
         path,
-        token === undefined ? request.headers : { ...request.headers, authorization: `bearer ${token.jwt}` },
+        signed === undefined
+          ? request.headers
+          : { ...request.headers, authorization: `bearer ${signed.jwt}` },
         request.body,
       );
-    if (tokens === undefined) return resultOf(await post(undefined), clock.now());
-    return postWithJwt(tokens, post, message, clock);
+    if (jwts === undefined) return resultOf(await post(undefined), clock.now());
+    return postWithJwt(jwts, post, message, clock);
   };
 
   const safeSend = (message: PushMessage): Promise<PushResult> =>
