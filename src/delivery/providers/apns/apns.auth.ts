@@ -1,4 +1,5 @@
-import { createHash, createPublicKey, type KeyObject, sign } from 'node:crypto';
+import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
+import { SignJWT } from 'jose';
 import type { Clock } from '../../../clock.js';
 import { type ApnsJwt, type ApnsJwtStore, createMemoryApnsJwtStore } from '../shared/apns-jwts.js';
 import { type ApnsTokenCredentials, parseApnsSigningKey } from './apns.config.js';
@@ -23,14 +24,13 @@ export function checkedRefreshAge(refreshAgeMs = APNS_JWT_DEFAULT_REFRESH_AGE_MS
 /** JWT signings in progress, per store and storage key: concurrent sends sign once. */
 const issuing = new WeakMap<ApnsJwtStore, Map<string, Promise<ApnsJwt>>>();
 
-function base64url(text: string): string {
-  return Buffer.from(text).toString('base64url');
-}
-
+/**
+ * The APNs JWT of one signing key (ES256, `iss` = team, `kid` = key id), shared through a
+ * store by every adapter and process of the key, and signed anew only when it must be.
+ */
 export class ApnsJwtSource {
   readonly storageKey: string;
   private readonly key: KeyObject;
-  private readonly jwtHeader: string;
 
   constructor(
     private readonly credentials: ApnsTokenCredentials,
@@ -42,7 +42,6 @@ export class ApnsJwtSource {
     const publicKey = createPublicKey(this.key).export({ type: 'spki', format: 'der' });
     const fingerprint = createHash('sha256').update(publicKey).digest('hex').slice(0, 16);
     this.storageKey = `${credentials.team_id}/${credentials.key_id}/${fingerprint}`;
-    this.jwtHeader = base64url(JSON.stringify({ alg: 'ES256', kid: credentials.key_id }));
   }
 
   /** The shared JWT, signed anew once it is `refreshAgeMs` old. */
@@ -94,15 +93,10 @@ export class ApnsJwtSource {
       const stored = await this.store.get(this.storageKey);
       if (this.reusable(stored, replacing)) return stored;
       const iat = Math.floor(this.clock.now() / 1000);
-      const signingInput = `${this.jwtHeader}.${base64url(JSON.stringify({ iss: this.credentials.team_id, iat }))}`;
-      const signature = sign('sha256', Buffer.from(signingInput), {
-        key: this.key,
-        dsaEncoding: 'ieee-p1363',
-      });
-      const signed: ApnsJwt = {
-        jwt: `${signingInput}.${signature.toString('base64url')}`,
-        issuedAt: iat * 1000,
-      };
+      const jwt = await new SignJWT({ iss: this.credentials.team_id, iat })
+        .setProtectedHeader({ alg: 'ES256', kid: this.credentials.key_id })
+        .sign(this.key);
+      const signed: ApnsJwt = { jwt, issuedAt: iat * 1000 };
       return this.store.replace(this.storageKey, stored, signed);
     };
     const signing = mint().finally(() => table.delete(this.storageKey));
