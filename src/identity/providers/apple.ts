@@ -1,9 +1,10 @@
 import { createPrivateKey, type KeyObject } from 'node:crypto';
+import { decodeJwt, SignJWT } from 'jose';
 import type { Logger } from 'pino';
 import type { Clock } from '../../clock.js';
 import type { IdentityConfig } from '../../config.js';
 import type { JwksCache } from '../jwks.js';
-import { decodeJwt, JwtError, nonceMatches, signEs256Jwt, verifyRs256Jwt } from '../jwt.js';
+import { JwtError, nonceMatches, verifyRs256Jwt } from '../jwt.js';
 import type { AppleCredentials, AppleInput, IdentityVerifier } from '../provider.js';
 import {
   cleanDisplayName,
@@ -52,26 +53,25 @@ export function createAppleVerifier(deps: {
   const privateKey: KeyObject | undefined =
     signing === undefined ? undefined : createPrivateKey(signing.privateKey);
 
-  function clientSecret(clientId: string): string {
+  /** The client secret of Apple's token endpoints: an ES256 JWT signed with the Sign in with Apple key. */
+  function clientSecret(clientId: string): Promise<string> {
     if (signing === undefined || privateKey === undefined) throw new Error('no Sign in with Apple key');
     const iat = Math.floor(clock.now() / 1000);
-    return signEs256Jwt(
-      { kid: signing.keyId },
-      {
-        iss: signing.teamId,
-        iat,
-        exp: iat + clientSecretLifetimeSeconds,
-        aud: clientSecretAudience,
-        sub: clientId,
-      },
-      privateKey,
-    );
+    return new SignJWT({
+      iss: signing.teamId,
+      iat,
+      exp: iat + clientSecretLifetimeSeconds,
+      aud: clientSecretAudience,
+      sub: clientId,
+    })
+      .setProtectedHeader({ kid: signing.keyId, alg: 'ES256' })
+      .sign(privateKey);
   }
 
   async function exchangeCode(code: string, clientId: string, subject: string) {
     const form = new URLSearchParams({
       client_id: clientId,
-      client_secret: clientSecret(clientId),
+      client_secret: await clientSecret(clientId),
       code,
       grant_type: 'authorization_code',
     });
@@ -92,7 +92,7 @@ export function createAppleVerifier(deps: {
     // The code must be the same person's: Apple's own id_token (straight from Apple over TLS) names them.
     let codeSubject: unknown;
     try {
-      codeSubject = idToken === undefined ? undefined : decodeJwt(idToken).payload.sub;
+      codeSubject = idToken === undefined ? undefined : decodeJwt(idToken).sub;
     } catch {
       codeSubject = undefined;
     }
@@ -150,7 +150,7 @@ export function createAppleVerifier(deps: {
     async revoke(credentials) {
       const form = new URLSearchParams({
         client_id: credentials.client_id,
-        client_secret: clientSecret(credentials.client_id),
+        client_secret: await clientSecret(credentials.client_id),
         token: credentials.refresh_token,
         token_type_hint: 'refresh_token',
       });
