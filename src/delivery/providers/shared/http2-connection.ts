@@ -53,18 +53,19 @@ export interface ConnectionOptions {
  * ready, warm or retired, and its share of the send window. The pool decides what goes where.
  */
 export class Http2Connection {
-  connected = false;
-  settingsReceived = false;
+  private connected = false;
+  private settingsReceived = false;
+  /** Connected and the server's settings received, once. */
   everReady = false;
   /** Until an answer shows the server accepts this connection's credentials: one stream at a time. */
-  warm: boolean;
+  private warm: boolean;
   /** No new streams; closes once drained. */
   retired = false;
   /** Closed by us (pool closed, or the connection used up): not a failure of the server. */
   closedByUs = false;
   /** Answers received on this connection. */
   answers = 0;
-  remoteMaxStreams = 1;
+  private remoteMaxStreams = 1;
   readonly inFlight = new Set<PendingRequest>();
   private requests = 0;
   private pinging = false;
