@@ -15,9 +15,9 @@ import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config.js';
 import type { SecretBox } from './crypto/secret-box.js';
 import type { DatabaseHandle } from './db/database.js';
+import { createDatabaseApnsJwtStore } from './delivery/apns-jwt-store.js';
 import { createDeliveryService, type LocalWorker } from './delivery/delivery.service.js';
 import { createInboxService } from './delivery/inbox.service.js';
-import { createDatabaseProviderTokenStore } from './delivery/provider-token-store.js';
 import { createAdapterPool } from './delivery/providers/adapters.js';
 import type { ProviderCatalogue } from './delivery/providers/catalogue.js';
 import { CHANNEL_PROVIDER, createChannelAdapter } from './delivery/providers/channel/channel.adapter.js';
@@ -50,7 +50,7 @@ export interface ServiceDeps {
   channelBus?: ChannelBus;
   /** Scale-out mode: the Redis connection (the push channel's bus) ... */
   redis?: RedisHandle;
-  /** ... and what processes share through it: queue, rate limits, revocations, provider tokens. */
+  /** ... and what processes share through it: queue, rate limits, revocations, OAuth access tokens. */
   scaleOut?: ScaleOut;
 }
 
@@ -171,7 +171,7 @@ function wireDelivery(base: Base, direct: ReturnType<typeof wireChannel>['direct
   const adapters = createAdapterPool(catalogue, {
     clock,
     accessTokens: deps.accessTokens ?? deps.scaleOut?.accessTokens ?? createMemoryAccessTokenStore(),
-    providerTokens: createDatabaseProviderTokenStore({ db, box: deps.box, clock }),
+    providerTokens: createDatabaseApnsJwtStore({ db, box: deps.box, clock }),
   });
   const worker = createDeliveryWorker({
     db,

@@ -16,6 +16,7 @@ import * as registrationsUserIndex from './migrations/2026_11_30_005_registratio
 import * as deliveriesWaitingIndex from './migrations/2026_11_30_006_deliveries_waiting_index.js';
 import * as registrationsFillfactor from './migrations/2026_11_30_007_registrations_fillfactor.js';
 import * as providerTokens from './migrations/2026_11_30_008_provider_tokens.js';
+import * as apnsJwts from './migrations/2026_12_08_009_apns_jwts.js';
 
 /** Listed by hand, in order, so that no folder scan can break after bundling or compiling. */
 const migrations: Record<string, Migration> = {
@@ -27,6 +28,7 @@ const migrations: Record<string, Migration> = {
   '2026_11_30_006_deliveries_waiting_index': deliveriesWaitingIndex,
   '2026_11_30_007_registrations_fillfactor': registrationsFillfactor,
   '2026_11_30_008_provider_tokens': providerTokens,
+  '2026_12_08_009_apns_jwts': apnsJwts,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -3,14 +3,14 @@ import type { ProviderSettingsSpec } from '../../admin/apps.js';
 import type { Clock } from '../../clock.js';
 import type { ProviderRequest, PushAdapter, PushMessage } from './adapter.js';
 import type { AccessTokenStore } from './shared/access-tokens.js';
-import type { ProviderTokenStore } from './shared/provider-tokens.js';
+import type { ApnsJwtStore } from './shared/apns-jwts.js';
 
 export interface AdapterContext {
   clock: Clock;
   /** Where OAuth access tokens are cached: shared by every adapter of the process (or cluster). */
   accessTokens: AccessTokenStore;
-  /** Where signed provider tokens (APNs's JWT) are kept; default: this process's memory. */
-  providerTokens?: ProviderTokenStore | undefined;
+  /** Where signed APNs JWTs are kept; default: this process's memory. */
+  providerTokens?: ApnsJwtStore | undefined;
 }
 
 /** Everything Bellhop knows about one push provider. */

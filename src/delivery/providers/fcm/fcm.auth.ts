@@ -1,4 +1,5 @@
-import { type KeyObject, sign } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
+import { SignJWT } from 'jose';
 import type { Clock } from '../../../clock.js';
 import {
   AccessTokenError,
@@ -40,31 +41,28 @@ export class FcmAuthError extends AccessTokenError {
   override name = 'FcmAuthError';
 }
 
-function base64url(input: string | Buffer): string {
-  return Buffer.from(input).toString('base64url');
-}
-
 /**
  * The signed assertion of the JWT-bearer grant (RFC 7523): RS256, `iss` = the service
  * account, `scope` = FCM, `aud` = the token endpoint, one hour at most.
  */
-export function createServiceAccountAssertion(identity: ServiceAccountIdentity, now: number): string {
+export function createServiceAccountAssertion(
+  identity: ServiceAccountIdentity,
+  now: number,
+): Promise<string> {
   const iat = Math.floor(now / 1000);
-  const header = {
-    alg: 'RS256',
-    typ: 'JWT',
-    ...(identity.privateKeyId !== undefined ? { kid: identity.privateKeyId } : {}),
-  };
-  const claims = {
+  return new SignJWT({
     iss: identity.clientEmail,
     scope: FCM_SCOPE,
     aud: identity.tokenUri,
     iat,
     exp: iat + ASSERTION_LIFETIME_SECONDS,
-  };
-  const signingInput = `${base64url(JSON.stringify(header))}.${base64url(JSON.stringify(claims))}`;
-  const signature = sign('sha256', Buffer.from(signingInput), identity.privateKey);
-  return `${signingInput}.${base64url(signature)}`;
+  })
+    .setProtectedHeader({
+      alg: 'RS256',
+      typ: 'JWT',
+      ...(identity.privateKeyId !== undefined ? { kid: identity.privateKeyId } : {}),
+    })
+    .sign(identity.privateKey);
 }
 
 function headerValue(value: string | string[] | undefined): string | undefined {
@@ -99,7 +97,7 @@ export async function fetchAccessToken(
 ): Promise<CachedAccessToken> {
   let assertion: string;
   try {
-    assertion = createServiceAccountAssertion(identity, now);
+    assertion = await createServiceAccountAssertion(identity, now);
   } catch (error) {
     throw new FcmAuthError('creds', 'oauth_signing_failed', 'the private key cannot sign', undefined, {
       cause: error,
