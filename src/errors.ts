@@ -35,6 +35,9 @@ const catalogue = {
   ROUTE_NOT_FOUND: { status: 404, message: 'no func' },
   METHOD_NOT_ALLOWED: { status: 405, message: 'method not allowed' },
   BODY_TOO_LARGE: { status: 413, message: 'body too large' },
+  /** The request (headers and body) did not arrive in time. */
+  REQUEST_TIMEOUT: { status: 408, message: 'request timeout' },
+  HEADERS_TOO_LARGE: { status: 431, message: 'headers too large' },
   UPGRADE_REQUIRED: { status: 426, message: 'websocket upgrade required' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'content-type error' },
   RATE_LIMITED: { status: 429, message: 'too many requests' },
