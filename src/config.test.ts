@@ -144,7 +144,7 @@ describe('configuration', () => {
       idleTimeoutMs: 180_000,
       registerTimeoutMs: 10_000,
       handshakeTimeoutMs: 10_000,
-      maxConnectionsPerAddress: 512,
+      maxConnectionsPerAddress: 2048,
       maxReadsPerFrame: 256,
     });
     expect(loadConfig({ CHANNEL_PORT: '0' }).channel.port).toBe(0);

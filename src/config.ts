@@ -96,7 +96,7 @@ const EnvSchema = Type.Object({
   CHANNEL_IDLE_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 24 * 3600_000, default: 180_000 }),
   CHANNEL_REGISTER_TIMEOUT_MS: Type.Integer({ minimum: 50, maximum: 600_000, default: 10_000 }),
   CHANNEL_HANDSHAKE_TIMEOUT_MS: Type.Integer({ minimum: 50, maximum: 600_000, default: 10_000 }),
-  CHANNEL_MAX_CONNECTIONS_PER_IP: Type.Integer({ minimum: 0, maximum: 1_000_000, default: 512 }),
+  CHANNEL_MAX_CONNECTIONS_PER_IP: Type.Integer({ minimum: 0, maximum: 1_000_000, default: 2048 }),
   CHANNEL_MAX_READS_PER_FRAME: Type.Integer({ minimum: 8, maximum: 65_536, default: 256 }),
   CHANNEL_OFFLINE_RECHECK_MS: Type.Integer({ minimum: 100, maximum: 24 * 3600_000, default: 60_000 }),
   REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
