@@ -12,6 +12,7 @@ import { deliveryRoutes } from './delivery/delivery.routes.js';
 import { AppError } from './errors.js';
 import { capConnectionsPerAddress, trustedPeer } from './http/connection-limits.js';
 import { answerClientError, installErrorHandlers, sendError } from './http/error-handler.js';
+import { installInputBounds } from './http/input-bounds.js';
 import { installMetrics } from './http/metrics.js';
 import { ErrorBody } from './http/schemas.js';
 import type { TypedApp } from './http/typed-app.js';
@@ -70,6 +71,7 @@ export async function buildApp(config: Config, services: Services): Promise<Type
   app.decorateRequest('session', null);
   app.decorateRequest('apiKey', null);
   installErrorHandlers(app);
+  installInputBounds(app);
 
   // Clients send `content-type: application/json` on every call, DELETE and GET included:
   // an empty body then means "no body", not a parse error.
