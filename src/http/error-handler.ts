@@ -26,8 +26,6 @@ function validationError(issues: readonly ValidationIssue[], context: string | u
     minLength: 'FIELD_LENGTH',
     maxLength: 'FIELD_LENGTH',
     type: 'FIELD_FORMAT',
-    // The NUL check every text gets (input-bounds.ts).
-    not: 'FIELD_FORMAT',
   };
   return new AppError(codes[issue.keyword] ?? 'FIELD_INVALID', { field });
 }

@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
  * of every route as it is declared, so that no route can forget it and both databases answer
  * the same 400.
  */
-const withoutNul = { pattern: '\\u0000' };
+const withoutNul = { type: 'string', pattern: '\\u0000' };
 const int64 = { minimum: -(2 ** 63), exclusiveMaximum: 2 ** 63 };
 
 type Schema = Record<string | symbol, unknown>;

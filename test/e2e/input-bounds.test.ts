@@ -41,25 +41,25 @@ describe.each(testDialects())('NUL characters and out-of-range integers on %s', 
   const cases: Array<[string, () => InjectOptions, string]> = [
     ['a user id of 1e20', () => push({ users: [1e20] }), 'FIELD_INVALID'],
     ['a user id of 2^63', () => push({ users: [2 ** 63] }), 'FIELD_INVALID'],
-    ['NUL in idempotency_key', () => push({ idempotency_key: 'k\u0000' }), 'FIELD_FORMAT'],
-    ['NUL in bundleid', () => push({ bundleid: 'com.example\u0000' }), 'FIELD_FORMAT'],
-    ['NUL in collapse_id', () => push({ collapse_id: '\u0000' }), 'FIELD_FORMAT'],
-    ['NUL in a data key', () => push({ data: { 'a\u0000': 'b' } }), 'FIELD_FORMAT'],
-    ['NUL in a data value', () => push({ data: { a: 'b\u0000' } }), 'FIELD_FORMAT'],
+    ['NUL in idempotency_key', () => push({ idempotency_key: 'k\u0000' }), 'FIELD_INVALID'],
+    ['NUL in bundleid', () => push({ bundleid: 'com.example\u0000' }), 'FIELD_INVALID'],
+    ['NUL in collapse_id', () => push({ collapse_id: '\u0000' }), 'FIELD_INVALID'],
+    ['NUL in a data key', () => push({ data: { 'a\u0000': 'b' } }), 'FIELD_INVALID'],
+    ['NUL in a data value', () => push({ data: { a: 'b\u0000' } }), 'FIELD_INVALID'],
     [
       'NUL in the deliveries page cursor',
       () => ({ method: 'GET', url: `/v1/push/${notification}?after=%00` }),
-      'FIELD_FORMAT',
+      'FIELD_INVALID',
     ],
     [
       'NUL in an API key name',
       () => ({ method: 'POST', url: '/v1/admin/keys', payload: { name: 'k\u0000', scopes: ['send'] } }),
-      'FIELD_FORMAT',
+      'FIELD_INVALID',
     ],
     [
       'NUL in an app name',
       () => ({ method: 'PUT', url: '/v1/admin/apps/com.example.nul', payload: { name: 'n\u0000' } }),
-      'FIELD_FORMAT',
+      'FIELD_INVALID',
     ],
   ];
 
