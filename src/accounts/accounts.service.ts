@@ -20,7 +20,7 @@ import {
   markCredentialReplaced,
   touchSession,
 } from './sessions.repository.js';
-import type { AuthThrottle } from './throttle.js';
+import { type AuthThrottle, throttleKey } from './throttle.js';
 import {
   deleteUser,
   findTakenIdentifiers,
@@ -195,7 +195,6 @@ export function createAccountsService(deps: AccountsDeps) {
 
     async login(input: { username: string; password: string }, client: ClientInfo): Promise<LoginResult> {
       await throttle.checkRequest(client.ip);
-      await throttle.checkAccount(input.username, client.ip);
       const login = input.username.trim();
       const candidates = await findUsersByLogin(db, {
         usernameKey: login.toLowerCase(),
@@ -207,13 +206,15 @@ export function createAccountsService(deps: AccountsDeps) {
         candidates.find((row) => row.username_key === login.toLowerCase()) ??
         candidates.find((row) => row.email === normalizeEmail(login)) ??
         candidates[0];
+      const account = user === undefined ? throttleKey.unknownLogin(login) : throttleKey.account(user.id);
+      await throttle.checkAccount(account, client.ip);
       // Unknown users cost the same hash as known ones, so timing tells nothing.
       const valid = await hasher.verify(user?.password_hash ?? null, input.password);
       if (user === undefined || !valid) {
-        await throttle.recordFailure(input.username, client.ip);
+        await throttle.recordFailure(account, client.ip);
         throw new AppError('BAD_CREDENTIALS');
       }
-      await throttle.recordSuccess(input.username, client.ip);
+      await throttle.recordSuccess(account, client.ip);
       if (user.password_hash !== null && hasher.needsRehash(user.password_hash)) {
         await updatePasswordHash(db, user.id, await hasher.hash(input.password), clock.now());
       }
@@ -300,11 +301,11 @@ export function createAccountsService(deps: AccountsDeps) {
       client: ClientInfo,
     ): Promise<void> {
       const user = await loadUser(session.userId);
-      await throttle.checkAccount(user.username, client.ip);
+      await throttle.checkAccount(throttleKey.account(user.id), client.ip);
       try {
         await requirePassword(user, input.old_password);
       } catch (error) {
-        await throttle.recordFailure(user.username, client.ip);
+        await throttle.recordFailure(throttleKey.account(user.id), client.ip);
         throw error;
       }
       const passwordHash = await hasher.hash(input.new_password);
@@ -335,11 +336,11 @@ export function createAccountsService(deps: AccountsDeps) {
         }
       } else {
         if (password === undefined) throw new AppError('FIELD_MISSING', { field: 'password' });
-        await throttle.checkAccount(user.username, client.ip);
+        await throttle.checkAccount(throttleKey.account(user.id), client.ip);
         try {
           await requirePassword(user, password);
         } catch (error) {
-          await throttle.recordFailure(user.username, client.ip);
+          await throttle.recordFailure(throttleKey.account(user.id), client.ip);
           throw error;
         }
       }
