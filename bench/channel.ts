@@ -3,7 +3,7 @@
  * how fast notifications reach them.
  *
  *   npm run bench:channel
- *   npm run bench:channel -- --phones 10000 --hold 180 --rings 200 --client-processes 2
+ *   npm run bench:channel -- --phones 10000 --hold 180 --rings 200 --client-processes 2 --attackers 4
  *
  * One Bellhop server (as `npm start` runs it, embedded SQLite, server defaults:
  * heartbeat every 60 s, idle limit 180 s) and phones in separate client processes
@@ -17,7 +17,10 @@
  *      to the phone's process reading the event frame (both on the machine's clock:
  *      performance.timeOrigin + now). p50, p99, max;
  *  (c) fan-out: one message to every phone's user (one request listing all users); from just
- *      before the request to the last phone reading it.
+ *      before the request to the last phone reading it;
+ *  (d) rings under attack: the rings of (b) again while --attackers connections (4) of a
+ *      trickling attacker (bench/channel-attacker.ts, a process of its own) each send a 64 KiB
+ *      frame one byte per TLS record, connecting again whenever the server cuts them off.
  * Users and registrations are seeded into the database before the server starts; the push
  * tokens are those the server issues (derived from the master key the bench sets).
  * 10,000 phones need about 10,000 file descriptors in the server (`ulimit -n`).
@@ -31,6 +34,7 @@ import { createChannelTokens } from '../src/channel/tokens.js';
 import { createSecretBox } from '../src/crypto/secret-box.js';
 import { migrateToLatest } from '../src/db/migrate.js';
 import type { RegistrationsTable } from '../src/db/schema.js';
+import type { AttackerReport, AttackerStart } from './channel-attacker.js';
 import type { PhonesReport, PhonesStart } from './channel-phones.js';
 import { freePort, NPM_START, repoRoot, startServer, stopAll } from './lib/children.js';
 import { argument } from './lib/settings.js';
@@ -49,6 +53,7 @@ const settings = {
   holdSeconds: flag('hold', 180),
   rings: Math.max(1, flag('rings', 200)),
   clientProcesses: Math.max(1, flag('client-processes', 2)),
+  attackers: flag('attackers', 4),
 };
 const targets = { bytesPerConnection: 40 * 1024, ringP99Ms: 20, fanoutMs: 2_000 };
 const bundleId = 'com.example.bench.channel';
@@ -91,6 +96,58 @@ async function post(base: string, body: unknown): Promise<string> {
   if (response.status !== 202 || answer.id === undefined)
     throw new Error(`POST /v1/push: ${response.status} ${JSON.stringify(answer)}`);
   return answer.id;
+}
+
+/** --rings rings to one user, one at a time; sorted latencies from request to the phone's read. */
+async function ringLatencies(base: string, userId: number, reports: PhonesReport[]): Promise<number[]> {
+  const latencies: number[] = [];
+  for (let seq = 0; seq < settings.rings; seq += 1) {
+    const before = reports.length;
+    const issued = wallClock();
+    await post(base, {
+      channel: 'ring',
+      users: [userId],
+      title: 'Front door',
+      data: { bench: 'ring', seq: String(seq) },
+    });
+    const deadline = Date.now() + 10_000;
+    let arrival: number | undefined;
+    while (arrival === undefined) {
+      const found = reports.slice(before).find((report) => report.type === 'ring' && report.seq === seq) as
+        | { at: number }
+        | undefined;
+      if (found !== undefined) arrival = found.at;
+      else if (Date.now() > deadline) throw new Error(`ring ${seq} did not arrive`);
+      else await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    latencies.push(arrival - issued);
+    await sleep(10);
+  }
+  return latencies.sort((a, b) => a - b);
+}
+
+/** Runs `measure` while the attacker trickles; its status once the measuring is done. */
+async function underAttack(
+  port: number,
+  measure: () => Promise<number[]>,
+): Promise<{ latencies: number[]; status: AttackerReport }> {
+  const attacker = fork(join(repoRoot, 'bench/channel-attacker.ts'), [], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  try {
+    attacker.send({ type: 'start', port, connections: settings.attackers } satisfies AttackerStart);
+    // Let the trickle reach its pace before measuring.
+    await sleep(3_000);
+    const latencies = await measure();
+    const status = new Promise<AttackerReport>((resolve) =>
+      attacker.once('message', (report: AttackerReport) => resolve(report)),
+    );
+    attacker.send({ type: 'status' });
+    return { latencies, status: await status };
+  } finally {
+    attacker.kill('SIGKILL');
+  }
 }
 
 async function main(): Promise<void> {
@@ -171,6 +228,8 @@ async function main(): Promise<void> {
         BELLHOP_MASTER_KEY: masterKey,
         BELLHOP_ADMIN_KEY: adminKey,
         CHANNEL_PORT: String(channelPort),
+        // Every phone of the bench connects from 127.0.0.1, as from behind one big NAT.
+        CHANNEL_MAX_CONNECTIONS_PER_IP: '0',
       },
     });
     // Warm the send path up (no targets) before the first reading.
@@ -256,30 +315,8 @@ async function main(): Promise<void> {
     );
 
     // (b) rings to user 0 (phone 0) while the others are connected
-    const latencies: number[] = [];
-    for (let seq = 0; seq < settings.rings; seq += 1) {
-      const before = reports.length;
-      const issued = wallClock();
-      await post(server.url, {
-        channel: 'ring',
-        users: [userIds[0]],
-        title: 'Front door',
-        data: { bench: 'ring', seq: String(seq) },
-      });
-      const deadline = Date.now() + 10_000;
-      let arrival: number | undefined;
-      while (arrival === undefined) {
-        const found = reports.slice(before).find((report) => report.type === 'ring' && report.seq === seq) as
-          | { at: number }
-          | undefined;
-        if (found !== undefined) arrival = found.at;
-        else if (Date.now() > deadline) throw new Error(`ring ${seq} did not arrive`);
-        else await new Promise<void>((resolve) => setImmediate(resolve));
-      }
-      latencies.push(arrival - issued);
-      await sleep(10);
-    }
-    latencies.sort((a, b) => a - b);
+    const rings = () => ringLatencies(server.url, userIds[0] ?? 0, reports);
+    const latencies = await rings();
 
     // (c) one message to every phone
     const fanoutStart = wallClock();
@@ -292,6 +329,9 @@ async function main(): Promise<void> {
     const fanout = await waitFor('fanout', children.length, 60_000);
     const fanoutMs = Math.max(...fanout.map((report) => report.at)) - fanoutStart;
     const received = fanout.reduce((sum, report) => sum + report.received, 0);
+
+    // (d) the rings again, beside a trickling attacker
+    const attack = settings.attackers > 0 ? await underAttack(channelPort, rings) : undefined;
 
     await server.stop();
     const p99 = percentile(latencies, 99);
@@ -309,6 +349,12 @@ async function main(): Promise<void> {
     log(
       `(c) message to all ${received} phones: last frame read ${round(fanoutMs)} ms after the request (target ≤ ${targets.fanoutMs} ms) — ${verdict(received === count && fanoutMs <= targets.fanoutMs)}`,
     );
+    if (attack !== undefined) {
+      const attackedP99 = percentile(attack.latencies, 99);
+      log(
+        `(d) ring beside ${settings.attackers} trickling connections (${attack.status.bytesSent} bytes trickled, cut off ${attack.status.closedByServer} times): p50 ${round(percentile(attack.latencies, 50), 2)} ms, p99 ${round(attackedP99, 2)} ms, max ${round(attack.latencies.at(-1) ?? Number.NaN, 2)} ms (target p99 ≤ ${targets.ringP99Ms} ms) — ${verdict(attackedP99 <= targets.ringP99Ms)}`,
+      );
+    }
   } finally {
     for (const child of children) child.kill('SIGKILL');
     await stopAll();

@@ -10,7 +10,9 @@ import { channelWebSocketRoutes } from './channel/websocket.js';
 import type { Config } from './config.js';
 import { deliveryRoutes, inboxRoutes } from './delivery/delivery.routes.js';
 import { AppError } from './errors.js';
-import { installErrorHandlers, sendError } from './http/error-handler.js';
+import { capConnectionsPerAddress, trustedPeer } from './http/connection-limits.js';
+import { answerClientError, installErrorHandlers, sendError } from './http/error-handler.js';
+import { installInputBounds } from './http/input-bounds.js';
 import { installMetrics } from './http/metrics.js';
 import { ErrorBody } from './http/schemas.js';
 import type { TypedApp } from './http/typed-app.js';
@@ -21,12 +23,30 @@ import type { Services } from './services.js';
 
 export const apiVersion = '0.1.0';
 
+/** A hop count trusts the nearest `hops` peers: the socket's, then X-Forwarded-For right to left. */
+function fastifyTrustProxy(
+  trust: Config['trustProxy'],
+): boolean | string[] | ((address: string, hop: number) => boolean) {
+  return typeof trust === 'number' ? (_address, hop) => hop < trust : trust;
+}
+
 /** Builds the whole HTTP application; the server entry point and the tests boot the same thing. */
 export async function buildApp(config: Config, services: Services): Promise<TypedApp> {
   const app = Fastify({
     loggerInstance: services.logger as FastifyBaseLogger,
     bodyLimit: config.bodyLimitBytes,
-    trustProxy: config.trustProxy,
+    trustProxy: fastifyTrustProxy(config.trustProxy),
+    // Clients that hold a connection with a request that never ends (headers or body sent
+    // slowly or not at all) are cut off; Node's own defaults leave a body waiting for ever.
+    requestTimeout: config.http.requestTimeoutMs,
+    connectionTimeout: config.http.idleTimeoutMs,
+    keepAliveTimeout: config.http.keepAliveTimeoutMs,
+    http: {
+      headersTimeout: config.http.headersTimeoutMs,
+      // How often Node looks for requests past those timeouts (its default is every 30 s).
+      connectionsCheckingInterval: Math.max(25, Math.min(1000, Math.floor(config.http.headersTimeoutMs / 4))),
+    },
+    clientErrorHandler: answerClientError,
     return503OnClosing: true,
     // One access-log line per request (see installMetrics) instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
@@ -47,9 +67,11 @@ export async function buildApp(config: Config, services: Services): Promise<Type
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  capConnectionsPerAddress(app.server, config.http.maxConnectionsPerAddress, trustedPeer(config.trustProxy));
   app.decorateRequest('session', null);
   app.decorateRequest('apiKey', null);
   installErrorHandlers(app);
+  installInputBounds(app);
 
   // Clients send `content-type: application/json` on every call, DELETE and GET included:
   // an empty body then means "no body", not a parse error.

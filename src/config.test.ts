@@ -33,9 +33,9 @@ describe('configuration', () => {
   });
 
   it('converts numbers and booleans and rejects nonsense with every problem named', () => {
-    expect(loadConfig({ PORT: '9000', TRUST_PROXY: 'yes', SESSION_POLICY: 'single' })).toMatchObject({
+    expect(loadConfig({ PORT: '9000', TRUST_PROXY: '1', SESSION_POLICY: 'single' })).toMatchObject({
       port: 9000,
-      trustProxy: true,
+      trustProxy: 1,
       sessions: { policy: 'single' },
     });
     expect(() => loadConfig({ PORT: 'eighty', SESSION_POLICY: 'many', DATABASE_URL: 'mysql://x' })).toThrow(
@@ -47,6 +47,38 @@ describe('configuration', () => {
       const message = String(error);
       for (const name of ['PORT', 'SESSION_POLICY', 'DATABASE_URL']) expect(message).toContain(name);
     }
+  });
+
+  it('takes TRUST_PROXY as false, a hop count or proxy addresses, and refuses a bare true', () => {
+    expect(loadConfig({}).trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: 'false' }).trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: '2' }).trustProxy).toBe(2);
+    expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8, 127.0.0.1,::1, loopback' }).trustProxy).toEqual([
+      '10.0.0.0/8',
+      '127.0.0.1',
+      '::1',
+      'loopback',
+    ]);
+    for (const value of ['true', 'TRUE', 'yes']) {
+      expect(() => loadConfig({ TRUST_PROXY: value })).toThrow(/TRUST_PROXY=1.*TRUST_PROXY=10\.0\.0\.0\/8/);
+    }
+    for (const value of ['10.0.0.0/33', 'proxy.example.com', '10.0.0.1/8/2', '99']) {
+      expect(() => loadConfig({ TRUST_PROXY: value })).toThrow(/TRUST_PROXY/);
+    }
+  });
+
+  it('has HTTP timeouts and a connection cap by default, and keeps headers within the request', () => {
+    expect(loadConfig({}).http).toEqual({
+      requestTimeoutMs: 60_000,
+      headersTimeoutMs: 15_000,
+      idleTimeoutMs: 120_000,
+      keepAliveTimeoutMs: 72_000,
+      maxConnectionsPerAddress: 512,
+    });
+    expect(() => loadConfig({ HTTP_REQUEST_TIMEOUT_MS: '1000', HTTP_HEADERS_TIMEOUT_MS: '2000' })).toThrow(
+      /HTTP_HEADERS_TIMEOUT_MS/,
+    );
+    expect(() => loadConfig({ HTTP_REQUEST_TIMEOUT_MS: '0' })).toThrow(/HTTP_REQUEST_TIMEOUT_MS/);
   });
 
   it('leaves every login provider off by default and reads each one when configured', () => {
@@ -134,6 +166,8 @@ describe('configuration', () => {
       idleTimeoutMs: 180_000,
       registerTimeoutMs: 10_000,
       handshakeTimeoutMs: 10_000,
+      maxConnectionsPerAddress: 2048,
+      maxReadsPerFrame: 256,
     });
     expect(loadConfig({ CHANNEL_PORT: '0' }).channel.port).toBe(0);
     expect(() => loadConfig({ CHANNEL_TLS_CERT: '/etc/bellhop/cert.pem' })).toThrow(/set both or neither/);

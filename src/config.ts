@@ -1,6 +1,7 @@
 import { type Static, Type } from 'typebox';
 import { Value } from 'typebox/value';
 import { identityConfig } from './config/identity.js';
+import { type HttpLimits, httpLimits, parseTrustProxy, type TrustProxy } from './config/network.js';
 
 /**
  * The environment, as the one typed and frozen configuration of the process.
@@ -40,7 +41,12 @@ const EnvSchema = Type.Object({
   RATE_LIMIT_FAILURES_PER_ACCOUNT: Type.Integer({ minimum: 1, default: 50 }),
   RATE_LIMIT_FAILURE_WINDOW_SECONDS: Type.Integer({ minimum: 1, default: 3600 }),
   RATE_LIMIT_BLOCK_SECONDS: Type.Integer({ minimum: 1, maximum: 3600, default: 900 }),
-  TRUST_PROXY: Type.Boolean({ default: false }),
+  TRUST_PROXY: Type.String({ default: 'false' }),
+  HTTP_REQUEST_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 3600_000, default: 60_000 }),
+  HTTP_HEADERS_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 3600_000, default: 15_000 }),
+  HTTP_IDLE_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 3600_000, default: 120_000 }),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 3600_000, default: 72_000 }),
+  HTTP_MAX_CONNECTIONS_PER_IP: Type.Integer({ minimum: 0, maximum: 1_000_000, default: 512 }),
   LOG_REQUESTS: Type.Boolean({ default: true }),
   BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, maximum: 10 * 1024 * 1024, default: 64 * 1024 }),
   SHUTDOWN_GRACE_MS: Type.Integer({ minimum: 0, default: 10_000 }),
@@ -89,6 +95,8 @@ const EnvSchema = Type.Object({
   CHANNEL_IDLE_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 24 * 3600_000, default: 180_000 }),
   CHANNEL_REGISTER_TIMEOUT_MS: Type.Integer({ minimum: 50, maximum: 600_000, default: 10_000 }),
   CHANNEL_HANDSHAKE_TIMEOUT_MS: Type.Integer({ minimum: 50, maximum: 600_000, default: 10_000 }),
+  CHANNEL_MAX_CONNECTIONS_PER_IP: Type.Integer({ minimum: 0, maximum: 1_000_000, default: 2048 }),
+  CHANNEL_MAX_READS_PER_FRAME: Type.Integer({ minimum: 8, maximum: 65_536, default: 256 }),
   CHANNEL_OFFLINE_RECHECK_MS: Type.Integer({ minimum: 100, maximum: 24 * 3600_000, default: 60_000 }),
   REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
   REDIS_PREFIX: Type.String({ pattern: '^[A-Za-z0-9_.:-]{1,64}$', default: 'bellhop' }),
@@ -131,7 +139,9 @@ export interface Config {
     failureWindowSeconds: number;
     blockSeconds: number;
   };
-  trustProxy: boolean;
+  /** Which peers may tell the client's address in `X-Forwarded-For` (see config/network.ts). */
+  trustProxy: TrustProxy;
+  http: HttpLimits;
   /** One info line per HTTP request (method, route pattern, status, time). */
   logRequests: boolean;
   bodyLimitBytes: number;
@@ -180,6 +190,10 @@ export interface ChannelConfig {
   registerTimeoutMs: number;
   /** A TLS handshake not finished after this long is abandoned. */
   handshakeTimeoutMs: number;
+  /** Open sockets one client address may hold; 0 = no cap. */
+  maxConnectionsPerAddress: number;
+  /** A frame whose bytes take more reads than this (a trickle of tiny records) closes the connection. */
+  maxReadsPerFrame: number;
 }
 
 /** Third-party login: one block per provider, absent when that provider is not configured. */
@@ -243,6 +257,25 @@ function databaseConfig(env: Env): DatabaseConfig {
   return { dialect: 'sqlite', file: url.replace(/^(sqlite|file):(\/\/)?/, '') };
 }
 
+/** Problems between settings (the schema checks each alone), added to `problems`. */
+function crossChecks(env: Env, invalid: ReadonlyMap<string, string>, problems: string[]) {
+  if ((env.CHANNEL_TLS_CERT === undefined) !== (env.CHANNEL_TLS_KEY === undefined))
+    problems.push('CHANNEL_TLS_CERT and CHANNEL_TLS_KEY go together: set both or neither');
+  const timings = ['CHANNEL_IDLE_TIMEOUT_MS', 'CHANNEL_HEARTBEAT_MS'];
+  if (!timings.some((key) => invalid.has(key)) && env.CHANNEL_IDLE_TIMEOUT_MS <= env.CHANNEL_HEARTBEAT_MS)
+    problems.push(
+      'CHANNEL_IDLE_TIMEOUT_MS must be longer than CHANNEL_HEARTBEAT_MS (clients answer each heartbeat)',
+    );
+  const trustProxy = parseTrustProxy(env.TRUST_PROXY);
+  if (typeof trustProxy === 'string') problems.push(`TRUST_PROXY: ${trustProxy}`);
+  const http = httpLimits(env);
+  if (typeof http === 'string') problems.push(http);
+  const identity = identityConfig(env, problems);
+  if (problems.length > 0 || typeof trustProxy === 'string' || typeof http === 'string')
+    throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+  return { trustProxy, http, identity };
+}
+
 export function loadConfig(raw: Record<string, string | undefined> = process.env): Config {
   const candidate = Value.Default(EnvSchema, coerce(raw));
   // Every problem is named at once: the schema's, then those between settings.
@@ -251,17 +284,8 @@ export function loadConfig(raw: Record<string, string | undefined> = process.env
     const key = error.instancePath.replace(/^\//, '') || 'environment';
     if (!invalid.has(key)) invalid.set(key, `${key}: ${error.message} (got ${JSON.stringify(raw[key])})`);
   }
-  const problems = [...invalid.values()];
   const env = candidate as Env;
-  if ((env.CHANNEL_TLS_CERT === undefined) !== (env.CHANNEL_TLS_KEY === undefined))
-    problems.push('CHANNEL_TLS_CERT and CHANNEL_TLS_KEY go together: set both or neither');
-  const timings = ['CHANNEL_IDLE_TIMEOUT_MS', 'CHANNEL_HEARTBEAT_MS'];
-  if (!timings.some((key) => invalid.has(key)) && env.CHANNEL_IDLE_TIMEOUT_MS <= env.CHANNEL_HEARTBEAT_MS)
-    problems.push(
-      'CHANNEL_IDLE_TIMEOUT_MS must be longer than CHANNEL_HEARTBEAT_MS (clients answer each heartbeat)',
-    );
-  const identity = identityConfig(env, problems);
-  if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+  const { trustProxy, http, identity } = crossChecks(env, invalid, [...invalid.values()]);
   return Object.freeze({
     port: env.PORT,
     host: env.HOST,
@@ -295,7 +319,8 @@ export function loadConfig(raw: Record<string, string | undefined> = process.env
       failureWindowSeconds: env.RATE_LIMIT_FAILURE_WINDOW_SECONDS,
       blockSeconds: env.RATE_LIMIT_BLOCK_SECONDS,
     },
-    trustProxy: env.TRUST_PROXY,
+    trustProxy,
+    http,
     logRequests: env.LOG_REQUESTS,
     bodyLimitBytes: env.BODY_LIMIT_BYTES,
     shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
@@ -322,6 +347,8 @@ export function loadConfig(raw: Record<string, string | undefined> = process.env
       idleTimeoutMs: env.CHANNEL_IDLE_TIMEOUT_MS,
       registerTimeoutMs: env.CHANNEL_REGISTER_TIMEOUT_MS,
       handshakeTimeoutMs: env.CHANNEL_HANDSHAKE_TIMEOUT_MS,
+      maxConnectionsPerAddress: env.CHANNEL_MAX_CONNECTIONS_PER_IP,
+      maxReadsPerFrame: env.CHANNEL_MAX_READS_PER_FRAME,
     },
     accountDeleteRecentLoginSeconds: env.ACCOUNT_DELETE_RECENT_LOGIN_SECONDS,
     identity,

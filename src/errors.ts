@@ -103,6 +103,16 @@ export const errorCatalogue = {
     when: 'the login provider is down, slow, or refuses our app credentials',
   },
   ROUTE_NOT_FOUND: { status: 404, message: 'no func', when: 'no route has this method and path' },
+  REQUEST_TIMEOUT: {
+    status: 408,
+    message: 'request timeout',
+    when: 'the request (headers and body) did not arrive within `HTTP_REQUEST_TIMEOUT_MS` / `HTTP_HEADERS_TIMEOUT_MS`',
+  },
+  HEADERS_TOO_LARGE: {
+    status: 431,
+    message: 'headers too large',
+    when: "the request's headers are over Node's limit",
+  },
   BODY_TOO_LARGE: {
     status: 413,
     message: 'body too large',

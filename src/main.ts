@@ -80,6 +80,8 @@ async function main(): Promise<void> {
         warn: (message) => logger.warn(message),
       }),
       handshakeTimeoutMs: config.channel.handshakeTimeoutMs,
+      maxConnectionsPerAddress: config.channel.maxConnectionsPerAddress,
+      maxReadsPerFrame: config.channel.maxReadsPerFrame,
       onError: (error) => logger.error({ err: error }, 'push channel server error'),
     });
     logger.info({ port: channelServer.port }, 'push channel listening');

@@ -56,7 +56,7 @@ const allowedImports: Readonly<Record<string, readonly string[]>> = {
   db: ['config', 'threads'],
   redis: [],
   crypto: [],
-  http: ['errors', 'metrics'],
+  http: ['config', 'errors', 'metrics'],
   // Features.
   registry: [...forFeatures],
   accounts: [...forFeatures, 'registry'],

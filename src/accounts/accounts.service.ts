@@ -19,7 +19,7 @@ import {
   startSession,
 } from './session-lifecycle.js';
 import { deleteSessions, findSessionCreatedAt, listSessionIdsOfUser } from './sessions.repository.js';
-import type { AuthThrottle } from './throttle.js';
+import { type AuthThrottle, throttleKey } from './throttle.js';
 import {
   deleteUser,
   findTakenIdentifiers,
@@ -83,9 +83,9 @@ async function confirmPassword(
   client: ClientInfo,
 ): Promise<void> {
   const { throttle, hasher } = ctx.deps;
-  await throttle.checkAccount(user.username, client.ip);
+  await throttle.checkAccount(throttleKey.account(user.id), client.ip);
   if (!(await hasher.verify(user.password_hash, password))) {
-    await throttle.recordFailure(user.username, client.ip);
+    await throttle.recordFailure(throttleKey.account(user.id), client.ip);
     throw new AppError('WRONG_PASSWORD');
   }
 }
@@ -141,7 +141,6 @@ async function login(
 ): Promise<LoginResult> {
   const { throttle, hasher } = ctx.deps;
   await throttle.checkRequest(client.ip);
-  await throttle.checkAccount(input.username, client.ip);
   const text = input.username.trim();
   const candidates = await findUsersByLogin(ctx.db, {
     usernameKey: text.toLowerCase(),
@@ -153,13 +152,15 @@ async function login(
     candidates.find((row) => row.username_key === text.toLowerCase()) ??
     candidates.find((row) => row.email === normalizeEmail(text)) ??
     candidates[0];
+  const account = user === undefined ? throttleKey.unknownLogin(text) : throttleKey.account(user.id);
+  await throttle.checkAccount(account, client.ip);
   // Unknown users cost the same hash as known ones, so timing tells nothing.
   const valid = await hasher.verify(user?.password_hash ?? null, input.password);
   if (user === undefined || !valid) {
-    await throttle.recordFailure(input.username, client.ip);
+    await throttle.recordFailure(account, client.ip);
     throw new AppError('BAD_CREDENTIALS');
   }
-  await throttle.recordSuccess(input.username, client.ip);
+  await throttle.recordSuccess(account, client.ip);
   if (user.password_hash !== null && hasher.needsRehash(user.password_hash)) {
     await updatePasswordHash(ctx.db, user.id, await hasher.hash(input.password), ctx.clock.now());
   }

@@ -99,6 +99,16 @@ function rateLimited(ms: number): AppError {
 }
 
 /**
+ * What failed passwords are counted against: the account, whichever of its names (user name,
+ * e-mail, phone) the client typed, so that switching names buys no extra guesses; a text that
+ * names no account is counted against itself, so that unknown names cost the same.
+ */
+export const throttleKey = {
+  account: (userId: number): string => `user:${userId}`,
+  unknownLogin: (text: string): string => `login:${text.trim().toLowerCase()}`,
+};
+
+/**
  * Brute-force protection for login, registration and refresh: a request budget per client
  * address, and failed-password counters per account from one address and per account overall.
  * An account blocked overall (a distributed guessing attack) still accepts logins from the
@@ -120,7 +130,6 @@ export function createAuthThrottle(
   // A failure is counted after it happened: the Nth failure itself starts the block.
   const perAccountAndIp = counters('account-ip', limits.failuresPerAccountAndIp - 1, failureWindow, block);
   const perAccount = counters('account', limits.failuresPerAccount - 1, failureWindow, block);
-  const accountKey = (login: string) => login.trim().toLowerCase();
   const knownAddressMs = 30 * 24 * 3600 * 1000;
   const knownAddresses = new Map<string, number>();
   const isKnownAddress = (key: string) => (knownAddresses.get(key) ?? 0) > clock.now();
@@ -131,9 +140,8 @@ export function createAuthThrottle(
       const blocked = await perIp.hit(ip);
       if (blocked > 0) throw rateLimited(blocked);
     },
-    /** Throws 429 while the account is blocked for this address. */
-    async checkAccount(login: string, ip: string): Promise<void> {
-      const account = accountKey(login);
+    /** Throws 429 while the account (a throttleKey) is blocked for this address. */
+    async checkAccount(account: string, ip: string): Promise<void> {
       const key = `${account}\u0000${ip}`;
       const [pair, overall] = await Promise.all([
         perAccountAndIp.blockedFor(key),
@@ -142,12 +150,11 @@ export function createAuthThrottle(
       const blocked = Math.max(pair, overall);
       if (blocked > 0) throw rateLimited(blocked);
     },
-    async recordFailure(login: string, ip: string): Promise<void> {
-      const account = accountKey(login);
+    async recordFailure(account: string, ip: string): Promise<void> {
       await Promise.all([perAccountAndIp.hit(`${account}\u0000${ip}`), perAccount.hit(account)]);
     },
-    async recordSuccess(login: string, ip: string): Promise<void> {
-      const key = `${accountKey(login)}\u0000${ip}`;
+    async recordSuccess(account: string, ip: string): Promise<void> {
+      const key = `${account}\u0000${ip}`;
       await perAccountAndIp.reset(key);
       if (knownAddresses.size >= 100_000) knownAddresses.delete(knownAddresses.keys().next().value ?? '');
       knownAddresses.delete(key);

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Command, encodeFrame, type Frame, FrameDecoder, FrameError, MAX_PAYLOAD_BYTES } from './frames.js';
 
 const header = (command: number, length: number) => {
@@ -83,5 +83,68 @@ describe('the frame decoder', () => {
         },
       ),
     );
+  });
+
+  describe('work per byte', () => {
+    afterEach(() => {
+      vi.restoreAllMocks();
+    });
+
+    /** Counts the bytes Buffer.concat and Buffer.from produce: the copying the decoder does. */
+    function countCopies(): () => number {
+      let bytes = 0;
+      const concat = Buffer.concat.bind(Buffer);
+      const from = Buffer.from.bind(Buffer) as (...args: unknown[]) => Buffer;
+      vi.spyOn(Buffer, 'concat').mockImplementation((list, total) => {
+        const result = concat(list, total);
+        bytes += result.length;
+        return result;
+      });
+      vi.spyOn(Buffer, 'from').mockImplementation(((...args: unknown[]) => {
+        const result = from(...args);
+        bytes += result.length;
+        return result;
+      }) as typeof Buffer.from);
+      return () => bytes;
+    }
+
+    it('copies a 64 KiB frame sent one byte per read a bounded number of times, not once per byte', () => {
+      const frame = encodeFrame(Command.register, 'x'.repeat(MAX_PAYLOAD_BYTES));
+      const decoder = new FrameDecoder();
+      const copied = countCopies();
+      const frames: Frame[] = [];
+      for (let i = 0; i < frame.length; i += 1) frames.push(...decoder.push(frame.subarray(i, i + 1)));
+      const total = copied();
+      vi.restoreAllMocks();
+      expect(frames).toHaveLength(1);
+      expect(frames[0]?.payload.length).toBe(MAX_PAYLOAD_BYTES);
+      // Once to join the pieces, once for the payload of its own, once for the header's bytes.
+      expect(total).toBeLessThanOrEqual(3 * frame.length);
+      expect(decoder.bytesCopied).toBeLessThanOrEqual(3 * frame.length);
+    });
+
+    it('copies frames that come whole only for their payloads', () => {
+      const frames = Array.from({ length: 100 }, (_, i) => encodeFrame(Command.heartbeat, String(i)));
+      const decoder = new FrameDecoder();
+      const copied = countCopies();
+      for (const frame of frames) decoder.push(frame);
+      const total = copied();
+      vi.restoreAllMocks();
+      expect(total).toBe(frames.reduce((sum, frame) => sum + frame.length - 8, 0));
+    });
+
+    it('refuses a frame spread over more reads than allowed, and takes one within them', () => {
+      const frame = encodeFrame(Command.register, 'y'.repeat(1000));
+      const pieces = (count: number) => {
+        const size = Math.ceil(frame.length / count);
+        return Array.from({ length: count }, (_, i) => frame.subarray(i * size, (i + 1) * size));
+      };
+      const within = new FrameDecoder(MAX_PAYLOAD_BYTES, 16);
+      expect(pieces(16).flatMap((piece) => within.push(piece))).toHaveLength(1);
+      const over = new FrameDecoder(MAX_PAYLOAD_BYTES, 16);
+      expect(() => {
+        for (const piece of pieces(17)) over.push(piece);
+      }).toThrow(/more than 16 reads/);
+    });
   });
 });

@@ -45,36 +45,84 @@ export class FrameError extends Error {
 }
 
 /**
- * Cuts a byte stream into frames, whatever the chunking. It keeps only the bytes of an
- * unfinished frame, so an idle connection holds no buffer at all. A header with an unknown
- * command or a length outside 0..maxPayload is an error: the stream cannot be trusted after it.
+ * Cuts a byte stream into frames, whatever the chunking. Chunks of an unfinished frame are
+ * kept as they came, in a list, and joined once when the frame is complete: a frame sent one
+ * byte per TLS record costs work in proportion to its size, not to its square. An idle
+ * connection holds no buffer at all. A header with an unknown command or a length outside
+ * 0..maxPayload is an error (the stream cannot be trusted after it), and so is a frame spread
+ * over more than `maxReadsPerFrame` reads: no phone trickles its frames a few bytes at a time.
  */
 export class FrameDecoder {
-  private pending: Buffer | undefined;
+  private chunks: Buffer[] = [];
+  private held = 0;
+  /** Bytes the current frame needs before it can be read: its header, then its whole length. */
+  private needed = HEADER_BYTES;
+  private reads = 0;
+  private copied = 0;
 
-  constructor(private readonly maxPayload = MAX_PAYLOAD_BYTES) {}
+  constructor(
+    private readonly maxPayload = MAX_PAYLOAD_BYTES,
+    private readonly maxReadsPerFrame = Number.POSITIVE_INFINITY,
+  ) {}
 
-  /** The frames completed by `chunk`; throws a FrameError on a bad header. */
+  /** The frames completed by `chunk`; throws a FrameError on a bad header or a trickled frame. */
   push(chunk: Buffer): Frame[] {
-    let data = this.pending === undefined ? chunk : Buffer.concat([this.pending, chunk]);
-    this.pending = undefined;
+    if (chunk.length === 0) return [];
+    this.chunks.push(chunk);
+    this.held += chunk.length;
+    this.reads += 1;
+    if (this.reads > this.maxReadsPerFrame)
+      throw new FrameError(`a frame spread over more than ${this.maxReadsPerFrame} reads`);
+    if (this.held < this.needed) return [];
+    let data = this.join();
     const frames: Frame[] = [];
     while (data.length >= HEADER_BYTES) {
-      const command = data.readInt32LE(0);
-      const length = data.readInt32LE(4);
-      if (!isCommand(command)) throw new FrameError(`unknown command ${command}`);
-      if (length < 0 || length > this.maxPayload) throw new FrameError(`bad frame length ${length}`);
+      const length = this.header(data);
       if (data.length < HEADER_BYTES + length) break;
-      // A copy, so that a frame never pins the (possibly large) chunk it came in.
-      frames.push({ command, payload: Buffer.from(data.subarray(HEADER_BYTES, HEADER_BYTES + length)) });
+      frames.push({ command: data.readInt32LE(0) as Command, payload: this.copy(data, length) });
       data = data.subarray(HEADER_BYTES + length);
     }
-    if (data.length > 0) this.pending = Buffer.from(data);
+    this.reads = 0;
+    this.needed = data.length >= HEADER_BYTES ? HEADER_BYTES + this.header(data) : HEADER_BYTES;
+    // A copy of the rest, so that a frame in progress never pins the (possibly large) chunk.
+    this.chunks = data.length === 0 ? [] : [this.copyOf(data)];
+    this.held = data.length;
+    if (data.length > 0) this.reads = 1;
     return frames;
+  }
+
+  /** The payload length of the header at the start of `data`, once checked. */
+  private header(data: Buffer): number {
+    const command = data.readInt32LE(0);
+    const length = data.readInt32LE(4);
+    if (!isCommand(command)) throw new FrameError(`unknown command ${command}`);
+    if (length < 0 || length > this.maxPayload) throw new FrameError(`bad frame length ${length}`);
+    return length;
+  }
+
+  private join(): Buffer {
+    if (this.chunks.length === 1) return this.chunks[0] as Buffer;
+    this.copied += this.held;
+    return Buffer.concat(this.chunks, this.held);
+  }
+
+  /** A frame's payload, in a buffer of its own. */
+  private copy(data: Buffer, length: number): Buffer {
+    return this.copyOf(data.subarray(HEADER_BYTES, HEADER_BYTES + length));
+  }
+
+  private copyOf(bytes: Buffer): Buffer {
+    this.copied += bytes.length;
+    return Buffer.from(bytes);
   }
 
   /** Bytes of an unfinished frame held. */
   get buffered(): number {
-    return this.pending?.length ?? 0;
+    return this.held;
+  }
+
+  /** Bytes copied so far (joining chunks, payloads): a measure of the work done on this stream. */
+  get bytesCopied(): number {
+    return this.copied;
   }
 }

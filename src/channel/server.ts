@@ -1,8 +1,16 @@
 import type { AddressInfo } from 'node:net';
 import tls, { type TLSSocket } from 'node:tls';
+import { capConnectionsPerAddress } from '../http/connection-limits.js';
 import type { TlsMaterial } from './certificate.js';
 import type { ChannelConnection, ChannelHub, ChannelTransport } from './connections.js';
-import { type Command, encodeFrame, type Frame, FrameDecoder, FrameError } from './frames.js';
+import {
+  type Command,
+  encodeFrame,
+  type Frame,
+  FrameDecoder,
+  FrameError,
+  MAX_PAYLOAD_BYTES,
+} from './frames.js';
 
 export interface ChannelServer {
   port: number;
@@ -21,6 +29,10 @@ export async function startChannelServer(
     host: string;
     tls: TlsMaterial;
     handshakeTimeoutMs: number;
+    /** Open connections per client address; 0 or absent = no cap. */
+    maxConnectionsPerAddress?: number;
+    /** A frame whose bytes take more reads than this closes its connection; absent = no bound. */
+    maxReadsPerFrame?: number;
     onError?: (error: Error) => void;
   },
 ): Promise<ChannelServer> {
@@ -36,11 +48,13 @@ export async function startChannelServer(
     },
     (socket) => {
       socket.setNoDelay(true);
-      const transport = new TlsTransport(socket as ChannelSocket);
+      const transport = new TlsTransport(socket as ChannelSocket, options.maxReadsPerFrame);
       const connection = hub.open(transport);
       transport.attach(connection);
     },
   );
+  // Counted from the TCP connection, before a TLS handshake is worked on.
+  capConnectionsPerAddress(server, options.maxConnectionsPerAddress ?? 0, () => false);
   // A failed or stalled handshake (handshakeTimeout): with a listener here, closing the
   // socket is ours to do.
   server.on('tlsClientError', (_error, socket) => socket.destroy());
@@ -72,10 +86,15 @@ type ChannelSocket = TLSSocket & { [kTransport]?: TlsTransport };
  */
 class TlsTransport implements ChannelTransport {
   readonly kind = 'tls' as const;
-  readonly decoder = new FrameDecoder();
+  readonly decoder: FrameDecoder;
   connection: ChannelConnection | undefined;
 
-  constructor(private readonly socket: ChannelSocket) {}
+  constructor(
+    private readonly socket: ChannelSocket,
+    maxReadsPerFrame: number | undefined,
+  ) {
+    this.decoder = new FrameDecoder(MAX_PAYLOAD_BYTES, maxReadsPerFrame);
+  }
 
   attach(connection: ChannelConnection): void {
     this.connection = connection;

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { CompiledQuery, Kysely, PostgresDialect, type QueryResult, sql } from 'kysely';
@@ -116,10 +116,24 @@ function withStatementCache(database: SQLite.Database, capacity = 500): SQLite.D
   });
 }
 
+/**
+ * The database holds e-mail addresses, phone numbers and password hashes: its directory is
+ * created for the owner alone and its files are the owner's alone, whatever the umask. SQLite
+ * gives the -wal and -shm files the database file's permissions.
+ */
+function restrictFiles(file: string): void {
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  closeSync(openSync(file, 'a', 0o600));
+  for (const path of [file, `${file}-wal`, `${file}-shm`]) if (existsSync(path)) chmodSync(path, 0o600);
+}
+
 function openSqlite(file: string): SQLite.Database {
-  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  if (file !== ':memory:') restrictFiles(file);
   const database = new SQLite(file);
   database.pragma('journal_mode = WAL');
+  // Deleted rows are overwritten with zeros, so that a deleted account's e-mail and phone do
+  // not linger in free pages of the file (or of its copies and backups).
+  database.pragma('secure_delete = ON');
   database.pragma('synchronous = NORMAL');
   database.pragma('foreign_keys = ON');
   database.pragma('busy_timeout = 5000');

@@ -1,3 +1,5 @@
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, type ErrorCode, errorBody } from '../errors.js';
 
@@ -86,4 +88,31 @@ export function installErrorHandlers(app: FastifyInstance): void {
     if (request.is404) sendError(reply, new AppError('ROUTE_NOT_FOUND'));
     else done();
   });
+}
+
+const clientErrorCodes: Record<string, ErrorCode> = {
+  ERR_HTTP_REQUEST_TIMEOUT: 'REQUEST_TIMEOUT',
+  HPE_HEADER_OVERFLOW: 'HEADERS_TOO_LARGE',
+};
+
+/**
+ * Node's parser refuses a request before Fastify sees it (bad chunking, oversized headers, a
+ * space in the path, a request too slow to arrive): the answer still carries a catalogue code.
+ */
+export function answerClientError(
+  this: FastifyInstance,
+  error: Error & { code?: string },
+  socket: Socket & { _httpMessage?: { headersSent?: boolean } },
+): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const appError = new AppError(clientErrorCodes[error.code ?? ''] ?? 'MALFORMED_BODY');
+  this.log.debug({ err: error, code: appError.code }, 'client error');
+  if (socket.writable && socket._httpMessage?.headersSent !== true) {
+    const body = JSON.stringify(errorBody(appError.code, undefined, appError.message));
+    socket.write(
+      `HTTP/1.1 ${appError.status} ${STATUS_CODES[appError.status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+        `Content-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(error);
 }

@@ -34,7 +34,15 @@ const printStats = process.env.FUZZ_STATS === '1';
 // Symbolic values: the arbitraries are built before any user exists, so a live token, the
 // password, a real seq… are placeholders that each run fills in.
 
-type RefName = 'token' | 'reflash_key' | 'username' | 'password' | 'user_id' | 'seq';
+type RefName =
+  | 'token'
+  | 'reflash_key'
+  | 'username'
+  | 'password'
+  | 'user_id'
+  | 'seq'
+  | 'api_key'
+  | 'notification';
 
 class Ref {
   constructor(readonly name: RefName) {}
@@ -138,6 +146,8 @@ const headerName = fc.string({
 
 const seqSegment: fc.Arbitrary<Parts> = fc.oneof(
   { weight: 4, arbitrary: ref('seq').map((value) => [value]) },
+  // A real notification id, so that /v1/push/:id reaches its query and body checks.
+  { weight: 1, arbitrary: ref('notification').map((value) => [value]) },
   { weight: 2, arbitrary: fc.bigInt({ min: -(10n ** 20n), max: 10n ** 20n }).map((n) => [String(n)]) },
   {
     weight: 2,
@@ -183,27 +193,25 @@ const randomSegment = fc.oneof(
   anyText(20).map((value) => percentEncode(value)),
 );
 
+/** One of `list`'s routes (its method, now and then another), parameters filled in. */
+const routeArb = (list: Array<[string, string]>): fc.Arbitrary<{ method: string; path: Parts }> =>
+  fc
+    .tuple(
+      fc.constantFrom(...list),
+      fc.oneof(
+        { weight: 4, arbitrary: fc.constant(null) },
+        { weight: 1, arbitrary: fc.constantFrom(...methods) },
+      ),
+      seqSegment,
+    )
+    .map(([[method, template], otherMethod, param]) => {
+      // Route parameters (`:seq`, `:id`, `:bundleid`) all take the generated segment.
+      const [head = '', ...rest] = template.split(/:[a-z]+/);
+      return { method: otherMethod ?? method, path: [head, ...rest.flatMap((tail) => [...param, tail])] };
+    });
+
 const pathArb: fc.Arbitrary<{ method: string; path: Parts }> = fc.oneof(
-  {
-    weight: 6,
-    arbitrary: fc
-      .tuple(
-        fc.constantFrom(...routes),
-        fc.oneof(
-          { weight: 4, arbitrary: fc.constant(null) },
-          { weight: 1, arbitrary: fc.constantFrom(...methods) },
-        ),
-        seqSegment,
-      )
-      .map(([[method, template], otherMethod, param]) => {
-        // Route parameters (`:seq`, `:id`, `:bundleid`) all take the generated segment.
-        const [head = '', ...rest] = template.split(/:[a-z]+/);
-        return {
-          method: otherMethod ?? method,
-          path: [head, ...rest.flatMap((tail) => [...param, tail])],
-        };
-      }),
-  },
+  { weight: 6, arbitrary: routeArb(routes) },
   {
     weight: 1,
     arbitrary: fc
@@ -235,6 +243,8 @@ const queryArb = fc.oneof(
       '?constructor[prototype][admin]=1',
       '?token=garbage',
       '?a=%ZZ',
+      '?after=%00',
+      '?after=%00&limit=1',
       `?${'a'.repeat(4000)}`,
     ),
   },
@@ -353,6 +363,13 @@ const plausibleArb = fc.record({
   os_token: fc.option(printableAscii, { nil: null }),
   phone_model: fc.string({ unit: 'grapheme', maxLength: 40 }),
   dev: fc.constantFrom(0, 1),
+  channel: fc.constantFrom('ring', 'message'),
+  /** Free text of the server-to-server bodies: names, titles, keys. */
+  text: fc.oneof(plausibleString, nastyText),
+  users: fc.array(
+    fc.constantFrom<unknown>(new Ref('user_id'), 1, 1e20, 2 ** 63, -(2 ** 63) - 4096, 2 ** 53, 0),
+    { minLength: 1, maxLength: 3 },
+  ),
   bundleid: fc.constantFrom(null, 'com.example.app', 'com.example.bellhop'),
   id: fc.constantFrom<unknown>(new Ref('user_id'), 0),
   jwt: fc.oneof(
@@ -379,7 +396,20 @@ function templateFor(method: string, path: string, p: Plausible): Record<string,
     bundleid: p.bundleid,
     id: p.id,
   };
+  const push = {
+    channel: p.channel,
+    users: p.users,
+    title: p.text,
+    bundleid: p.bundleid ?? undefined,
+    collapse_id: p.text,
+    idempotency_key: p.text,
+    data: { [p.text]: p.text },
+  };
+  if (method.toUpperCase() === 'PUT' && path.startsWith('/v1/admin/apps/'))
+    return { name: p.text, mode: 'inbox', default_language: p.language };
   const templates: Record<string, Record<string, unknown>> = {
+    'POST /v1/push': push,
+    'POST /v1/admin/keys': { name: p.text, scopes: ['send'] },
     'POST /v1/api/user': { username: p.username, password: p.new_password, email: p.email, phone: p.phone },
     'POST /v1/api/user/login': { username, password },
     'POST /v1/api/user/reflash': { reflash_key: new Ref('reflash_key') },
@@ -502,6 +532,8 @@ const tokenHeaderArb: fc.Arbitrary<Parts | null> = fc.oneof(
 
 const authorizationArb: fc.Arbitrary<Parts | null> = fc.oneof(
   { weight: 6, arbitrary: fc.constant(null) },
+  // An admin API key: the server-to-server routes' bodies reach the database.
+  { weight: 3, arbitrary: ref('api_key').map((value) => ['Bearer ', value]) },
   { weight: 2, arbitrary: ref('token').map((value) => ['Bearer ', value]) },
   { weight: 1, arbitrary: headerText.map((value) => [`Bearer ${value}`]) },
   { weight: 1, arbitrary: headerText.map((value) => [value]) },
@@ -526,12 +558,25 @@ const requestArb = fc.record({
 
 type FuzzRequest = typeof requestArb extends fc.Arbitrary<infer R> ? R : never;
 
+/** The server-to-server routes with a valid admin key, so that their bodies reach the database. */
+const serverRequestArb: fc.Arbitrary<FuzzRequest> = fc.record({
+  route: routeArb(routes.filter(([, path]) => path.startsWith('/v1/push') || path.startsWith('/v1/admin'))),
+  query: queryArb,
+  token: fc.constant(null),
+  authorization: ref('api_key').map((value): Parts => ['Bearer ', value]),
+  contentType: fc.constant<string | null | 'auto'>('auto'),
+  extraHeaders: fc.constant({}),
+  body: bodyArb,
+});
+
 // ---------------------------------------------------------------------------------------------
 
 describe.each(testDialects())('fuzzing every route on %s', (dialect) => {
   let t: TestApp;
   let identity: Identity;
   let fakes: LoginProviderFakes;
+  let apiKey: string;
+  let notification: string;
   const stats = new Map<string, number>();
 
   async function register(): Promise<Identity> {
@@ -579,6 +624,8 @@ describe.each(testDialects())('fuzzing every route on %s', (dialect) => {
   }
 
   async function lookup(name: RefName, who: Identity): Promise<string | number> {
+    if (name === 'api_key') return apiKey;
+    if (name === 'notification') return notification;
     if (name !== 'seq') return who[name];
     const row = await t.database.handle.db
       .selectFrom('registrations')
@@ -602,7 +649,7 @@ describe.each(testDialects())('fuzzing every route on %s', (dialect) => {
     route: { method: string; path: string },
   ): Promise<{ payload?: string | Buffer }> {
     const values = new Map<RefName, string | number>();
-    for (const name of ['token', 'reflash_key', 'username', 'password', 'user_id'] as const) {
+    for (const name of ['token', 'reflash_key', 'username', 'password', 'user_id', 'api_key'] as const) {
       values.set(name, await lookup(name, who));
     }
     const replacer = (_key: string, value: unknown) =>
@@ -675,43 +722,50 @@ describe.each(testDialects())('fuzzing every route on %s', (dialect) => {
       { clock },
     );
     identity = await register();
+    apiKey = (await t.services.apiKeys.create('fuzz', ['admin'])).key;
+    const sent = await t.app.inject({
+      method: 'POST',
+      url: '/v1/push',
+      headers: { authorization: `Bearer ${apiKey}` },
+      payload: { channel: 'message', users: [identity.user_id], title: 'fuzz' },
+    });
+    expect(sent.statusCode).toBe(202);
+    notification = (sent.json() as { id: string }).id;
   });
   afterAll(async () => {
     await t.close();
     await fakes.close();
   });
 
+  /** Sends each request; fails on a 5xx, an error outside the catalogue or a polluted prototype. */
+  const answersWell = (arbitrary: fc.Arbitrary<FuzzRequest>) =>
+    fc.asyncProperty(arbitrary, async (request) => {
+      const { options, response } = await send(request);
+      if (printStats) {
+        const route =
+          response.statusCode === 404 ? 'unmatched' : `${options.method} ${request.route.path[0]}`;
+        const code = /"code":"([A-Z_]+)"/.exec(response.body)?.[1] ?? '';
+        const key = `${route} ${response.statusCode} ${code}`;
+        stats.set(key, (stats.get(key) ?? 0) + 1);
+      }
+      const context = `${options.method} ${options.url} → ${response.statusCode} ${response.body.slice(0, 200)}`;
+      if (response.statusCode >= 500) throw new Error(`server error: ${context}`);
+      if (response.statusCode >= 400 && options.method !== 'HEAD') {
+        try {
+          assertErrorResponse(response);
+        } catch (error) {
+          throw new Error(`${(error as Error).message}\n  request: ${context}`);
+        }
+      }
+      if (Object.keys(Object.prototype).length > 0 || ({} as Record<string, unknown>).admin !== undefined) {
+        throw new Error(`Object.prototype polluted by ${context}`);
+      }
+    });
+
   it(
     `answers ${numRuns} random requests below 500 with catalogue errors (seed ${seed})`,
     async () => {
-      await fc.assert(
-        fc.asyncProperty(requestArb, async (request) => {
-          const { options, response } = await send(request);
-          if (printStats) {
-            const route =
-              response.statusCode === 404 ? 'unmatched' : `${options.method} ${request.route.path[0]}`;
-            const code = /"code":"([A-Z_]+)"/.exec(response.body)?.[1] ?? '';
-            const key = `${route} ${response.statusCode} ${code}`;
-            stats.set(key, (stats.get(key) ?? 0) + 1);
-          }
-          const context = `${options.method} ${options.url} → ${response.statusCode} ${response.body.slice(0, 200)}`;
-          if (response.statusCode >= 500) throw new Error(`server error: ${context}`);
-          if (response.statusCode >= 400 && options.method !== 'HEAD') {
-            try {
-              assertErrorResponse(response);
-            } catch (error) {
-              throw new Error(`${(error as Error).message}\n  request: ${context}`);
-            }
-          }
-          if (
-            Object.keys(Object.prototype).length > 0 ||
-            ({} as Record<string, unknown>).admin !== undefined
-          ) {
-            throw new Error(`Object.prototype polluted by ${context}`);
-          }
-        }),
-        { seed, numRuns },
-      );
+      await fc.assert(answersWell(requestArb), { seed, numRuns });
       if (printStats) {
         const lines = [...stats]
           .sort(([a], [b]) => a.localeCompare(b))
@@ -720,6 +774,15 @@ describe.each(testDialects())('fuzzing every route on %s', (dialect) => {
       }
     },
     Math.max(60_000, numRuns * 400),
+  );
+
+  const serverRuns = Math.ceil(numRuns / 2);
+  it(
+    `answers ${serverRuns} random server-to-server requests with a valid key below 500 (seed ${seed})`,
+    async () => {
+      await fc.assert(answersWell(serverRequestArb), { seed, numRuns: serverRuns });
+    },
+    Math.max(60_000, serverRuns * 400),
   );
 
   it('still serves a valid session after the fuzzing', async () => {

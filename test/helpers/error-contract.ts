@@ -35,6 +35,8 @@ export const errorContract = {
   PROVIDER_UNAVAILABLE: { status: 503, message: '{field} is unavailable' },
   ROUTE_NOT_FOUND: { status: 404, message: 'no func' },
   BODY_TOO_LARGE: { status: 413, message: 'body too large' },
+  REQUEST_TIMEOUT: { status: 408, message: 'request timeout' },
+  HEADERS_TOO_LARGE: { status: 431, message: 'headers too large' },
   UPGRADE_REQUIRED: { status: 426, message: 'websocket upgrade required' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'content-type error' },
   RATE_LIMITED: { status: 429, message: 'too many requests' },
