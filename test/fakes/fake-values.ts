@@ -19,3 +19,12 @@ export function decodeSegment(segment: string | undefined): Record<string, unkno
     return undefined;
   }
 }
+
+/** The `code` field of a JSON body; undefined when the body is not JSON or has none. */
+export function codeField(body: string): unknown {
+  try {
+    return objectOf(JSON.parse(body))?.code;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,5 +1,5 @@
 /** Honor's answers: its failure bodies by name, and how a scripted answer becomes one. */
-import { objectOf } from './fake-values.js';
+import { codeField } from './fake-values.js';
 import type { FakeHonorAnswer } from './honor-types.js';
 import type { RawAnswer } from './https-fake.js';
 
@@ -67,10 +67,6 @@ export function statusOf(answer: FakeHonorAnswer): number {
 export function codeOf(answer: FakeHonorAnswer): number | undefined {
   if (answer === 'hang' || answer === 'reset') return undefined;
   if (typeof answer === 'object' && 'delayMs' in answer) return codeOf(answer.answer);
-  try {
-    const code = objectOf(JSON.parse(cannedOf(answer).body))?.code;
-    return typeof code === 'number' ? code : undefined;
-  } catch {
-    return undefined;
-  }
+  const code = codeField(cannedOf(answer).body);
+  return typeof code === 'number' ? code : undefined;
 }

@@ -1,4 +1,5 @@
 /** Push Kit's answers: its error bodies by code, and the OAuth server's refusals. */
+import { codeField } from './fake-values.js';
 import type { RawAnswer } from './https-fake.js';
 
 const pushKit = (status: number, code: string, msg: string, headers?: Record<string, string>): RawAnswer => ({
@@ -41,12 +42,8 @@ export const FAKE_HUAWEI_ERRORS = {
 export type FakeHuaweiErrorName = keyof typeof FAKE_HUAWEI_ERRORS;
 
 export function parseCode(body: string): string | undefined {
-  try {
-    const code = (JSON.parse(body) as { code?: unknown }).code;
-    return typeof code === 'string' ? code : undefined;
-  } catch {
-    return undefined;
-  }
+  const code = codeField(body);
+  return typeof code === 'string' ? code : undefined;
 }
 
 export function oauthError(error: number, subError: number, description: string): RawAnswer {

@@ -1,5 +1,5 @@
 /** The bodies the fake OPPO PUSH answers with: OPPO's codes and messages. */
-import { objectOf } from './fake-values.js';
+import { codeField } from './fake-values.js';
 import type { RawAnswer } from './https-fake.js';
 import type { FakeOppoAnswer } from './oppo-types.js';
 import type { Problem } from './oppo-validation.js';
@@ -67,10 +67,6 @@ export function codeOf(answer: FakeOppoAnswer): number | undefined {
   if (answer === 'ok') return 0;
   if (typeof answer !== 'object') return undefined;
   if ('delayMs' in answer) return codeOf(answer.answer);
-  try {
-    const code = objectOf(JSON.parse(answer.body))?.code;
-    return typeof code === 'number' && answer.status === 200 ? code : undefined;
-  } catch {
-    return undefined;
-  }
+  const code = codeField(answer.body);
+  return typeof code === 'number' && answer.status === 200 ? code : undefined;
 }

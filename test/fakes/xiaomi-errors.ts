@@ -1,4 +1,5 @@
 /** MiPush's error answers by name, and how the fake writes and reads MiPush's JSON. */
+import { codeField } from './fake-values.js';
 import type { RawAnswer } from './https-fake.js';
 
 export interface MiPushError {
@@ -42,10 +43,6 @@ export function json(body: unknown): RawAnswer {
 }
 
 export function codeOf(body: string): number | undefined {
-  try {
-    const code = (JSON.parse(body) as { code?: unknown }).code;
-    return typeof code === 'number' ? code : undefined;
-  } catch {
-    return undefined;
-  }
+  const code = codeField(body);
+  return typeof code === 'number' ? code : undefined;
 }
