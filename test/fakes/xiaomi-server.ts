@@ -13,7 +13,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Clock } from '../../src/clock.js';
 import { XIAOMI_REGIONS, type XiaomiRegion } from '../../src/delivery/providers/xiaomi/xiaomi.config.js';
 import { systemClock } from './fake-values.js';
-import { HttpsFake, TEST_CA, type TransportAnswer } from './https-fake.js';
+import { HttpsFake, type RawAnswer, TEST_CA, type TransportAnswer } from './https-fake.js';
 import { type HttpsListener, listenHttps } from './https-listener.js';
 import { codeOf, FAKE_XIAOMI_ERRORS, json, type MiPushError } from './xiaomi-errors.js';
 import type {
@@ -39,9 +39,8 @@ export const FAKE_XIAOMI_APP = {
 } as const;
 
 const SEND_PATH = '/v3/message/regid';
-type Canned = { status: number; body: string; headers?: Record<string, string> | undefined };
 /** An answer with its body written: what goes on the wire, now or after a delay. */
-type Resolved = Canned | TransportAnswer<Canned>;
+type Resolved = RawAnswer | TransportAnswer<RawAnswer>;
 
 const regionPrefix = new RegExp(`^/(${XIAOMI_REGIONS.join('|')})(?=/)`);
 
@@ -234,12 +233,12 @@ export class FakeXiaomi extends HttpsFake<FakeXiaomiAnswer, FakeXiaomiAnswer, Fa
   }
 
   private answer(request: IncomingMessage, response: ServerResponse, answer: Resolved): void {
-    this.respond(request, response, answer, (canned: Canned) => canned);
+    this.respond(request, response, answer, (canned: RawAnswer) => canned);
   }
 }
 
 /** The answer that ends up on the wire, if any. */
-function wire(resolved: Resolved): Canned | undefined {
+function wire(resolved: Resolved): RawAnswer | undefined {
   if (resolved === 'hang' || resolved === 'reset') return undefined;
   return 'delayMs' in resolved ? wire(resolved.answer) : resolved;
 }
