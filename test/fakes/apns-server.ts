@@ -30,6 +30,7 @@ import type {
   ReceivedApnsRequest,
   SessionState,
 } from './apns-types.js';
+import { systemClock } from './fake-values.js';
 
 export type {
   FakeApns,
@@ -42,7 +43,7 @@ export type {
 } from './apns-types.js';
 
 export async function startFakeApns(options: FakeApnsOptions = {}): Promise<FakeApns> {
-  const clock = options.clock ?? { now: () => Date.now() };
+  const clock = options.clock ?? systemClock;
   const maxStreams = options.maxConcurrentStreams ?? 1000;
   const initialStreams = options.initialMaxConcurrentStreams ?? 1;
   const delay = options.responseDelayMs ?? 0;
