@@ -9,224 +9,37 @@
  * even with `record: false` (benchmarks).
  */
 import { randomBytes } from 'node:crypto';
-import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Clock } from '../../src/clock.js';
+import { objectOf, systemClock } from './fake-values.js';
+import { cannedOf, codeOf, FAKE_HONOR_ERRORS, oauthError, statusOf } from './honor-errors.js';
+import {
+  FAKE_HONOR_AUTH_PATHS,
+  type FakeHonorAnswer,
+  type FakeHonorEvents,
+  type FakeHonorOptions,
+  type FakeHonorReceived,
+  type FakeHonorTokenAnswer,
+  type FakeHonorTokenRequest,
+  type HonorHostFamily,
+} from './honor-types.js';
+import { checkBody } from './honor-validation.js';
 import { HttpsFake, TEST_CA } from './https-fake.js';
 import { type HttpsListener, listenHttps } from './https-listener.js';
 
+export { FAKE_HONOR_ERRORS, type FakeHonorErrorName } from './honor-errors.js';
+export {
+  FAKE_HONOR_AUTH_PATHS,
+  type FakeHonorAnswer,
+  type FakeHonorOptions,
+  type FakeHonorReceived,
+  type FakeHonorTokenAnswer,
+  type FakeHonorTokenRequest,
+  type HonorHostFamily,
+} from './honor-types.js';
+
 /** The test CA: trust it (the settings' `ca`) to talk to the fake. */
 export const FAKE_HONOR_CA = TEST_CA;
-
-/** The paths of the token endpoint in the two host families (see docs/providers/honor.md). */
-export const FAKE_HONOR_AUTH_PATHS = {
-  hihonor: '/auth/realms/developer/protocol/openid-connect/token',
-  honor: '/auth/token',
-} as const;
-export type HonorHostFamily = keyof typeof FAKE_HONOR_AUTH_PATHS;
-
-interface Canned {
-  status: number;
-  body: string;
-  headers?: Record<string, string>;
-}
-
-const honorError = (status: number, code: number, message: string): Canned => ({
-  status,
-  body: JSON.stringify({ code, message }),
-});
-
-/** Honor's failure answers, by name (the Huawei-family codes of reference/providers.md §3.4). */
-export const FAKE_HONOR_ERRORS = {
-  PARAMETER_ERROR: honorError(400, 80100001, 'Some request parameters are incorrect'),
-  ILLEGAL_PAYLOAD: honorError(400, 80100003, 'Illegal payload'),
-  TTL_EXPIRED: honorError(400, 80100004, 'The message TTL is earlier than the current time'),
-  SENSITIVE_CONTENT: honorError(400, 80100016, 'The message contains sensitive information'),
-  TOO_MANY_TASKS: honorError(200, 80100017, 'Too many tasks are being sent at the same time'),
-  OAUTH_ERROR: honorError(401, 80200001, 'Oauth authentication error'),
-  OAUTH_TOKEN_EXPIRED: honorError(401, 80200003, 'Oauth Token expired'),
-  APP_FORBIDDEN: honorError(403, 80300002, 'The current app is forbidden to send messages'),
-  ALL_TOKENS_INVALID: honorError(400, 80300007, 'All tokens are invalid'),
-  BODY_TOO_LARGE: honorError(400, 80300008, 'The message body size exceeds the default value'),
-  TOKEN_COUNT: honorError(400, 80300010, 'The number of tokens in the message body is out of range'),
-  NO_RIGHT: honorError(403, 80300011, 'No permission to send messages of this importance or category'),
-  OAUTH_SERVER_ERROR: honorError(401, 80600003, 'Request OAuth service failed'),
-  INTERNAL: honorError(500, 81000001, 'Internal error'),
-  /** A daily quota; the code is a stand-in (Honor's is not in our sources), the wording Honor's kind. */
-  QUOTA_EXCEEDED: honorError(200, 80300009, 'The number of messages sent today exceeds the daily limit'),
-  FLOW_CONTROL: {
-    status: 503,
-    body: JSON.stringify({ message: 'Flow control, please try again later' }),
-    headers: { 'retry-after': '30' },
-  },
-  RATE_LIMITED: {
-    status: 429,
-    body: JSON.stringify({ message: 'Too Many Requests' }),
-    headers: { 'retry-after': '10' },
-  },
-} as const satisfies Record<string, Canned>;
-
-export type FakeHonorErrorName = keyof typeof FAKE_HONOR_ERRORS;
-
-/**
- * How the fake answers a request:
- * - `'ok'`: `{"code": 200, "message": "success", "data": {sendResult, requestId, failTokens, expireTokens}}`;
- * - an error name, or `{error, retryAfter}`: that answer for the whole request;
- * - `{status, body, headers}`: anything, e.g. a proxy's HTML 502;
- * - `{delayMs, answer}`; `'hang'`: never answers; `'reset'`: drops the connection.
- */
-export type FakeHonorAnswer =
-  | 'ok'
-  | 'hang'
-  | 'reset'
-  | FakeHonorErrorName
-  | { error: FakeHonorErrorName; retryAfter?: string | number }
-  | { status: number; body: string; headers?: Record<string, string> }
-  | { delayMs: number; answer: FakeHonorAnswer };
-
-/**
- * Per token (`script`, after authentication and body checks) also: `'expire'` / `'fail'` list the
- * token in a success answer's `expireTokens` / `failTokens`; anything else answers the whole request.
- */
-export type FakeHonorTokenAnswer = FakeHonorAnswer | 'expire' | 'fail';
-
-/** One `sendMessage` request, as received. */
-export interface FakeHonorReceived {
-  /** The fake's clock, Unix ms. */
-  at: number;
-  appId: string;
-  headers: IncomingHttpHeaders;
-  /** The parsed JSON body (undefined if it did not parse). */
-  body: Record<string, unknown> | undefined;
-  tokens: string[];
-  status: number;
-  /** Honor's `code` in the answer (undefined for hang / reset / non-Honor bodies). */
-  code: number | undefined;
-}
-
-/** One request to the token endpoint. */
-export interface FakeHonorTokenRequest {
-  at: number;
-  family: HonorHostFamily;
-  clientId: string | undefined;
-  status: number;
-  accessToken: string | undefined;
-}
-
-export interface FakeHonorOptions {
-  /** The fake's idea of now (token expiry, `timestamp` check). Default: the system clock. */
-  clock?: Clock;
-  /** Lifetime of issued access tokens (`expires_in`). Default 3600 s. */
-  tokenLifetimeSeconds?: number;
-  /** The app's credentials; default the test app's. */
-  appId?: string;
-  clientId?: string;
-  clientSecret?: string;
-  /** `android.category` values the app was granted; others answer 80300011. Default `['VOIP']`. */
-  categories?: readonly string[];
-  /** Keep every request in `received` / `tokenRequests`. Default true; off for benchmarks. */
-  record?: boolean;
-}
-
-interface FakeHonorEvents {
-  request: [FakeHonorReceived];
-  token: [FakeHonorTokenRequest];
-}
-
-const systemClock: Clock = { now: () => Date.now() };
-
-const TOP_FIELDS = new Set(['token', 'data', 'notification', 'android']);
-const NOTIFICATION_FIELDS = new Set(['title', 'body', 'image']);
-const ANDROID_FIELDS = new Set(['ttl', 'biTag', 'data', 'notification', 'targetUserType', 'category']);
-const ANDROID_NOTIFICATION_FIELDS = new Set([
-  'title',
-  'body',
-  'clickAction',
-  'image',
-  'style',
-  'bigTitle',
-  'bigBody',
-  'importance',
-  'when',
-  'buttons',
-  'badge',
-  'notifyId',
-  'tag',
-  'group',
-  'channelId',
-]);
-const STRING_FIELDS = ['title', 'body', 'image', 'bigTitle', 'bigBody', 'tag', 'group', 'channelId'];
-const MAX_TTL_SECONDS = 15 * 24 * 3600;
-
-const objectOf = (value: unknown): Record<string, unknown> | undefined =>
-  typeof value === 'object' && value !== null && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : undefined;
-
-function unknownField(object: Record<string, unknown>, allowed: Set<string>, path: string) {
-  const key = Object.keys(object).find((name) => !allowed.has(name));
-  return key === undefined ? undefined : `Illegal payload, unknown field ${path}${key}`;
-}
-
-/** The checks Honor makes on a `sendMessage` body; a problem as [error name, message]. */
-function checkBody(body: Record<string, unknown>, raw: string, categories: readonly string[]) {
-  const payload = (message: string) => ['ILLEGAL_PAYLOAD', message] as const;
-  const unknown = unknownField(body, TOP_FIELDS, '');
-  if (unknown !== undefined) return payload(unknown);
-  const { token } = body;
-  if (
-    !Array.isArray(token) ||
-    token.length < 1 ||
-    token.length > 1000 ||
-    token.some((entry) => typeof entry !== 'string' || entry === '')
-  ) {
-    return ['TOKEN_COUNT', 'token must hold 1 to 1000 non-empty strings'] as const;
-  }
-  if (body.data !== undefined && typeof body.data !== 'string')
-    return payload('Illegal payload, data must be a string');
-  const notification = body.notification === undefined ? {} : objectOf(body.notification);
-  if (notification === undefined) return payload('Illegal payload, notification must be an object');
-  const android = body.android === undefined ? {} : objectOf(body.android);
-  if (android === undefined) return payload('Illegal payload, android must be an object');
-  const problem =
-    unknownField(notification, NOTIFICATION_FIELDS, 'notification.') ??
-    unknownField(android, ANDROID_FIELDS, 'android.');
-  if (problem !== undefined) return payload(problem);
-  if (android.ttl !== undefined) {
-    const ttl = typeof android.ttl === 'string' ? /^(\d+)s$/.exec(android.ttl) : null;
-    if (ttl === null || Number(ttl[1]) > MAX_TTL_SECONDS) return payload('Illegal payload, ttl is invalid');
-  }
-  if (android.category !== undefined && !categories.includes(String(android.category))) {
-    return ['NO_RIGHT', `No permission for category ${String(android.category)}`] as const;
-  }
-  const shown = android.notification === undefined ? undefined : objectOf(android.notification);
-  if (android.notification !== undefined && shown === undefined) {
-    return payload('Illegal payload, android.notification must be an object');
-  }
-  if (shown !== undefined) {
-    const bad = unknownField(shown, ANDROID_NOTIFICATION_FIELDS, 'android.notification.');
-    if (bad !== undefined) return payload(bad);
-    const wrongType = STRING_FIELDS.find((key) => shown[key] !== undefined && typeof shown[key] !== 'string');
-    if (wrongType !== undefined)
-      return payload(`Illegal payload, android.notification.${wrongType} must be a string`);
-    if (!(notification.title ?? shown.title) || !(notification.body ?? shown.body)) {
-      return payload('Illegal payload, a notification message needs a title and a body');
-    }
-    const click = objectOf(shown.clickAction);
-    if (click === undefined || ![1, 2, 3].includes(click.type as number)) {
-      return payload('Illegal payload, android.notification.clickAction.type must be 1, 2 or 3');
-    }
-    if (shown.importance !== undefined && shown.importance !== 'LOW' && shown.importance !== 'NORMAL') {
-      return payload('Illegal payload, importance must be LOW or NORMAL');
-    }
-  }
-  if (body.data === undefined && shown === undefined && body.notification === undefined) {
-    return payload('Illegal payload, the message has neither data nor notification');
-  }
-  if (Buffer.byteLength(raw) - Buffer.byteLength(JSON.stringify(token)) > 4096) {
-    return ['BODY_TOO_LARGE', 'The message body size exceeds 4096 bytes'] as const;
-  }
-  return undefined;
-}
 
 export class FakeHonor extends HttpsFake<FakeHonorAnswer, FakeHonorTokenAnswer, FakeHonorEvents> {
   readonly ca = FAKE_HONOR_CA;
@@ -468,39 +281,6 @@ export class FakeHonor extends HttpsFake<FakeHonorAnswer, FakeHonorTokenAnswer, 
 
   private answer(request: IncomingMessage, response: ServerResponse, answer: FakeHonorAnswer): void {
     this.respond(request, response, answer, cannedOf);
-  }
-}
-
-function oauthError(status: number, error: string, description: string): Canned {
-  return { status, body: JSON.stringify({ error, error_description: description }) };
-}
-
-function cannedOf(answer: Exclude<FakeHonorAnswer, 'hang' | 'reset' | { delayMs: number }>): Canned {
-  if (answer === 'ok') return { status: 200, body: JSON.stringify({ code: 200, message: 'success' }) };
-  if (typeof answer === 'string') return FAKE_HONOR_ERRORS[answer];
-  if ('error' in answer) {
-    const base: Canned = FAKE_HONOR_ERRORS[answer.error];
-    const headers = { ...base.headers };
-    if (answer.retryAfter !== undefined) headers['retry-after'] = String(answer.retryAfter);
-    return { ...base, headers };
-  }
-  return answer;
-}
-
-function statusOf(answer: FakeHonorAnswer): number {
-  if (answer === 'hang' || answer === 'reset') return 0;
-  if (typeof answer === 'object' && 'delayMs' in answer) return statusOf(answer.answer);
-  return cannedOf(answer).status;
-}
-
-function codeOf(answer: FakeHonorAnswer): number | undefined {
-  if (answer === 'hang' || answer === 'reset') return undefined;
-  if (typeof answer === 'object' && 'delayMs' in answer) return codeOf(answer.answer);
-  try {
-    const code = objectOf(JSON.parse(cannedOf(answer).body))?.code;
-    return typeof code === 'number' ? code : undefined;
-  } catch {
-    return undefined;
   }
 }
 

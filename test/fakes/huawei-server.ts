@@ -10,200 +10,34 @@
  * `{"code":"80100000","msg":"{\"success\":1,\"failure\":1,\"illegal_tokens\":[\"…\"]}"}`.
  */
 import { randomBytes } from 'node:crypto';
-import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Clock } from '../../src/clock.js';
-import { HUAWEI_CATEGORIES } from '../../src/delivery/providers/huawei/huawei.config.js';
-import { HttpsFake, TEST_CA } from './https-fake.js';
+import { objectOf, systemClock } from './fake-values.js';
+import { HttpsFake, type RawAnswer, TEST_CA } from './https-fake.js';
 import { type HttpsListener, listenHttps } from './https-listener.js';
+import { FAKE_HUAWEI_ERRORS, oauthError, parseCode } from './huawei-errors.js';
+import type {
+  FakeHuaweiAnswer,
+  FakeHuaweiEvents,
+  FakeHuaweiOptions,
+  FakeHuaweiReceived,
+  FakeHuaweiTokenRequest,
+} from './huawei-types.js';
+import { checkSendBody } from './huawei-validation.js';
+
+export { FAKE_HUAWEI_ERRORS, type FakeHuaweiErrorName } from './huawei-errors.js';
+export type {
+  FakeHuaweiAnswer,
+  FakeHuaweiOptions,
+  FakeHuaweiReceived,
+  FakeHuaweiTokenRequest,
+} from './huawei-types.js';
 
 /** The test CA: trust it (the settings' `ca`) to talk to the fake. */
 export const FAKE_HUAWEI_CA = TEST_CA;
 
 export const FAKE_HUAWEI_APP_ID = '101234567';
 export const FAKE_HUAWEI_CLIENT_SECRET = 'a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90';
-
-interface Canned {
-  status: number;
-  body: string;
-  headers?: Record<string, string>;
-}
-
-const pushKit = (status: number, code: string, msg: string, headers?: Record<string, string>): Canned => ({
-  status,
-  body: JSON.stringify({ code, msg, requestId: '0' }),
-  ...(headers !== undefined ? { headers } : {}),
-});
-
-/** Push Kit's error answers, by code (and FLOW_CONTROL: HTTP 503 without a body code). */
-export const FAKE_HUAWEI_ERRORS = {
-  '80100001': pushKit(400, '80100001', 'Some request parameters are incorrect.'),
-  '80100002': pushKit(
-    400,
-    '80100002',
-    'The number of tokens must be 1 when a message is sent in synchronous mode.',
-  ),
-  '80100003': pushKit(400, '80100003', 'Incorrect message structure.'),
-  '80100004': pushKit(400, '80100004', 'The message expiration time is earlier than the current time.'),
-  '80100013': pushKit(400, '80100013', 'The collapse_key field is invalid.'),
-  '80100016': pushKit(400, '80100016', 'The message contains sensitive information.'),
-  '80100017': pushKit(400, '80100017', 'A maximum of 100 topic-based messages can be sent at the same time.'),
-  '80100018': pushKit(
-    400,
-    '80100018',
-    'The signature of the message body reviewed by a third party is incorrect.',
-  ),
-  '80200001': pushKit(401, '80200001', 'Oauth authentication error.'),
-  '80200003': pushKit(401, '80200003', 'Oauth Token expired.'),
-  '80300002': pushKit(403, '80300002', 'The current app does not have the permission to send messages.'),
-  '80300007': pushKit(400, '80300007', 'All tokens are invalid.'),
-  '80300008': pushKit(400, '80300008', 'The message body size exceeds the default value.'),
-  '80300010': pushKit(400, '80300010', 'The number of tokens in the message body exceeds the default value.'),
-  '80300011': pushKit(403, '80300011', 'You do not have the permission to send high-priority messages.'),
-  '80300013': pushKit(400, '80300013', 'The receipt URL is invalid.'),
-  '80600003': pushKit(401, '80600003', 'Failed to request the OAuth service.'),
-  '81000001': pushKit(500, '81000001', 'System internal error.'),
-  FLOW_CONTROL: { status: 503, body: 'Service Unavailable', headers: { 'retry-after': '60' } },
-} as const satisfies Record<string, Canned>;
-
-export type FakeHuaweiErrorName = keyof typeof FAKE_HUAWEI_ERRORS;
-
-/**
- * How the fake answers:
- * - `'ok'`: success; `'invalid'` (per token only): the token is illegal — listed in an
- *   80100000 partial success, or 80300007 when every token of the request is;
- * - an error name, or `{error, retryAfter}` (`retryAfter: null` drops a canned Retry-After);
- * - `{status, body, headers}`: anything, e.g. a proxy's HTML 502;
- * - `{delayMs, answer}`: that answer after a delay; `'hang'`: never; `'reset'`: drops the connection.
- */
-export type FakeHuaweiAnswer =
-  | 'ok'
-  | 'invalid'
-  | 'hang'
-  | 'reset'
-  | FakeHuaweiErrorName
-  | { error: FakeHuaweiErrorName; retryAfter?: string | number | null }
-  | { status: number; body: string; headers?: Record<string, string> }
-  | { delayMs: number; answer: FakeHuaweiAnswer };
-
-/** One request to the send endpoint, as received. */
-export interface FakeHuaweiReceived {
-  /** The fake's clock, Unix ms. */
-  at: number;
-  /** The `{app_id}` of the URL. */
-  appId: string;
-  headers: IncomingHttpHeaders;
-  /** The parsed JSON body (undefined if it did not parse). */
-  body: unknown;
-  /** `message.token`. */
-  tokens: string[];
-  /** The HTTP status answered (0: `hang` / `reset`) and the body's code. */
-  status: number;
-  code: string | undefined;
-  /** The tokens answered as illegal. */
-  illegalTokens: string[];
-}
-
-/** One request to the token endpoint. */
-export interface FakeHuaweiTokenRequest {
-  at: number;
-  clientId: string | undefined;
-  status: number;
-  accessToken: string | undefined;
-}
-
-export interface FakeHuaweiOptions {
-  /** The fake's idea of now (token expiry). Default: the system clock. */
-  clock?: Clock;
-  appId?: string;
-  /** Default: the app id (an AppGallery Connect app). */
-  clientId?: string;
-  clientSecret?: string;
-  /** Lifetime of issued access tokens. Default 3600 s, like Huawei. */
-  tokenLifetimeSeconds?: number;
-  /** Whether the app holds the high-priority (urgency HIGH) permission. Default true. */
-  highPriorityAllowed?: boolean;
-  /** Added before every send answer (benchmarks). Default 0. */
-  latencyMs?: number;
-  /** Keep every request in `received` / `tokenRequests`. Default true; off for benchmarks. */
-  record?: boolean;
-}
-
-interface FakeHuaweiEvents {
-  request: [FakeHuaweiReceived];
-  token: [FakeHuaweiTokenRequest];
-}
-
-const systemClock: Clock = { now: () => Date.now() };
-const URGENCIES = new Set(['HIGH', 'NORMAL']);
-const IMPORTANCES = new Set(['LOW', 'NORMAL', 'HIGH']);
-// The self-classification categories, and PLAY_VOICE (data messages only).
-const CATEGORIES = new Set<string>([...HUAWEI_CATEGORIES, 'PLAY_VOICE']);
-const NOTIFICATION_STRINGS = ['title', 'body', 'channel_id', 'tag', 'sound', 'icon', 'color', 'image'];
-
-const objectOf = (value: unknown): Record<string, unknown> | undefined =>
-  typeof value === 'object' && value !== null && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : undefined;
-
-/** The checks Push Kit makes on a send body, reduced to what an adapter could get wrong. */
-function checkSendBody(body: unknown, highPriorityAllowed: boolean): FakeHuaweiErrorName | undefined {
-  const message = objectOf(objectOf(body)?.message);
-  if (message === undefined) return '80100003';
-  const validateOnly = objectOf(body)?.validate_only;
-  if (validateOnly !== undefined && typeof validateOnly !== 'boolean') return '80100003';
-  const targets = ['token', 'topic', 'condition'].filter((key) => message[key] !== undefined);
-  if (targets.length !== 1) return '80100003';
-  const tokens = message.token;
-  if (tokens !== undefined) {
-    if (!Array.isArray(tokens) || tokens.some((token) => typeof token !== 'string' || token === '')) {
-      return '80100003';
-    }
-    if (tokens.length < 1 || tokens.length > 1000) return '80300010';
-  }
-  if (message.data !== undefined && typeof message.data !== 'string') return '80100003';
-  const common = objectOf(message.notification);
-  if (message.notification !== undefined && common === undefined) return '80100003';
-  const android = message.android === undefined ? {} : objectOf(message.android);
-  if (android === undefined) return '80100003';
-  const ttl = android.ttl;
-  if (ttl !== undefined) {
-    if (typeof ttl !== 'string' || !/^\d+(\.\d{1,9})?s$/.test(ttl)) return '80100003';
-    if (Number.parseFloat(ttl) > 1_296_000) return '80100003';
-  }
-  if (android.urgency !== undefined && !URGENCIES.has(String(android.urgency))) return '80100003';
-  if (android.category !== undefined && !CATEGORIES.has(String(android.category))) return '80100003';
-  if (android.collapse_key !== undefined && !Number.isInteger(android.collapse_key)) return '80100013';
-  const notification = objectOf(android.notification);
-  if (android.notification !== undefined && notification === undefined) return '80100003';
-  if (notification !== undefined) {
-    for (const key of NOTIFICATION_STRINGS) {
-      if (notification[key] !== undefined && typeof notification[key] !== 'string') return '80100003';
-    }
-    // click_action is required for Android notification messages.
-    const type = objectOf(notification.click_action)?.type;
-    if (typeof type !== 'number' || ![1, 2, 3, 4].includes(type)) return '80100003';
-    if (notification.importance !== undefined && !IMPORTANCES.has(String(notification.importance))) {
-      return '80100003';
-    }
-  }
-  const isNotification = notification !== undefined || common !== undefined;
-  if (isNotification) {
-    const title = notification?.title ?? common?.title;
-    const text = notification?.body ?? common?.body;
-    if (title === undefined && text === undefined) return '80100003';
-  } else if (message.data === undefined) {
-    return '80100003';
-  }
-  if (android.urgency === 'HIGH') {
-    if (isNotification) return '80100003';
-    if (!highPriorityAllowed) return '80300011';
-    if (android.category !== 'VOIP' && android.category !== 'PLAY_VOICE') return '80300011';
-  }
-  if (notification?.importance === 'HIGH' && !highPriorityAllowed) return '80300011';
-  const size = Buffer.byteLength(JSON.stringify({ ...message, token: undefined }));
-  if (size > 4096) return '80300008';
-  return undefined;
-}
 
 export class FakeHuawei extends HttpsFake<FakeHuaweiAnswer, FakeHuaweiAnswer, FakeHuaweiEvents> {
   /** The OAuth 2.0 token endpoint (the settings' `auth_url`). */
@@ -431,7 +265,7 @@ export class FakeHuawei extends HttpsFake<FakeHuaweiAnswer, FakeHuaweiAnswer, Fa
     if (typeof answer === 'string') return { canned: FAKE_HUAWEI_ERRORS[answer], delayMs };
     if ('delayMs' in answer) return this.resolve(answer.answer, delayMs + answer.delayMs);
     if (!('error' in answer)) return { canned: answer, delayMs };
-    const base: Canned = FAKE_HUAWEI_ERRORS[answer.error];
+    const base: RawAnswer = FAKE_HUAWEI_ERRORS[answer.error];
     const headers: Record<string, string> = { ...base.headers };
     if (answer.retryAfter === null) delete headers['retry-after'];
     else if (answer.retryAfter !== undefined) headers['retry-after'] = String(answer.retryAfter);
@@ -440,24 +274,8 @@ export class FakeHuawei extends HttpsFake<FakeHuaweiAnswer, FakeHuaweiAnswer, Fa
 }
 
 interface Reply {
-  canned: Canned | 'hang' | 'reset';
+  canned: RawAnswer | 'hang' | 'reset';
   delayMs: number;
-}
-
-function parseCode(body: string): string | undefined {
-  try {
-    const code = (JSON.parse(body) as { code?: unknown }).code;
-    return typeof code === 'string' ? code : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function oauthError(error: number, subError: number, description: string): Canned {
-  return {
-    status: 400,
-    body: JSON.stringify({ sub_error: subError, error_description: description, error }),
-  };
 }
 
 /** Starts a fake Push Kit on 127.0.0.1, on a free port. */

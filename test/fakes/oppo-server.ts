@@ -13,10 +13,32 @@
  * only the counters (benchmarks), and no `app_message_id`s.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Clock } from '../../src/clock.js';
-import { HttpsFake, type RawAnswer, TEST_CA } from './https-fake.js';
+import { objectOf, systemClock } from './fake-values.js';
+import { HttpsFake, TEST_CA } from './https-fake.js';
 import { type HttpsListener, listenHttps } from './https-listener.js';
+import { codeOf, FAKE_OPPO_MESSAGES, okBody, problemAnswer, resolveAnswer } from './oppo-answers.js';
+import type {
+  FakeOppoAnswer,
+  FakeOppoAuthRequest,
+  FakeOppoEvents,
+  FakeOppoOptions,
+  FakeOppoReceived,
+  FakeOppoRegion,
+  FakeOppoTokenAnswer,
+} from './oppo-types.js';
+import { checkMessage } from './oppo-validation.js';
+
+export { FAKE_OPPO_MESSAGES } from './oppo-answers.js';
+export type {
+  FakeOppoAnswer,
+  FakeOppoAuthRequest,
+  FakeOppoOptions,
+  FakeOppoReceived,
+  FakeOppoRegion,
+  FakeOppoTokenAnswer,
+} from './oppo-types.js';
 
 /** The test CA: trust it (the settings' `ca`) to talk to the fake. */
 export const FAKE_OPPO_CA = TEST_CA;
@@ -27,253 +49,8 @@ export const FAKE_OPPO_MASTER_SECRET = '9c1e7a5f3b2d4e6a8c0b1d3f5e7a9c2b';
 export const FAKE_OPPO_RING_CHANNEL = 'bellhop_ring';
 export const FAKE_OPPO_MESSAGE_CHANNEL = 'bellhop_message';
 
-/** OPPO's new message categories (communication & service, then content & marketing). */
-const CATEGORIES = [
-  'IM',
-  'ACCOUNT',
-  'DEVICE_REMINDER',
-  'ORDER',
-  'TODO',
-  'SUBSCRIPTION',
-  'NEWS',
-  'CONTENT',
-  'MARKETING',
-  'SOCIAL',
-];
-
-/** OPPO's return codes with the `message` it sends (its public code table). */
-export const FAKE_OPPO_MESSAGES: Readonly<Record<number, string>> = {
-  [-2]: 'Service in Flow Control',
-  [-1]: 'Service Currently Unavailable',
-  0: '',
-  11: 'Invalid AuthToken',
-  12: 'Http Action Not Allowed',
-  13: 'App Call Limited',
-  14: 'Invalid App Key',
-  15: 'Missing App Key',
-  16: 'Invalid Signature',
-  17: 'Missing Signature',
-  18: 'Missing Timestamp',
-  19: 'Invalid Timestamp',
-  20: 'Invalid Method',
-  21: 'Missing Method',
-  22: 'Missing Version',
-  23: 'Invalid Version',
-  24: 'Unsupported Version',
-  25: 'Invalid Encoding',
-  26: 'IP Black List',
-  27: 'Access Denied',
-  28: 'App Disabled',
-  29: 'Missing Auth Token',
-  30: 'Api Permission Denied',
-  31: 'Data Not Exist',
-  32: 'Data Duplicate',
-  33: 'The number of messages exceeds the daily limit',
-  34: 'The number of upload pictures exceeds the daily limit',
-  40: 'Missing Required Arguments',
-  41: 'Invalid Arguments',
-  51: 'Invalid Picture',
-  55: 'App Call Frequency Limit',
-  59: 'UseSecondaryAction permission denied',
-  67: 'Category error/Private classify channel notify_level invalid',
-  10000: 'Invalid Registration_id',
-};
-
-/**
- * How the fake answers one request (`scriptRequests`, `setOutage`):
- * - `'ok'`: the real checks and answer;
- * - a number: that OPPO code, HTTP 200 `{code, message}`;
- * - `{status, body, headers}`: anything, e.g. a proxy's HTML 502;
- * - `{delayMs, answer}`: that answer after a delay;
- * - `'hang'`: never answers; `'reset'`: drops the connection.
- */
-export type FakeOppoAnswer =
-  | 'ok'
-  | 'hang'
-  | 'reset'
-  | number
-  | RawAnswer
-  | { delayMs: number; answer: FakeOppoAnswer };
-
-/**
- * How the fake answers for one registration id (`script`): `'ok'`, or an OPPO code — the
- * response's `code` for `unicast`, the entry's `errorCode` in a `unicast_batch` answer.
- */
-export type FakeOppoTokenAnswer = 'ok' | number;
-
-export type FakeOppoRegion = 'cn' | 'intl';
-
-/** One send request (`unicast` or `unicast_batch`), as received. */
-export interface FakeOppoReceived {
-  /** The fake's clock, Unix ms. */
-  at: number;
-  region: FakeOppoRegion;
-  api: 'unicast' | 'unicast_batch';
-  headers: IncomingHttpHeaders;
-  authToken: string | undefined;
-  /** The parsed `message` (one) or `messages` (many); empty when they did not parse. */
-  messages: Array<Record<string, unknown>>;
-  /** `target_value` of each message. */
-  tokens: string[];
-  /** The `code` answered (undefined: `hang`, `reset` or a raw HTTP answer). */
-  code: number | undefined;
-  /** Per message of a batch: its `errorCode`, 0 when sent. */
-  errorCodes: number[];
-}
-
-/** One request to `/server/v1/auth`. */
-export interface FakeOppoAuthRequest {
-  at: number;
-  region: FakeOppoRegion;
-  fields: Record<string, string>;
-  code: number | undefined;
-  /** The token issued, if any. */
-  authToken: string | undefined;
-}
-
-export interface FakeOppoOptions {
-  /** The fake's idea of now (timestamps, token expiry, daily limits). Default: the system clock. */
-  clock?: Clock;
-  appKey?: string;
-  masterSecret?: string;
-  /** Lifetime of issued `auth_token`s. Default 24 h, like OPPO. */
-  authTokenLifetimeMs?: number;
-  /** Messages accepted per China day, over both hosts; default unlimited. */
-  dailyLimit?: number;
-  /** Categories the app may use with `notify_level` 16 (OPPO's approval). Default `IM`. */
-  strongReminderCategories?: readonly string[];
-  /** Added before every send answer (benchmarks). Default 0. */
-  latencyMs?: number;
-  /** Keep every request in `received` / `authRequests`. Default true; off for long benchmarks. */
-  record?: boolean;
-}
-
-interface FakeOppoEvents {
-  request: [FakeOppoReceived];
-  auth: [FakeOppoAuthRequest];
-}
-
-const systemClock: Clock = { now: () => Date.now() };
 const DAY_MS = 24 * 3600_000;
 const chinaDay = (now: number) => Math.floor((now + 8 * 3600_000) / DAY_MS);
-
-const NOTIFICATION_FIELDS = new Set([
-  'app_message_id',
-  'style',
-  'big_picture_id',
-  'small_picture_id',
-  'title',
-  'sub_title',
-  'content',
-  'click_action_type',
-  'click_action_activity',
-  'click_action_url',
-  'action_parameters',
-  'show_time_type',
-  'show_start_time',
-  'show_end_time',
-  'off_line',
-  'off_line_ttl',
-  'push_time_type',
-  'push_start_time',
-  'time_zone',
-  'fix_speed',
-  'fix_speed_rate',
-  'network_type',
-  'call_back_url',
-  'call_back_parameter',
-  'channel_id',
-  'show_ttl',
-  'notify_id',
-  'category',
-  'notify_level',
-  'private_msg_template_id',
-  'private_title_parameters',
-  'private_content_parameters',
-]);
-const MESSAGE_FIELDS = new Set(['target_type', 'target_value', 'notification', 'verify_registration_id']);
-
-const objectOf = (value: unknown): Record<string, unknown> | undefined =>
-  typeof value === 'object' && value !== null && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : undefined;
-const chars = (value: string) => [...value].length;
-
-interface Problem {
-  code: number;
-  detail: string;
-}
-
-/** OPPO's checks of one message object, reduced to what an adapter could get wrong. */
-function checkMessage(value: unknown, strongReminder: ReadonlySet<string>): Problem | undefined {
-  const message = objectOf(value);
-  if (message === undefined) return { code: 41, detail: 'message must be a JSON object' };
-  for (const key of Object.keys(message)) {
-    if (!MESSAGE_FIELDS.has(key)) return { code: 41, detail: `unknown field ${key}` };
-  }
-  if (message.target_type === undefined) return { code: 40, detail: 'target_type' };
-  if (message.target_type !== 2 && message.target_type !== 5) return { code: 41, detail: 'target_type' };
-  if (message.target_value === undefined) return { code: 40, detail: 'target_value' };
-  if (typeof message.target_value !== 'string' || message.target_value === '') {
-    return { code: 41, detail: 'target_value' };
-  }
-  if (message.verify_registration_id !== undefined && typeof message.verify_registration_id !== 'boolean') {
-    return { code: 41, detail: 'verify_registration_id' };
-  }
-  const notification = objectOf(message.notification);
-  if (notification === undefined) return { code: 40, detail: 'notification' };
-  for (const key of Object.keys(notification)) {
-    if (!NOTIFICATION_FIELDS.has(key)) return { code: 41, detail: `unknown field notification.${key}` };
-  }
-  const { title, content, style = 1 } = notification;
-  if (title === undefined || title === '') return { code: 40, detail: 'notification.title' };
-  if (typeof title !== 'string' || chars(title) > 50) return { code: 41, detail: 'notification.title' };
-  if (content === undefined || content === '') return { code: 40, detail: 'notification.content' };
-  if (style !== 1 && style !== 2 && style !== 3) return { code: 41, detail: 'notification.style' };
-  if (typeof content !== 'string' || chars(content) > (style === 2 ? 128 : 50)) {
-    return { code: 41, detail: 'notification.content' };
-  }
-  for (const key of ['app_message_id', 'channel_id', 'category', 'action_parameters', 'sub_title']) {
-    if (notification[key] !== undefined && typeof notification[key] !== 'string') {
-      return { code: 41, detail: `notification.${key}` };
-    }
-  }
-  const click = notification.click_action_type;
-  if (click !== undefined && ![0, 1, 2, 4, 5].includes(click as number)) {
-    return { code: 41, detail: 'notification.click_action_type' };
-  }
-  if (typeof notification.action_parameters === 'string') {
-    if (notification.action_parameters.length > 4000) {
-      return { code: 41, detail: 'notification.action_parameters' };
-    }
-    try {
-      if (objectOf(JSON.parse(notification.action_parameters)) === undefined) throw new Error();
-    } catch {
-      return { code: 41, detail: 'notification.action_parameters' };
-    }
-  }
-  if (notification.off_line !== undefined && typeof notification.off_line !== 'boolean') {
-    return { code: 41, detail: 'notification.off_line' };
-  }
-  const ttl = notification.off_line_ttl;
-  if (ttl !== undefined && (!Number.isInteger(ttl) || (ttl as number) < 1 || (ttl as number) > 864_000)) {
-    return { code: 41, detail: 'notification.off_line_ttl' };
-  }
-  const notifyId = notification.notify_id;
-  if (notifyId !== undefined && (!Number.isInteger(notifyId) || (notifyId as number) < 0)) {
-    return { code: 41, detail: 'notification.notify_id' };
-  }
-  const { category, notify_level: level } = notification;
-  // The new classification: every message names its category.
-  if (category === undefined || !CATEGORIES.includes(category as string)) {
-    return { code: 67, detail: 'category' };
-  }
-  if (level !== undefined) {
-    if (level !== 1 && level !== 2 && level !== 16) return { code: 67, detail: 'notify_level' };
-    if (level === 16 && !strongReminder.has(category as string)) return { code: 67, detail: 'notify_level' };
-  }
-  return undefined;
-}
 
 export class FakeOppo extends HttpsFake<FakeOppoAnswer, FakeOppoTokenAnswer, FakeOppoEvents> {
   /** Base URL of the overseas host (the settings' `intl_url`). */
@@ -552,39 +329,6 @@ export class FakeOppo extends HttpsFake<FakeOppoAnswer, FakeOppoTokenAnswer, Fak
 
   private answer(request: IncomingMessage, response: ServerResponse, answer: FakeOppoAnswer): void {
     this.respond(request, response, answer, resolveAnswer);
-  }
-}
-
-function resolveAnswer(answer: FakeOppoAnswer): RawAnswer {
-  if (answer === 'ok') return okBody({});
-  if (typeof answer === 'number') {
-    return {
-      status: 200,
-      body: JSON.stringify({ code: answer, message: FAKE_OPPO_MESSAGES[answer] ?? 'error' }),
-    };
-  }
-  return answer as RawAnswer;
-}
-
-function okBody(data: unknown): RawAnswer {
-  return { status: 200, body: JSON.stringify({ code: 0, message: '', data }) };
-}
-
-function problemAnswer(problem: Problem): FakeOppoAnswer {
-  const message = `${FAKE_OPPO_MESSAGES[problem.code] ?? 'error'}: ${problem.detail}`;
-  return { status: 200, body: JSON.stringify({ code: problem.code, message }) };
-}
-
-function codeOf(answer: FakeOppoAnswer): number | undefined {
-  if (typeof answer === 'number') return answer;
-  if (answer === 'ok') return 0;
-  if (typeof answer !== 'object') return undefined;
-  if ('delayMs' in answer) return codeOf(answer.answer);
-  try {
-    const code = objectOf(JSON.parse(answer.body))?.code;
-    return typeof code === 'number' && answer.status === 200 ? code : undefined;
-  } catch {
-    return undefined;
   }
 }
 

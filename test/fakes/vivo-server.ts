@@ -11,153 +11,25 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { Clock } from '../../src/clock.js';
-import {
-  VIVO_OPERATION_CATEGORIES,
-  VIVO_SYSTEM_CATEGORIES,
-} from '../../src/delivery/providers/vivo/vivo.config.js';
-import { HttpsFake, TEST_CA } from './https-fake.js';
+import { systemClock } from './fake-values.js';
+import { HttpsFake, type RawAnswer, TEST_CA } from './https-fake.js';
 import { type HttpsListener, listenHttps } from './https-listener.js';
+import { paramError, resultOf, vivoBody } from './vivo-answers.js';
+import type { FakeVivoAnswer, FakeVivoEndpoint, FakeVivoOptions, FakeVivoReceived } from './vivo-types.js';
+import { checkNotification, checkRequestId, isInt } from './vivo-validation.js';
+
+export { FAKE_VIVO_RESULTS, type FakeVivoResult } from './vivo-answers.js';
+export type { FakeVivoAnswer, FakeVivoEndpoint, FakeVivoOptions, FakeVivoReceived } from './vivo-types.js';
 
 /** The test CA: trust it (the settings' `ca`) to talk to the fake. */
 export const FAKE_VIVO_CA = TEST_CA;
 
-/** vivo's result codes the fake answers, with vivo's wording. */
-export const FAKE_VIVO_RESULTS = {
-  /** Permission check failed: a wrong signature at auth, an expired or unknown authToken later. */
-  10000: '权限认证失败',
-  /** A parameter is missing or wrong (code UNCONFIRMED, see above). */
-  10050: '参数不合法',
-  10070: '超过当日推送总量',
-  10072: '推送频率过快',
-  10096: '二级分类不合法',
-  10097: '二级分类与消息类型不匹配',
-  10252: '超过每日调用次数',
-  10302: 'regId不合法',
-} as const;
-
-export type FakeVivoResult = keyof typeof FAKE_VIVO_RESULTS;
-
-/**
- * How the fake answers (after authentication and body checks):
- * - `'ok'`: success;
- * - `{invalidUser: 1 | 2 | 3 | 4}`: success, the regId listed as refused with that status;
- * - `{result: code}`: that vivo error for the whole request;
- * - `{status, body, headers}`: anything, e.g. a proxy's HTML 502;
- * - `'hang'`: never answers; `'reset'`: drops the connection.
- */
-export type FakeVivoAnswer =
-  | 'ok'
-  | 'hang'
-  | 'reset'
-  | { invalidUser: number }
-  | { result: FakeVivoResult }
-  | { status: number; body: string; headers?: Record<string, string> };
-
-export type FakeVivoEndpoint = 'auth' | 'send' | 'saveListPayload' | 'pushToList';
-
-/** One request, as received. */
-export interface FakeVivoReceived {
-  /** The fake's clock, Unix ms. */
-  at: number;
-  endpoint: FakeVivoEndpoint;
-  headers: IncomingHttpHeaders;
-  /** The parsed JSON body (undefined if it did not parse). */
-  body: Record<string, unknown> | undefined;
-  /** The HTTP status answered (0: `hang` / `reset`). */
-  status: number;
-  /** vivo's `result` answered, when there was one. */
-  result: number | undefined;
-  /** `regId` of a send, `regIds` of a pushToList; empty otherwise. */
-  regIds: string[];
-  /** Answered from an earlier request with the same `requestId`. */
-  duplicate: boolean;
-}
-
-export interface FakeVivoOptions {
-  /** The fake's idea of now (timestamps, token expiry). Default: the system clock. */
-  clock?: Clock;
-  appId?: string;
-  appKey?: string;
-  appSecret?: string;
-  /** Lifetime of issued authTokens. Default one day, like vivo. */
-  tokenLifetimeMs?: number;
-  /** Keep every request in `received`. Default true; off for long benchmarks (counters still count). */
-  record?: boolean;
-}
-
-type Canned = { status: number; body: string; headers?: Record<string, string> };
-
-const systemClock: Clock = { now: () => Date.now() };
 const PATHS: Record<string, FakeVivoEndpoint> = {
   '/message/auth': 'auth',
   '/message/send': 'send',
   '/message/saveListPayload': 'saveListPayload',
   '/message/pushToList': 'pushToList',
 };
-
-function vivoBody(result: number, extra: Record<string, unknown> = {}): string {
-  const desc = result === 0 ? '请求成功' : (FAKE_VIVO_RESULTS[result as FakeVivoResult] ?? '失败');
-  return JSON.stringify({ result, desc, ...extra });
-}
-
-function paramError(field: string): Canned {
-  return {
-    status: 200,
-    body: JSON.stringify({ result: 10050, desc: `${FAKE_VIVO_RESULTS[10050]}: ${field}` }),
-  };
-}
-
-/** vivo's measure of `title` / `content`: a character beyond Latin-1 counts as two. */
-function weight(text: string): number {
-  let total = 0;
-  for (const character of text) total += (character.codePointAt(0) ?? 0) > 0xff ? 2 : 1;
-  return total;
-}
-
-const isInt = (value: unknown): value is number => typeof value === 'number' && Number.isInteger(value);
-
-/** The notification fields `message/send` and `saveListPayload` share; a problem as vivo answers it. */
-function checkNotification(body: Record<string, unknown>): Canned | undefined {
-  const { notifyType, title, content, timeToLive, skipType, classification, category } = body;
-  if (!isInt(notifyType) || notifyType < 1 || notifyType > 4) return paramError('notifyType');
-  if (typeof title !== 'string' || title === '' || weight(title) > 40) return paramError('title');
-  if (typeof content !== 'string' || content === '' || weight(content) > 100) return paramError('content');
-  if (timeToLive !== undefined && (!isInt(timeToLive) || timeToLive < 60 || timeToLive > 86_400)) {
-    return paramError('timeToLive');
-  }
-  if (!isInt(skipType) || skipType < 1 || skipType > 4) return paramError('skipType');
-  if (body.networkType !== undefined && body.networkType !== -1 && body.networkType !== 1) {
-    return paramError('networkType');
-  }
-  if (classification !== undefined && classification !== 0 && classification !== 1) {
-    return paramError('classification');
-  }
-  if (category !== undefined) {
-    const system = VIVO_SYSTEM_CATEGORIES.includes(String(category));
-    const operation = VIVO_OPERATION_CATEGORIES.includes(String(category));
-    if (!system && !operation) return { status: 200, body: vivoBody(10096) };
-    if (system !== (classification === 1)) return { status: 200, body: vivoBody(10097) };
-  }
-  const map = body.clientCustomMap;
-  if (map !== undefined) {
-    if (typeof map !== 'object' || map === null || Array.isArray(map)) return paramError('clientCustomMap');
-    const entries = Object.entries(map);
-    const size = entries.reduce((sum, [key, value]) => sum + key.length + String(value).length, 0);
-    if (entries.length > 10 || size > 1024 || entries.some(([, value]) => typeof value !== 'string')) {
-      return paramError('clientCustomMap');
-    }
-  }
-  if (body.notifyId !== undefined && (!isInt(body.notifyId) || body.notifyId < 1))
-    return paramError('notifyId');
-  return checkRequestId(body);
-}
-
-function checkRequestId(body: Record<string, unknown>): Canned | undefined {
-  const { requestId } = body;
-  if (typeof requestId !== 'string' || requestId === '' || requestId.length > 64)
-    return paramError('requestId');
-  return undefined;
-}
 
 export class FakeVivo extends HttpsFake<FakeVivoAnswer, FakeVivoAnswer, { request: [FakeVivoReceived] }> {
   readonly ca = FAKE_VIVO_CA;
@@ -176,7 +48,7 @@ export class FakeVivo extends HttpsFake<FakeVivoAnswer, FakeVivoAnswer, { reques
   private tokens = new Map<string, number>();
   private tasks = new Set<string>();
   private taskCount = 0;
-  private seen = new Map<string, Canned>();
+  private seen = new Map<string, RawAnswer>();
   private authScript: FakeVivoAnswer[] = [];
   private readonly clock: Clock;
   private readonly tokenLifetimeMs: number;
@@ -259,7 +131,7 @@ export class FakeVivo extends HttpsFake<FakeVivoAnswer, FakeVivoAnswer, { reques
     }
     const regIds = regIdsOf(endpoint, body);
     let duplicate = false;
-    let answer: FakeVivoAnswer | Canned;
+    let answer: FakeVivoAnswer | RawAnswer;
     if (!String(request.headers['content-type'] ?? '').startsWith('application/json')) {
       answer = paramError('Content-Type');
     } else if (body === undefined) {
@@ -295,7 +167,7 @@ export class FakeVivo extends HttpsFake<FakeVivoAnswer, FakeVivoAnswer, { reques
   }
 
   /** An answer as it goes on the wire (`hang` and `reset` stay what they are). */
-  private materialize(answer: FakeVivoAnswer | Canned): Canned | 'hang' | 'reset' {
+  private materialize(answer: FakeVivoAnswer | RawAnswer): RawAnswer | 'hang' | 'reset' {
     if (answer === 'hang' || answer === 'reset') return answer;
     if (answer === 'ok' || 'invalidUser' in answer) {
       return { status: 200, body: vivoBody(0, { taskId: this.newTask() }) };
@@ -304,7 +176,7 @@ export class FakeVivo extends HttpsFake<FakeVivoAnswer, FakeVivoAnswer, { reques
     return answer;
   }
 
-  private auth(body: Record<string, unknown>): FakeVivoAnswer | Canned {
+  private auth(body: Record<string, unknown>): FakeVivoAnswer | RawAnswer {
     const scripted = this.authScript.shift();
     if (scripted !== undefined && scripted !== 'ok') return scripted;
     const { appId, appKey, timestamp, sign } = body;
@@ -335,7 +207,7 @@ export class FakeVivo extends HttpsFake<FakeVivoAnswer, FakeVivoAnswer, { reques
     headers: IncomingHttpHeaders,
     body: Record<string, unknown>,
     regIds: string[],
-  ): FakeVivoAnswer | Canned {
+  ): FakeVivoAnswer | RawAnswer {
     if (this.outage !== undefined) return this.outage;
     const token = headers.authtoken;
     const expiresAt = typeof token === 'string' ? this.tokens.get(token) : undefined;
@@ -411,11 +283,6 @@ function regIdsOf(endpoint: FakeVivoEndpoint, body: Record<string, unknown> | un
   if (endpoint === 'send' && typeof body?.regId === 'string') return [body.regId];
   if (endpoint === 'pushToList' && Array.isArray(body?.regIds)) return body.regIds.map(String);
   return [];
-}
-
-function resultOf(body: string): number | undefined {
-  const match = /^\{"result":(-?\d+)/.exec(body);
-  return match === null ? undefined : Number(match[1]);
 }
 
 /** Starts a fake vivo PUSH on 127.0.0.1, on a free port. */

@@ -9,11 +9,23 @@
  * `regionUrls()` is the host table a deployment would use, so a test sees which region's host
  * a request went to. Any regId is accepted unless scripted otherwise.
  */
-import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Clock } from '../../src/clock.js';
 import { XIAOMI_REGIONS, type XiaomiRegion } from '../../src/delivery/providers/xiaomi/xiaomi.config.js';
-import { HttpsFake, TEST_CA, type TransportAnswer } from './https-fake.js';
+import { systemClock } from './fake-values.js';
+import { HttpsFake, type RawAnswer, TEST_CA, type TransportAnswer } from './https-fake.js';
 import { type HttpsListener, listenHttps } from './https-listener.js';
+import { codeOf, FAKE_XIAOMI_ERRORS, json, type MiPushError } from './xiaomi-errors.js';
+import type {
+  FakeXiaomiAnswer,
+  FakeXiaomiEvents,
+  FakeXiaomiOptions,
+  FakeXiaomiReceived,
+} from './xiaomi-types.js';
+import { checkFields } from './xiaomi-validation.js';
+
+export { FAKE_XIAOMI_ERRORS, type FakeXiaomiErrorName } from './xiaomi-errors.js';
+export type { FakeXiaomiAnswer, FakeXiaomiOptions, FakeXiaomiReceived } from './xiaomi-types.js';
 
 /** The test CA: trust it (the settings' `ca`) to talk to the fake. */
 export const FAKE_XIAOMI_CA = TEST_CA;
@@ -27,118 +39,9 @@ export const FAKE_XIAOMI_APP = {
 } as const;
 
 const SEND_PATH = '/v3/message/regid';
-const MAX_REGIDS = 1000;
-const MAX_PAYLOAD_BYTES = 4096;
-const KNOWN_FIELDS = new Set([
-  'registration_id',
-  'restricted_package_name',
-  'pass_through',
-  'title',
-  'description',
-  'payload',
-  'notify_type',
-  'notify_id',
-  'time_to_live',
-  'time_to_send',
-]);
-
-interface MiPushError {
-  code: number;
-  reason: string;
-  description: string;
-}
-
-/**
- * MiPush's error answers by name. The bodies of 20301, 21301 and 65011 are copied from real
- * answers (reference/providers.md X5); the others follow the same shape with the meaning of
- * Xiaomi's code table (X2), whose exact `reason` texts were not in any stored source.
- */
-export const FAKE_XIAOMI_ERRORS = {
-  NO_VALID_TARGETS: { code: 20301, reason: 'No valid targets!', description: '发送消息失败' },
-  INVALID_APP_SECRET: { code: 21301, reason: 'Invalid application secret.', description: '认证失败' },
-  EMPTY_TITLE: { code: 65011, reason: 'Title or Description is empty!', description: '未提供参数' },
-  SYSTEM_ERROR: { code: 10001, reason: 'System error.', description: '系统错误' },
-  SYSTEM_BUSY: { code: 10002, reason: 'System is busy.', description: '系统繁忙' },
-  TOO_FREQUENT: { code: 10027, reason: 'Requests are too frequent.', description: '应用请求频率过快' },
-  DAILY_QUOTA: {
-    code: 10034,
-    reason: 'Too many messages sent by the app today.',
-    description: '当日发送消息数量超过限制',
-  },
-  DAILY_LIMIT: { code: 200001, reason: 'Daily push limit exceeded.', description: '超过当日推送上限' },
-  REQUEST_EXPIRED: { code: 10037, reason: 'Request expired.', description: '请求已过期' },
-  MISSING_PARAMETER: { code: 10016, reason: 'Missing parameter.', description: '缺失必选参数' },
-  ILLEGAL_PARAMETER: { code: 10017, reason: 'Illegal parameter value.', description: '非法参数值' },
-  CONTENT_TOO_LONG: { code: 65009, reason: 'Message content too long.', description: '消息内容过长' },
-  DEVICE_NOT_FOUND: { code: 65003, reason: 'Device not found.', description: '设备不存在' },
-  APP_BLACKLISTED: { code: 10031, reason: 'App is in the blacklist.', description: '应用被加入黑名单' },
-  ILLEGAL_PACKAGE: { code: 22022, reason: 'Illegal package name.', description: '非法的包名' },
-  CHANNEL_MISMATCH: { code: 27001, reason: 'Channel info mismatch.', description: '通道信息不匹配' },
-} as const satisfies Record<string, MiPushError>;
-
-export type FakeXiaomiErrorName = keyof typeof FAKE_XIAOMI_ERRORS;
-
-/**
- * How the fake answers:
- * - `'ok'`: sent; `'bad_regid'` (for one token): the send goes out and lists the token in
- *   `data.bad_regids` — or answers 20301 when no token of the request is left;
- * - an error name: that MiPush error, for the whole request (`{error, reason}` rewords it);
- * - `{status, body, headers}`: anything, e.g. a proxy's HTML 502 or a 429 with Retry-After;
- * - `{delayMs, answer}`: that answer after a delay; `'hang'`: never; `'reset'`: drops the connection.
- */
-export type FakeXiaomiAnswer =
-  | 'ok'
-  | 'bad_regid'
-  | 'hang'
-  | 'reset'
-  | FakeXiaomiErrorName
-  | { error: FakeXiaomiErrorName; reason: string }
-  | { status: number; body: string; headers?: Record<string, string> }
-  | { delayMs: number; answer: FakeXiaomiAnswer };
-
-/** One request, as received. */
-export interface FakeXiaomiReceived {
-  /** The fake's clock, Unix ms. */
-  at: number;
-  /** The region whose host it was sent to (`regionUrls()`); null for the bare `url`. */
-  region: XiaomiRegion | null;
-  path: string;
-  headers: IncomingHttpHeaders;
-  /** The form fields, decoded. */
-  fields: Record<string, string>;
-  /** `registration_id`, split at the commas. */
-  tokens: string[];
-  /** The HTTP status answered (0: `hang` / `reset`). */
-  status: number;
-  /** MiPush's `code` answered, when the answer was MiPush's JSON. */
-  code: number | undefined;
-  /** The regIds answered in `data.bad_regids`. */
-  badRegIds: string[];
-}
-
-export interface FakeXiaomiOptions {
-  /** The fake's idea of now (recorded as `at`). Default: the system clock. */
-  clock?: Clock;
-  /** The AppSecret the fake accepts. Default FAKE_XIAOMI_APP.appSecret. */
-  appSecret?: string;
-  packageName?: string;
-  /** The channel ids approved for the app; others answer 27001. */
-  channels?: readonly string[];
-  /** Added before every answer (benchmarks). Default 0. */
-  latencyMs?: number;
-  /** Keep every request in `received`. Default true; off for long benchmarks (counters still count). */
-  record?: boolean;
-}
-
-interface FakeXiaomiEvents {
-  request: [FakeXiaomiReceived];
-}
-
-type Canned = { status: number; body: string; headers?: Record<string, string> | undefined };
 /** An answer with its body written: what goes on the wire, now or after a delay. */
-type Resolved = Canned | TransportAnswer<Canned>;
+type Resolved = RawAnswer | TransportAnswer<RawAnswer>;
 
-const systemClock: Clock = { now: () => Date.now() };
 const regionPrefix = new RegExp(`^/(${XIAOMI_REGIONS.join('|')})(?=/)`);
 
 function isRequestLevel(answer: FakeXiaomiAnswer): boolean {
@@ -275,7 +178,7 @@ export class FakeXiaomi extends HttpsFake<FakeXiaomiAnswer, FakeXiaomiAnswer, Fa
     }
     if (this.outage !== undefined) return settle(this.outage);
     if (request.headers.authorization !== `key=${this.appSecret}`) return settle('INVALID_APP_SECRET');
-    const problem = this.checkFields(request, fields, tokens);
+    const problem = checkFields(request, fields, tokens, this.packageName, this.channels);
     if (problem !== undefined) return settle(problem);
     const scripted = this.nextAnswers.shift();
     if (scripted !== undefined) return settle(scripted);
@@ -288,55 +191,6 @@ export class FakeXiaomi extends HttpsFake<FakeXiaomiAnswer, FakeXiaomiAnswer, Fa
       else if (isRequestLevel(answer)) return settle(answer);
     }
     return settle('ok', bad);
-  }
-
-  /** The checks MiPush makes on a send, reduced to what an adapter could get wrong. */
-  private checkFields(
-    request: IncomingMessage,
-    fields: Record<string, string>,
-    tokens: string[],
-  ): FakeXiaomiAnswer | undefined {
-    const illegal = (reason: string): FakeXiaomiAnswer => ({ error: 'ILLEGAL_PARAMETER', reason });
-    if (!/^application\/x-www-form-urlencoded/i.test(request.headers['content-type'] ?? '')) {
-      return { error: 'MISSING_PARAMETER', reason: 'registration_id is required.' };
-    }
-    for (const key of Object.keys(fields)) {
-      if (!KNOWN_FIELDS.has(key) && !key.startsWith('extra.')) return illegal(`Unknown parameter ${key}.`);
-    }
-    if (tokens.length === 0) return { error: 'MISSING_PARAMETER', reason: 'registration_id is required.' };
-    if (tokens.length > MAX_REGIDS) return illegal(`Too many registration ids (max ${MAX_REGIDS}).`);
-    if (fields.restricted_package_name !== this.packageName) return 'ILLEGAL_PACKAGE';
-    const passThrough = fields.pass_through ?? '0';
-    if (passThrough !== '0' && passThrough !== '1') return illegal('pass_through must be 0 or 1.');
-    if (passThrough === '0') {
-      if (!fields.title || !fields.description) return 'EMPTY_TITLE';
-      if ([...fields.title].length >= 50 || [...fields.description].length >= 128) {
-        return illegal('Title or description too long.');
-      }
-    }
-    if (Buffer.byteLength(fields.payload ?? '') > MAX_PAYLOAD_BYTES) return 'CONTENT_TOO_LONG';
-    if (fields.time_to_live !== undefined && !/^[1-9]\d{0,12}$/.test(fields.time_to_live)) {
-      return illegal('time_to_live must be a positive number of milliseconds.');
-    }
-    if (fields.notify_type !== undefined && !/^(-1|[0-7])$/.test(fields.notify_type)) {
-      return illegal('notify_type must be -1 or a sum of 1, 2 and 4.');
-    }
-    if (
-      fields.notify_id !== undefined &&
-      (!/^\d{1,10}$/.test(fields.notify_id) || Number(fields.notify_id) > 2_147_483_647)
-    ) {
-      return illegal('notify_id must be an integer from 0 to 2147483647.');
-    }
-    const onlyOnce = fields['extra.only_send_once'];
-    if (onlyOnce !== undefined && onlyOnce !== '0' && onlyOnce !== '1') {
-      return illegal('extra.only_send_once must be 0 or 1.');
-    }
-    const channel = fields['extra.channel_id'];
-    if (channel === undefined) {
-      return { error: 'MISSING_PARAMETER', reason: 'extra.channel_id is required for this app.' };
-    }
-    if (!this.channels.has(channel)) return 'CHANNEL_MISMATCH';
-    return undefined;
   }
 
   private traceId(prefix: string): string {
@@ -379,27 +233,14 @@ export class FakeXiaomi extends HttpsFake<FakeXiaomiAnswer, FakeXiaomiAnswer, Fa
   }
 
   private answer(request: IncomingMessage, response: ServerResponse, answer: Resolved): void {
-    this.respond(request, response, answer, (canned: Canned) => canned);
+    this.respond(request, response, answer, (canned: RawAnswer) => canned);
   }
 }
 
 /** The answer that ends up on the wire, if any. */
-function wire(resolved: Resolved): Canned | undefined {
+function wire(resolved: Resolved): RawAnswer | undefined {
   if (resolved === 'hang' || resolved === 'reset') return undefined;
   return 'delayMs' in resolved ? wire(resolved.answer) : resolved;
-}
-
-function json(body: unknown): Canned {
-  return { status: 200, body: JSON.stringify(body) };
-}
-
-function codeOf(body: string): number | undefined {
-  try {
-    const code = (JSON.parse(body) as { code?: unknown }).code;
-    return typeof code === 'number' ? code : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** Starts a fake MiPush on 127.0.0.1, on a free port. */
