@@ -183,7 +183,7 @@ async function changePassword(
     await endSessions(trx, others);
     return others;
   });
-  ctx.cache.forgetSessions(ended);
+  await ctx.cache.forgetSessions(ended);
 }
 
 /**
@@ -219,7 +219,7 @@ async function deleteAccount(
     await deleteUser(trx, user.id);
     return { ended: sessionIds, afterCommit };
   });
-  ctx.cache.forgetSessions(ended);
+  await ctx.cache.forgetSessions(ended);
   await Promise.allSettled(afterCommit.map((after) => after()));
 }
 
@@ -254,7 +254,7 @@ export function createAccountsService(deps: AccountsDeps) {
     authenticate: (token: string): Promise<AuthenticatedSession> => authenticateToken(ctx, token),
     async logout(session: AuthenticatedSession): Promise<void> {
       await ctx.db.transaction().execute((trx) => endSessions(trx, [session.sessionId]));
-      ctx.cache.forgetSessions([session.sessionId]);
+      await ctx.cache.forgetSessions([session.sessionId]);
     },
     profile: (session: AuthenticatedSession) => profile(ctx, session),
     usernameOf: async (session: AuthenticatedSession): Promise<string> =>

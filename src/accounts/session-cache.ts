@@ -25,7 +25,7 @@ export class SessionCache {
    * the session ended must not put it back into the cache just after.
    */
   readonly #ended = new Map<string, number>();
-  #onRevoke: ((revocation: Revocation) => void) | undefined;
+  #onRevoke: ((revocation: Revocation) => Promise<void>) | undefined;
   /** False while revocations made by other processes cannot be heard: nothing is cached then. */
   #trusted = true;
 
@@ -37,9 +37,10 @@ export class SessionCache {
 
   /**
    * Cross-process invalidation: `listener` hears every revocation made in this process (to
-   * tell the others); `apply` takes theirs. Until `trust(true)`, nothing is served from the cache.
+   * tell the others) and settles once they applied it; `apply` takes theirs. Until
+   * `trust(true)`, nothing is served from the cache.
    */
-  share(listener: (revocation: Revocation) => void): void {
+  share(listener: (revocation: Revocation) => Promise<void>): void {
     this.#onRevoke = listener;
     this.trust(false);
   }
@@ -92,16 +93,18 @@ export class SessionCache {
     digests.add(digest);
   }
 
-  forgetToken(digest: string): void {
+  /** Settles once every process sharing the cache dropped the token (see `share`). */
+  async forgetToken(digest: string): Promise<void> {
     this.#forgetToken(digest);
-    this.#onRevoke?.({ tokens: [digest] });
+    await this.#onRevoke?.({ tokens: [digest] });
   }
 
-  forgetSessions(sessionIds: Iterable<string>): void {
+  /** Settles once every process sharing the cache dropped the sessions (see `share`). */
+  async forgetSessions(sessionIds: Iterable<string>): Promise<void> {
     const ids = [...sessionIds];
     if (ids.length === 0) return;
     this.#forgetSessions(ids);
-    this.#onRevoke?.({ sessions: ids });
+    await this.#onRevoke?.({ sessions: ids });
   }
 
   #forgetToken(digest: string): void {

@@ -120,7 +120,7 @@ export async function startSession(
     ip: client.ip,
   });
   const result = await issueCredential(ctx, trx, userId, sessionId);
-  ctx.cache.forgetSessions(ended);
+  await ctx.cache.forgetSessions(ended);
   return result;
 }
 
@@ -147,9 +147,9 @@ export async function refreshSession(ctx: SessionContext, reflashKey: string): P
     const result = await issueCredential(ctx, trx, credential.user_id, credential.session_id);
     return { revoked: null, result, replacedToken: credential.token_hash };
   });
-  if (outcome.revoked !== null) ctx.cache.forgetSessions([outcome.revoked]);
+  if (outcome.revoked !== null) await ctx.cache.forgetSessions([outcome.revoked]);
   if (!('result' in outcome) || outcome.result === undefined) throw new AppError('INVALID_REFLASH_KEY');
-  ctx.cache.forgetToken(outcome.replacedToken);
+  await ctx.cache.forgetToken(outcome.replacedToken);
   return outcome.result;
 }
 

@@ -44,7 +44,7 @@ function toApiKey(row: ApiKeysTable): ApiKey {
   };
 }
 
-/** `admin` may do everything; `send` may send and read what it sent. */
+/** `admin` may do everything; `send` may send, and read and cancel what it sent. */
 export function allows(granted: readonly Scope[], needed: Scope): boolean {
   return granted.includes('admin') || granted.includes(needed);
 }

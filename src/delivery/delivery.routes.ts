@@ -10,7 +10,7 @@ import {
   SendBody,
   SendResponse,
 } from './delivery.schemas.js';
-import type { DeliveryService } from './delivery.service.js';
+import { type DeliveryService, readerOf } from './delivery.service.js';
 import type { InboxService } from './inbox.service.js';
 
 const security = [{ apiKey: [] }];
@@ -54,16 +54,22 @@ export function deliveryRoutes(
         tags,
         security,
         summary: 'What happened to a notification on every phone',
+        description:
+          'A `send` key sees only the notifications it sent (404 for others); an `admin` key sees all.',
         params: NotificationParams,
         querystring: DeliveriesPage,
         response: { 200: NotificationResponse, 404: ErrorBody, ...keyErrors, 400: ErrorBody },
       },
     },
     async (request) =>
-      delivery.get(request.params.id, {
-        after: request.query.after,
-        limit: Math.min(5000, Math.max(1, Number(request.query.limit ?? 1000))),
-      }),
+      delivery.get(
+        request.params.id,
+        {
+          after: request.query.after,
+          limit: Math.min(5000, Math.max(1, Number(request.query.limit ?? 1000))),
+        },
+        readerOf(apiKeyOf(request)),
+      ),
   );
 
   app.post(
@@ -75,12 +81,13 @@ export function deliveryRoutes(
         security,
         summary: 'Stop a ring ("answered on another phone")',
         description:
-          'Phones the ring reached get a cancel (same collapse id, data `type: cancel`, `ring_id`); deliveries not yet made are called off.',
+          'Phones the ring reached get a cancel (same collapse id, data `type: cancel`, `ring_id`); deliveries not yet made are called off. A `send` key cancels only its own rings (404 for others).',
         params: NotificationParams,
         response: { 202: SendResponse, 404: ErrorBody, 409: ErrorBody, ...keyErrors, 400: ErrorBody },
       },
     },
-    async (request, reply) => reply.code(202).send(await delivery.cancel(request.params.id)),
+    async (request, reply) =>
+      reply.code(202).send(await delivery.cancel(request.params.id, readerOf(apiKeyOf(request)))),
   );
 }
 

@@ -78,12 +78,34 @@ export interface DeliveryServiceDeps {
   localWorker?: LocalWorker;
 }
 
+/**
+ * Who reads or cancels a notification: a `send` key only what it sent (another key's
+ * notifications do not exist for it), an `admin` key everything.
+ */
+export interface Reader {
+  apiKeyId: string;
+  all: boolean;
+}
+
+export function readerOf(key: { id: string; scopes: readonly string[] }): Reader {
+  return { apiKeyId: key.id, all: key.scopes.includes('admin') };
+}
+
+/** The notification, when it exists and the reader may see it; NOT_FOUND otherwise. */
+async function visibleNotification(db: Executor, id: string, reader: Reader) {
+  const notification = await findNotification(db, id);
+  if (notification === undefined) throw new AppError('NOT_FOUND');
+  if (!reader.all && notification.api_key_id !== reader.apiKeyId) throw new AppError('NOT_FOUND');
+  return notification;
+}
+
 export function createDeliveryService(deps: DeliveryServiceDeps) {
   return {
     send: (input: SendInput, apiKeyId: string | null) => send(deps, input, apiKeyId),
     /** The notification's state and one record per phone (paged by delivery id). */
-    get: (id: string, page: { after?: string | undefined; limit: number }) => view(deps.db, id, page),
-    cancel: (id: string) => cancel(deps, id),
+    get: (id: string, page: { after?: string | undefined; limit: number }, reader: Reader) =>
+      view(deps.db, id, page, reader),
+    cancel: (id: string, reader: Reader) => cancel(deps, id, reader),
     resume: (provider: string, tokens: readonly string[]) => resume(deps, provider, tokens),
     inbox: (bundleid: string, page: { before?: number | undefined; limit: number }) =>
       inbox(deps.db, bundleid, page),
@@ -187,9 +209,8 @@ function notificationOf(
   };
 }
 
-async function summary(db: Executor, id: string) {
-  const notification = await findNotification(db, id);
-  if (notification === undefined) throw new AppError('NOT_FOUND');
+async function summary(db: Executor, id: string, reader: Reader) {
+  const notification = await visibleNotification(db, id, reader);
   const counts = await countDeliveriesByStatus(db, id);
   const pending = Object.entries(counts).some(
     ([status, count]) => count > 0 && !terminal.has(status as DeliveryStatus),
@@ -199,8 +220,13 @@ async function summary(db: Executor, id: string) {
   return { notification, counts, state };
 }
 
-async function view(db: Executor, id: string, page: { after?: string | undefined; limit: number }) {
-  const { notification, counts, state } = await summary(db, id);
+async function view(
+  db: Executor,
+  id: string,
+  page: { after?: string | undefined; limit: number },
+  reader: Reader,
+) {
+  const { notification, counts, state } = await summary(db, id, reader);
   const rows = await listDeliveries(db, id, {
     ...(page.after === undefined ? {} : { after: page.after }),
     limit: page.limit,
@@ -238,9 +264,12 @@ async function view(db: Executor, id: string, page: { after?: string | undefined
  * "Answered on another phone": phones the ring reached get a cancel with the same
  * collapse id and `data.type = "cancel"`; deliveries not yet made are called off.
  */
-async function cancel(deps: DeliveryServiceDeps, id: string): Promise<{ id: string; targets: number }> {
-  const ring = await findNotification(deps.db, id);
-  if (ring === undefined) throw new AppError('NOT_FOUND');
+async function cancel(
+  deps: DeliveryServiceDeps,
+  id: string,
+  reader: Reader,
+): Promise<{ id: string; targets: number }> {
+  const ring = await visibleNotification(deps.db, id, reader);
   if (ring.channel !== 'ring' || ring.kind !== 'send') throw new AppError('NOT_A_RING');
   const now = deps.clock.now();
   const reached = await deps.db.transaction().execute(async (trx) => {

@@ -4,6 +4,8 @@ import { AppError } from '../errors.js';
 /** The API key a server-to-server request was made with. */
 export interface AuthorizedApiKey {
   id: string;
+  /** What it may do (`admin` includes everything else). */
+  scopes: readonly string[];
 }
 
 /** Checks a presented API key for a scope; the admin feature implements it. */

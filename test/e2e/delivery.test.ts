@@ -369,6 +369,40 @@ describe.each(testDialects())('delivery pipeline on %s', (dialect) => {
     expect(refused.statusCode).toBe(409);
   });
 
+  it('shows and cancels a notification only to the key that sent it, and to admin keys', async () => {
+    const other = (await t.services.apiKeys.create('another cloud', ['send'])).key;
+    const user = await registerUser(t.app);
+    await registerToken(user.token, '/v1/api/user/token', { push_token: `own-${user.id}`, language: 'en' });
+    const { id } = json<{ id: string }>(await send({ channel: 'ring', users: [user.id] }));
+    await settled(id);
+    const as = (key: string, method: 'GET' | 'POST', url: string) =>
+      t.app.inject({ method, url, headers: { authorization: `Bearer ${key}` } });
+    const notFound = { message: 'no data error', code: 'NOT_FOUND' };
+    for (const url of [`/v1/push/${id}`, `/v1/push/${id}?after=0&limit=1`]) {
+      const foreign = await as(other, 'GET', url);
+      expect(foreign.statusCode).toBe(404);
+      expect(json(foreign)).toEqual(notFound);
+      expect((await as(sendKey, 'GET', url)).statusCode).toBe(200);
+      expect((await as(adminKey, 'GET', url)).statusCode).toBe(200);
+    }
+    const foreignCancel = await as(other, 'POST', `/v1/push/${id}/cancel`);
+    expect(foreignCancel.statusCode).toBe(404);
+    expect(json(foreignCancel)).toEqual(notFound);
+    expect((await read(id)).state).toBe('done');
+
+    const cancel = await as(sendKey, 'POST', `/v1/push/${id}/cancel`);
+    expect(cancel.statusCode).toBe(202);
+    const cancelId = json<{ id: string }>(cancel).id;
+    expect((await as(other, 'GET', `/v1/push/${cancelId}`)).statusCode).toBe(404);
+    expect((await as(sendKey, 'GET', `/v1/push/${cancelId}`)).statusCode).toBe(200);
+
+    const byOther = json<{ id: string }>(await send({ channel: 'ring', users: [user.id] }, other));
+    expect((await as(sendKey, 'GET', `/v1/push/${byOther.id}`)).statusCode).toBe(404);
+    expect((await as(sendKey, 'POST', `/v1/push/${byOther.id}/cancel`)).statusCode).toBe(404);
+    expect((await as(adminKey, 'POST', `/v1/push/${byOther.id}/cancel`)).statusCode).toBe(202);
+    expect((await as(other, 'GET', `/v1/push/${byOther.id}`)).json()).toMatchObject({ state: 'cancelled' });
+  });
+
   it('fans out to more users than one page holds', async () => {
     const db = t.database.handle.db;
     const now = t.clock.now();

@@ -64,7 +64,51 @@ describe.skipIf(redisUrl === '')('state shared through Redis', () => {
       cacheB.set('digest', session);
       return cacheB.get('digest');
     }, 'B trusting its cache');
-    cacheA.forgetSessions(['s1']);
+    await cacheA.forgetSessions(['s1']);
     await eventually(async () => (cacheB.get('digest') === undefined ? true : undefined), 'B dropping it');
+  });
+
+  it('answers a revocation only once every other process has dropped it, 30 times out of 30', async () => {
+    const clock = new ManualClock();
+    const handles = open(3);
+    const caches = handles.map(() => new SessionCache(clock, 60_000, 100));
+    handles.forEach((handle, index) => {
+      const cache = caches[index];
+      if (cache !== undefined) shareSessionRevocations(cache, handle, () => {});
+    });
+    const [revoker, ...others] = caches;
+    if (revoker === undefined) throw new Error('no caches');
+    const still: string[] = [];
+    for (let attempt = 0; attempt < 30; attempt += 1) {
+      const session = { userId: 1, sessionId: `s${attempt}`, validUntil: clock.now() + MINUTE };
+      await eventually(async () => {
+        for (const cache of others) cache.set(`digest${attempt}`, session);
+        return others.every((cache) => cache.get(`digest${attempt}`) !== undefined) ? true : undefined;
+      }, 'every process trusting its cache');
+      await revoker.forgetSessions([session.sessionId]);
+      others.forEach((cache, index) => {
+        if (cache.get(`digest${attempt}`) !== undefined) still.push(`${session.sessionId} on ${index}`);
+      });
+    }
+    expect(still).toEqual([]);
+  });
+
+  it('waits a bounded time for a process that does not acknowledge, and reports it', async () => {
+    const clock = new ManualClock();
+    const [a] = open(1);
+    if (a === undefined) throw new Error('no handles');
+    const cache = new SessionCache(clock, 60_000, 100);
+    const errors: unknown[] = [];
+    shareSessionRevocations(cache, a, (error) => errors.push(error), { ackTimeoutMs: 200 });
+    // A process that hears revocations but never answers (an older version, or a stalled one).
+    const silent = a.connection();
+    await silent.subscribe(a.key('session-revocations'));
+    await eventually(async () => {
+      cache.set('digest', { userId: 1, sessionId: 's1', validUntil: clock.now() + MINUTE });
+      return cache.get('digest');
+    }, 'the cache trusted');
+    await cache.forgetSessions(['s1']);
+    expect(String(errors[0])).toMatch(/1 of 2 processes/);
+    await silent.quit();
   });
 });
