@@ -30,9 +30,9 @@ function fastifyTrustProxy(
   return typeof trust === 'number' ? (_address, hop) => hop < trust : trust;
 }
 
-/** Builds the whole HTTP application; the server entry point and the tests boot the same thing. */
-export async function buildApp(config: Config, services: Services): Promise<TypedApp> {
-  const app = Fastify({
+/** Fastify with Bellhop's limits, timeouts, logging and the catalogue's answers to framework errors. */
+function createFastify(config: Config, services: Services): TypedApp {
+  return Fastify({
     loggerInstance: services.logger as FastifyBaseLogger,
     bodyLimit: config.bodyLimitBytes,
     trustProxy: fastifyTrustProxy(config.trustProxy),
@@ -66,13 +66,10 @@ export async function buildApp(config: Config, services: Services): Promise<Type
     },
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
+}
 
-  capConnectionsPerAddress(app.server, config.http.maxConnectionsPerAddress, trustedPeer(config.trustProxy));
-  app.decorateRequest('session', null);
-  app.decorateRequest('apiKey', null);
-  installErrorHandlers(app);
-  installInputBounds(app);
-
+/** JSON is the only body type; an empty JSON body means no body. */
+function installJsonParser(app: TypedApp): void {
   // Clients send `content-type: application/json` on every call, DELETE and GET included:
   // an empty body then means "no body", not a parse error.
   const parseJson = app.getDefaultJsonParser('error', 'error');
@@ -86,7 +83,10 @@ export async function buildApp(config: Config, services: Services): Promise<Type
     }
     void parseJson(request, text, done);
   });
+}
 
+/** The OpenAPI document at /openapi.json and its UI at /docs. */
+async function registerOpenApi(app: TypedApp): Promise<void> {
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -111,8 +111,12 @@ export async function buildApp(config: Config, services: Services): Promise<Type
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.addSchema(ErrorBody);
+  app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
+}
 
-  const { database, accounts, registry } = services;
+/** Metrics, the access log, /healthz and /readyz. */
+function operationsRoutes(app: TypedApp, config: Config, services: Services): void {
+  const { database } = services;
   installMetrics(app, services.metrics, {
     logRequests: config.logRequests,
     beforeScrape: async () => {
@@ -152,8 +156,11 @@ export async function buildApp(config: Config, services: Services): Promise<Type
       }
     },
   );
-  app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
+}
 
+/** Every feature's routes. */
+async function featureRoutes(app: TypedApp, config: Config, services: Services): Promise<void> {
+  const { accounts, registry } = services;
   await channelWebSocketRoutes(app, services.channel);
   accountsRoutes(app, accounts);
   identityRoutes(app, accounts, services.identity);
@@ -168,5 +175,19 @@ export async function buildApp(config: Config, services: Services): Promise<Type
     ),
   });
   inboxRoutes(app, services.apiKeys, services.inbox);
+}
+
+/** Builds the whole HTTP application; the server entry point and the tests boot the same thing. */
+export async function buildApp(config: Config, services: Services): Promise<TypedApp> {
+  const app = createFastify(config, services);
+  capConnectionsPerAddress(app.server, config.http.maxConnectionsPerAddress, trustedPeer(config.trustProxy));
+  app.decorateRequest('session', null);
+  app.decorateRequest('apiKey', null);
+  installErrorHandlers(app);
+  installInputBounds(app);
+  installJsonParser(app);
+  await registerOpenApi(app);
+  operationsRoutes(app, config, services);
+  await featureRoutes(app, config, services);
   return app;
 }

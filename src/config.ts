@@ -276,24 +276,9 @@ function crossChecks(env: Env, invalid: ReadonlyMap<string, string>, problems: s
   return { trustProxy, http, identity };
 }
 
-export function loadConfig(raw: Record<string, string | undefined> = process.env): Config {
-  const candidate = Value.Default(EnvSchema, coerce(raw));
-  // Every problem is named at once: the schema's, then those between settings.
-  const invalid = new Map<string, string>();
-  for (const error of Value.Errors(EnvSchema, candidate)) {
-    const key = error.instancePath.replace(/^\//, '') || 'environment';
-    if (!invalid.has(key)) invalid.set(key, `${key}: ${error.message} (got ${JSON.stringify(raw[key])})`);
-  }
-  const env = candidate as Env;
-  const { trustProxy, http, identity } = crossChecks(env, invalid, [...invalid.values()]);
-  return Object.freeze({
-    port: env.PORT,
-    host: env.HOST,
-    publicUrl: env.PUBLIC_URL,
-    dataDir: env.DATA_DIR,
-    defaultBundleId: env.DEFAULT_BUNDLEID,
-    database: databaseConfig(env),
-    logLevel: env.LOG_LEVEL,
+/** Sessions, password hashing, registrations and brute-force budgets. */
+function accountSettings(env: Env) {
+  return {
     sessions: {
       tokenTtlSeconds: env.TOKEN_TTL_SECONDS,
       reflashTtlSeconds: env.REFLASH_TTL_SECONDS,
@@ -319,14 +304,12 @@ export function loadConfig(raw: Record<string, string | undefined> = process.env
       failureWindowSeconds: env.RATE_LIMIT_FAILURE_WINDOW_SECONDS,
       blockSeconds: env.RATE_LIMIT_BLOCK_SECONDS,
     },
-    trustProxy,
-    http,
-    logRequests: env.LOG_REQUESTS,
-    bodyLimitBytes: env.BODY_LIMIT_BYTES,
-    shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
-    role: env.ROLE,
-    masterKey: env.BELLHOP_MASTER_KEY,
-    bootstrapAdminKey: env.BELLHOP_ADMIN_KEY,
+  };
+}
+
+/** Delivery and the push channel. */
+function pushSettings(env: Env) {
+  return {
     delivery: {
       pushBodyLimitBytes: env.PUSH_BODY_LIMIT_BYTES,
       ringTtlSeconds: env.RING_TTL_SECONDS,
@@ -350,6 +333,37 @@ export function loadConfig(raw: Record<string, string | undefined> = process.env
       maxConnectionsPerAddress: env.CHANNEL_MAX_CONNECTIONS_PER_IP,
       maxReadsPerFrame: env.CHANNEL_MAX_READS_PER_FRAME,
     },
+  };
+}
+
+export function loadConfig(raw: Record<string, string | undefined> = process.env): Config {
+  const candidate = Value.Default(EnvSchema, coerce(raw));
+  // Every problem is named at once: the schema's, then those between settings.
+  const invalid = new Map<string, string>();
+  for (const error of Value.Errors(EnvSchema, candidate)) {
+    const key = error.instancePath.replace(/^\//, '') || 'environment';
+    if (!invalid.has(key)) invalid.set(key, `${key}: ${error.message} (got ${JSON.stringify(raw[key])})`);
+  }
+  const env = candidate as Env;
+  const { trustProxy, http, identity } = crossChecks(env, invalid, [...invalid.values()]);
+  return Object.freeze({
+    port: env.PORT,
+    host: env.HOST,
+    publicUrl: env.PUBLIC_URL,
+    dataDir: env.DATA_DIR,
+    defaultBundleId: env.DEFAULT_BUNDLEID,
+    database: databaseConfig(env),
+    logLevel: env.LOG_LEVEL,
+    ...accountSettings(env),
+    trustProxy,
+    http,
+    logRequests: env.LOG_REQUESTS,
+    bodyLimitBytes: env.BODY_LIMIT_BYTES,
+    shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
+    role: env.ROLE,
+    masterKey: env.BELLHOP_MASTER_KEY,
+    bootstrapAdminKey: env.BELLHOP_ADMIN_KEY,
+    ...pushSettings(env),
     accountDeleteRecentLoginSeconds: env.ACCOUNT_DELETE_RECENT_LOGIN_SECONDS,
     identity,
     redis:

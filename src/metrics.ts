@@ -1,12 +1,10 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
-/** The process's Prometheus metrics, created once and handed to whoever records them. */
-export function createMetrics() {
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'bellhop_' });
-  const registers = [registry];
+type Registers = Registry[];
+
+/** Requests answered, their latency, and the server errors to alert on. */
+function httpMetrics(registers: Registers) {
   return {
-    registry,
     httpRequests: new Counter({
       name: 'bellhop_http_requests_total',
       help: 'HTTP requests answered, by method, route and status',
@@ -32,6 +30,12 @@ export function createMetrics() {
       labelNames: ['route'] as const,
       registers,
     }),
+  };
+}
+
+/** Deliveries settled and retried, the time to the provider, the queue's depth. */
+function deliveryMetrics(registers: Registers) {
+  return {
     deliveries: new Counter({
       name: 'bellhop_deliveries_total',
       help: 'Deliveries settled, by provider, channel and final status',
@@ -56,6 +60,12 @@ export function createMetrics() {
       help: 'Deliveries waiting for a first or next attempt',
       registers,
     }),
+  };
+}
+
+/** The push channel's connections, frames and events. */
+function channelMetrics(registers: Registers) {
+  return {
     channelConnections: new Gauge({
       name: 'bellhop_channel_connections',
       help: 'Connections to the push channel held by this process, by transport (tls, websocket)',
@@ -80,6 +90,19 @@ export function createMetrics() {
       labelNames: ['channel'] as const,
       registers,
     }),
+  };
+}
+
+/** The process's Prometheus metrics, created once and handed to whoever records them. */
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'bellhop_' });
+  const registers = [registry];
+  return {
+    registry,
+    ...httpMetrics(registers),
+    ...deliveryMetrics(registers),
+    ...channelMetrics(registers),
   };
 }
 
