@@ -30,15 +30,12 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createChannelTokens } from '../src/channel/tokens.js';
-import { createSecretBox } from '../src/crypto/secret-box.js';
-import { migrateToLatest } from '../src/db/migrate.js';
-import type { RegistrationsTable } from '../src/db/schema.js';
 import type { AttackerReport, AttackerStart } from './channel-attacker.js';
 import type { PhonesReport, PhonesStart } from './channel-phones.js';
-import { freePort, NPM_START, repoRoot, startServer, stopAll } from './lib/children.js';
+import { seedPhones } from './lib/channel-seed.js';
+import { freePort, NPM_START, repoRoot, type ServerProcess, startServer, stopAll } from './lib/children.js';
 import { argument } from './lib/settings.js';
-import { prepareStorage } from './lib/storage.js';
+import { prepareStorage, type Storage } from './lib/storage.js';
 
 function flag(name: string, fallback: number): number {
   const given = argument(name);
@@ -150,108 +147,44 @@ async function underAttack(
   }
 }
 
-async function main(): Promise<void> {
-  const storage = await prepareStorage('sqlite', { name: 'channel', postgresUrl: '', poolSize: 1 });
-  const children: ChildProcess[] = [];
-  process.on('exit', () => {
-    for (const child of children) child.kill('SIGKILL');
+function startBellhop(storage: Storage, channelPort: number) {
+  return startServer({
+    name: 'bellhop',
+    entry: NPM_START,
+    // e.g. BENCH_SERVER_NODE_FLAGS=--trace-gc to see the heap's share of the RSS.
+    nodeFlags: (process.env.BENCH_SERVER_NODE_FLAGS ?? '').split(/\s+/).filter((flag) => flag !== ''),
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      ...storage.env,
+      LOG_LEVEL: 'warn',
+      BELLHOP_MASTER_KEY: masterKey,
+      BELLHOP_ADMIN_KEY: adminKey,
+      CHANNEL_PORT: String(channelPort),
+      // Every phone of the bench connects from 127.0.0.1, as from behind one big NAT.
+      CHANNEL_MAX_CONNECTIONS_PER_IP: '0',
+    },
   });
-  try {
-    // Users 0 … n-1, each with the phone of the same number as message registration; user 0's
-    // phone is also its ring registration.
-    const tokens = createChannelTokens(
-      createSecretBox(Buffer.from(masterKey, 'base64')).deriveKey('push channel tokens'),
-    );
-    const database = storage.open();
-    await migrateToLatest(database.db);
-    const now = Date.now();
-    const userIds: number[] = [];
-    for (let start = 0; start < settings.phones; start += 1000) {
-      const end = Math.min(settings.phones, start + 1000);
-      const users = [];
-      for (let index = start; index < end; index += 1)
-        users.push({
-          username: `phone${index}`,
-          username_key: `phone${index}`,
-          email: null,
-          phone: null,
-          password_hash: null,
-          created_at: now,
-          updated_at: now,
-        });
-      const inserted = await database.db
-        .insertInto('users')
-        .values(users)
-        .returning(['id', 'username'])
-        .execute();
-      const byName = new Map(inserted.map((row) => [row.username, Number(row.id)]));
-      const registrations: Array<Omit<RegistrationsTable, 'seq'>> = [];
-      for (let index = start; index < end; index += 1) {
-        const id = byName.get(`phone${index}`) ?? 0;
-        userIds.push(id);
-        const token = tokens.issue({ bundleId, imei: `bench-${index}`, imsi: '' });
-        const row = {
-          user_id: id,
-          session_id: null,
-          push_token: token,
-          language: 'en',
-          dev: 0,
-          bundleid: bundleId,
-          os: 'ANDROID',
-          os_token: '',
-          push_platform: 'ANDROID',
-          phone_model: 'bench',
-          provider: 'channel',
-          provider_token: token,
-          apns_environment: null,
-          created_at: now,
-          updated_at: now,
-        };
-        registrations.push({ ...row, channel: 'message' });
-        if (index === 0) registrations.push({ ...row, channel: 'ring' });
-      }
-      await database.db.insertInto('registrations').values(registrations).execute();
-    }
-    await database.close();
+}
 
-    const channelPort = await freePort();
-    const server = await startServer({
-      name: 'bellhop',
-      entry: NPM_START,
-      // e.g. BENCH_SERVER_NODE_FLAGS=--trace-gc to see the heap's share of the RSS.
-      nodeFlags: (process.env.BENCH_SERVER_NODE_FLAGS ?? '').split(/\s+/).filter((flag) => flag !== ''),
-      env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        ...storage.env,
-        LOG_LEVEL: 'warn',
-        BELLHOP_MASTER_KEY: masterKey,
-        BELLHOP_ADMIN_KEY: adminKey,
-        CHANNEL_PORT: String(channelPort),
-        // Every phone of the bench connects from 127.0.0.1, as from behind one big NAT.
-        CHANNEL_MAX_CONNECTIONS_PER_IP: '0',
-      },
-    });
-    // Warm the send path up (no targets) before the first reading.
-    for (let index = 0; index < 20; index += 1)
-      await post(server.url, { channel: 'message', users: [999_999_999] });
-    const rssBefore = await settledRss(server.pid);
-    log(`Server RSS before the phones connect: ${round(rssBefore / 1048576)} MiB`);
+/** The phones' client processes and what they report. */
+class PhoneFleet {
+  readonly children: ChildProcess[] = [];
+  readonly reports: PhonesReport[] = [];
+  private readonly listeners = new Set<() => void>();
 
-    // (a) connect
-    const reports: PhonesReport[] = [];
-    const listeners = new Set<() => void>();
+  /** Forks the client processes; each connects its share of the phones. */
+  start(channelPort: number): void {
     const per = Math.ceil(settings.phones / settings.clientProcesses);
-    const connectStarted = wallClock();
     for (let from = 0; from < settings.phones; from += per) {
       const child = fork(join(repoRoot, 'bench/channel-phones.ts'), [], {
         execArgv: ['--import', 'tsx'],
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       });
-      children.push(child);
+      this.children.push(child);
       child.on('message', (report: PhonesReport) => {
-        reports.push(report);
-        for (const listener of listeners) listener();
+        this.reports.push(report);
+        for (const listener of this.listeners) listener();
       });
       child.send({
         type: 'start',
@@ -264,99 +197,143 @@ async function main(): Promise<void> {
         concurrency: 100,
       } satisfies PhonesStart);
     }
-    const waitFor = <T extends PhonesReport['type']>(type: T, count: number, timeoutMs: number) =>
-      new Promise<Array<Extract<PhonesReport, { type: T }>>>((resolve, reject) => {
-        const check = () => {
-          const found = reports.filter(
-            (report): report is Extract<PhonesReport, { type: T }> => report.type === type,
-          );
-          if (found.length >= count) {
-            listeners.delete(check);
-            clearTimeout(timer);
-            resolve(found);
-          }
-        };
-        const timer = setTimeout(() => {
-          listeners.delete(check);
-          reject(new Error(`timed out waiting for ${count} "${type}" reports`));
-        }, timeoutMs);
-        listeners.add(check);
-        check();
-      });
-    const connected = await waitFor('connected', children.length, 600_000);
-    const count = connected.reduce((sum, report) => sum + report.count, 0);
-    const matched = connected.reduce((sum, report) => sum + report.tokensMatched, 0);
-    log(
-      `Connected ${count} phones in ${round((wallClock() - connectStarted) / 1000)} s; ${matched} got the token the bench expected`,
-    );
-    const rssAfter = await settledRss(server.pid);
-    const perConnection = (rssAfter - rssBefore) / count;
-    log(`Server RSS with the phones connected: ${round(rssAfter / 1048576)} MiB`);
+  }
 
-    const status = async () => {
-      reports.splice(0, reports.length, ...reports.filter((report) => report.type !== 'status'));
-      for (const child of children) child.send({ type: 'status' });
-      const found = await waitFor('status', children.length, 30_000);
-      return {
-        alive: found.reduce((sum, report) => sum + report.alive, 0),
-        dropped: found.reduce((sum, report) => sum + report.dropped, 0),
-        idleGaveUp: found.reduce((sum, report) => sum + report.idleGaveUp, 0),
-        heartbeats: found.reduce((sum, report) => sum + report.heartbeats, 0),
+  /** Resolves once `count` reports of `type` arrived. */
+  waitFor<T extends PhonesReport['type']>(type: T, count: number, timeoutMs: number) {
+    return new Promise<Array<Extract<PhonesReport, { type: T }>>>((resolve, reject) => {
+      const check = () => {
+        const found = this.reports.filter(
+          (report): report is Extract<PhonesReport, { type: T }> => report.type === type,
+        );
+        if (found.length >= count) {
+          this.listeners.delete(check);
+          clearTimeout(timer);
+          resolve(found);
+        }
       };
-    };
-    if (settings.holdSeconds > 0) {
-      log(`Holding them for ${settings.holdSeconds} s with no traffic but heartbeats…`);
-      await sleep(settings.holdSeconds * 1000);
-    }
-    const held = await status();
-    const rssHeld = rssBytes(server.pid);
-    log(
-      `After ${settings.holdSeconds} s: ${held.alive} of ${count} connected, ${held.dropped} dropped (${held.idleGaveUp} by the phones' 130 s timeout), ${held.heartbeats} heartbeats received; server RSS ${round(rssHeld / 1048576)} MiB`,
-    );
-
-    // (b) rings to user 0 (phone 0) while the others are connected
-    const rings = () => ringLatencies(server.url, userIds[0] ?? 0, reports);
-    const latencies = await rings();
-
-    // (c) one message to every phone
-    const fanoutStart = wallClock();
-    await post(server.url, {
-      channel: 'message',
-      users: userIds,
-      title: 'Storm warning',
-      data: { bench: 'fanout' },
+      const timer = setTimeout(() => {
+        this.listeners.delete(check);
+        reject(new Error(`timed out waiting for ${count} "${type}" reports`));
+      }, timeoutMs);
+      this.listeners.add(check);
+      check();
     });
-    const fanout = await waitFor('fanout', children.length, 60_000);
-    const fanoutMs = Math.max(...fanout.map((report) => report.at)) - fanoutStart;
-    const received = fanout.reduce((sum, report) => sum + report.received, 0);
+  }
 
+  /** The phones still connected, dropped, and heartbeats received, over every client process. */
+  async status() {
+    this.reports.splice(0, this.reports.length, ...this.reports.filter((report) => report.type !== 'status'));
+    for (const child of this.children) child.send({ type: 'status' });
+    const found = await this.waitFor('status', this.children.length, 30_000);
+    return {
+      alive: found.reduce((sum, report) => sum + report.alive, 0),
+      dropped: found.reduce((sum, report) => sum + report.dropped, 0),
+      idleGaveUp: found.reduce((sum, report) => sum + report.idleGaveUp, 0),
+      heartbeats: found.reduce((sum, report) => sum + report.heartbeats, 0),
+    };
+  }
+
+  killAll(): void {
+    for (const child of this.children) child.kill('SIGKILL');
+  }
+}
+
+/** (a) Connects every phone and holds them; the server's RSS per connection. */
+async function connectAndHold(fleet: PhoneFleet, server: ServerProcess, channelPort: number) {
+  const rssBefore = await settledRss(server.pid);
+  log(`Server RSS before the phones connect: ${round(rssBefore / 1048576)} MiB`);
+  const connectStarted = wallClock();
+  fleet.start(channelPort);
+  const connected = await fleet.waitFor('connected', fleet.children.length, 600_000);
+  const count = connected.reduce((sum, report) => sum + report.count, 0);
+  const matched = connected.reduce((sum, report) => sum + report.tokensMatched, 0);
+  log(
+    `Connected ${count} phones in ${round((wallClock() - connectStarted) / 1000)} s; ${matched} got the token the bench expected`,
+  );
+  const rssAfter = await settledRss(server.pid);
+  log(`Server RSS with the phones connected: ${round(rssAfter / 1048576)} MiB`);
+  if (settings.holdSeconds > 0) {
+    log(`Holding them for ${settings.holdSeconds} s with no traffic but heartbeats…`);
+    await sleep(settings.holdSeconds * 1000);
+  }
+  const held = await fleet.status();
+  log(
+    `After ${settings.holdSeconds} s: ${held.alive} of ${count} connected, ${held.dropped} dropped (${held.idleGaveUp} by the phones' 130 s timeout), ${held.heartbeats} heartbeats received; server RSS ${round(rssBytes(server.pid) / 1048576)} MiB`,
+  );
+  return { count, perConnection: (rssAfter - rssBefore) / count, held };
+}
+
+/** (c) One message to every phone: when the last one read it. */
+async function fanOut(fleet: PhoneFleet, server: ServerProcess, userIds: number[]) {
+  const fanoutStart = wallClock();
+  await post(server.url, {
+    channel: 'message',
+    users: userIds,
+    title: 'Storm warning',
+    data: { bench: 'fanout' },
+  });
+  const fanout = await fleet.waitFor('fanout', fleet.children.length, 60_000);
+  return {
+    fanoutMs: Math.max(...fanout.map((report) => report.at)) - fanoutStart,
+    received: fanout.reduce((sum, report) => sum + report.received, 0),
+  };
+}
+
+interface ChannelResults {
+  connection: Awaited<ReturnType<typeof connectAndHold>>;
+  latencies: number[];
+  fanout: Awaited<ReturnType<typeof fanOut>>;
+  attack: Awaited<ReturnType<typeof underAttack>> | undefined;
+}
+
+function printSummary({ connection, latencies, fanout, attack }: ChannelResults): void {
+  const { count, perConnection, held } = connection;
+  const p99 = percentile(latencies, 99);
+  log('');
+  log(`Push channel, ${count} phones on one server process (indicative: shared 2-core machine)`);
+  log(
+    `(a) server RSS per connection: ${round(perConnection / 1024)} KiB (target ≤ ${targets.bytesPerConnection / 1024} KiB) — ${verdict(perConnection <= targets.bytesPerConnection)}`,
+  );
+  log(
+    `    held ${settings.holdSeconds} s: ${held.alive}/${count} still connected — ${verdict(held.alive === count && count === settings.phones)}`,
+  );
+  log(
+    `(b) ring, request to frame, ${latencies.length} rings: p50 ${round(percentile(latencies, 50), 2)} ms, p99 ${round(p99, 2)} ms, max ${round(latencies.at(-1) ?? Number.NaN, 2)} ms (target p99 ≤ ${targets.ringP99Ms} ms) — ${verdict(p99 <= targets.ringP99Ms)}`,
+  );
+  log(
+    `(c) message to all ${fanout.received} phones: last frame read ${round(fanout.fanoutMs)} ms after the request (target ≤ ${targets.fanoutMs} ms) — ${verdict(fanout.received === count && fanout.fanoutMs <= targets.fanoutMs)}`,
+  );
+  if (attack !== undefined) {
+    const attackedP99 = percentile(attack.latencies, 99);
+    log(
+      `(d) ring beside ${settings.attackers} trickling connections (${attack.status.bytesSent} bytes trickled, cut off ${attack.status.closedByServer} times): p50 ${round(percentile(attack.latencies, 50), 2)} ms, p99 ${round(attackedP99, 2)} ms, max ${round(attack.latencies.at(-1) ?? Number.NaN, 2)} ms (target p99 ≤ ${targets.ringP99Ms} ms) — ${verdict(attackedP99 <= targets.ringP99Ms)}`,
+    );
+  }
+}
+
+async function main(): Promise<void> {
+  const storage = await prepareStorage('sqlite', { name: 'channel', postgresUrl: '', poolSize: 1 });
+  const fleet = new PhoneFleet();
+  process.on('exit', () => fleet.killAll());
+  try {
+    const userIds = await seedPhones(storage, { phones: settings.phones, bundleId, masterKey });
+    const channelPort = await freePort();
+    const server = await startBellhop(storage, channelPort);
+    // Warm the send path up (no targets) before the first reading.
+    for (let index = 0; index < 20; index += 1)
+      await post(server.url, { channel: 'message', users: [999_999_999] });
+    const connection = await connectAndHold(fleet, server, channelPort);
+    // (b) rings to user 0 (phone 0) while the others are connected
+    const rings = () => ringLatencies(server.url, userIds[0] ?? 0, fleet.reports);
+    const latencies = await rings();
+    const fanout = await fanOut(fleet, server, userIds);
     // (d) the rings again, beside a trickling attacker
     const attack = settings.attackers > 0 ? await underAttack(channelPort, rings) : undefined;
-
     await server.stop();
-    const p99 = percentile(latencies, 99);
-    log('');
-    log(`Push channel, ${count} phones on one server process (indicative: shared 2-core machine)`);
-    log(
-      `(a) server RSS per connection: ${round(perConnection / 1024)} KiB (target ≤ ${targets.bytesPerConnection / 1024} KiB) — ${verdict(perConnection <= targets.bytesPerConnection)}`,
-    );
-    log(
-      `    held ${settings.holdSeconds} s: ${held.alive}/${count} still connected — ${verdict(held.alive === count && count === settings.phones)}`,
-    );
-    log(
-      `(b) ring, request to frame, ${latencies.length} rings: p50 ${round(percentile(latencies, 50), 2)} ms, p99 ${round(p99, 2)} ms, max ${round(latencies.at(-1) ?? Number.NaN, 2)} ms (target p99 ≤ ${targets.ringP99Ms} ms) — ${verdict(p99 <= targets.ringP99Ms)}`,
-    );
-    log(
-      `(c) message to all ${received} phones: last frame read ${round(fanoutMs)} ms after the request (target ≤ ${targets.fanoutMs} ms) — ${verdict(received === count && fanoutMs <= targets.fanoutMs)}`,
-    );
-    if (attack !== undefined) {
-      const attackedP99 = percentile(attack.latencies, 99);
-      log(
-        `(d) ring beside ${settings.attackers} trickling connections (${attack.status.bytesSent} bytes trickled, cut off ${attack.status.closedByServer} times): p50 ${round(percentile(attack.latencies, 50), 2)} ms, p99 ${round(attackedP99, 2)} ms, max ${round(attack.latencies.at(-1) ?? Number.NaN, 2)} ms (target p99 ≤ ${targets.ringP99Ms} ms) — ${verdict(attackedP99 <= targets.ringP99Ms)}`,
-      );
-    }
+    printSummary({ connection, latencies, fanout, attack });
   } finally {
-    for (const child of children) child.kill('SIGKILL');
+    fleet.killAll();
     await stopAll();
     await storage.drop();
   }
