@@ -8,7 +8,7 @@ import type { AppleCredentials, AppleInput, IdentityVerifier } from '../provider
 import {
   cleanDisplayName,
   formHeaders,
-  type ProviderHttp,
+  type LoginProviderHttp,
   rejected,
   requestJson,
   stringField,
@@ -41,7 +41,7 @@ export interface AppleVerifier extends IdentityVerifier<AppleInput> {
  */
 export function createAppleVerifier(deps: {
   config: AppleConfig;
-  http: ProviderHttp;
+  http: LoginProviderHttp;
   clock: Clock;
   jwks: JwksCache;
   leewaySeconds: number;

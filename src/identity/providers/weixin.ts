@@ -6,7 +6,7 @@ import type { IdentityVerifier, VerifiedIdentity, WeixinInput } from '../provide
 import {
   cleanDisplayName,
   jsonHeaders,
-  type ProviderHttp,
+  type LoginProviderHttp,
   rejected,
   requestJson,
   stringField,
@@ -56,7 +56,7 @@ class WeixinError extends Error {
  */
 export function createWeixinVerifier(deps: {
   config: WeixinConfig;
-  http: ProviderHttp;
+  http: LoginProviderHttp;
   clock: Clock;
 }): IdentityVerifier<WeixinInput> {
   const { config, http, clock } = deps;

@@ -1,13 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { FAKE_OPPO_MESSAGES } from '../../../../test/fakes/oppo-server.js';
+import { msUntilChinaMidnight } from '../shared/china-time.js';
 import { oppoSign } from './oppo.auth.js';
-import {
-  classifyOppoCode,
-  classifyOppoHttpStatus,
-  msUntilChinaMidnight,
-  OPPO_CODES,
-  parseOppoAnswer,
-} from './oppo.errors.js';
+import { classifyOppoCode, classifyOppoHttpStatus, OPPO_CODES, parseOppoAnswer } from './oppo.errors.js';
 
 /** 2026-11-30 12:00 UTC = 20:00 in China: four hours to the quota reset. */
 const T0 = Date.UTC(2026, 10, 30, 12, 0, 0);

@@ -1,7 +1,7 @@
-import type { FailureClass, PushResult } from '../adapter.js';
+import type { FailureClass } from '../adapter.js';
 import { parseRetryAfter } from '../retry-after.js';
-
-export type PushFailure = Extract<PushResult, { ok: false }>;
+import { msUntilChinaMidnight } from '../shared/china-time.js';
+import type { PushFailure } from '../shared/errors.js';
 
 /** OPPO's return codes and how Bellhop handles each (reference/providers.md §5.1, OPPO's table). */
 export const OPPO_CODES: Readonly<Record<number, { meaning: string; failure: FailureClass }>> = {
@@ -46,15 +46,6 @@ export const OPPO_AUTH_TOKEN_CODES: ReadonlySet<number> = new Set([11, 29]);
 /** Daily quotas: they reset at midnight, China time. */
 export const OPPO_DAILY_QUOTA_CODES: ReadonlySet<number> = new Set([33, 34]);
 export const OPPO_INVALID_REGISTRATION_ID = 10000;
-
-const CHINA_OFFSET_MS = 8 * 3600_000;
-const DAY_MS = 24 * 3600_000;
-
-/** Milliseconds from `now` to the next midnight in China (UTC+8, no daylight saving). */
-export function msUntilChinaMidnight(now: number): number {
-  const chinaTime = now + CHINA_OFFSET_MS;
-  return DAY_MS - (((chinaTime % DAY_MS) + DAY_MS) % DAY_MS);
-}
 
 /**
  * The failure for an OPPO return code (a response's `code`, or an entry's `errorCode` in a

@@ -1,10 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  classifyXiaomiCode,
-  classifyXiaomiStatus,
-  msUntilChinaMidnight,
-  parseXiaomiAnswer,
-} from './xiaomi.errors.js';
+import { msUntilChinaMidnight } from '../shared/china-time.js';
+import { classifyXiaomiCode, classifyXiaomiStatus, parseXiaomiAnswer } from './xiaomi.errors.js';
 
 // 20:00 in China.
 const now = Date.UTC(2026, 10, 30, 12, 0, 0);

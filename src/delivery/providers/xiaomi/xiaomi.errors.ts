@@ -1,17 +1,7 @@
-import type { FailureClass, PushResult } from '../adapter.js';
+import type { FailureClass } from '../adapter.js';
 import { parseRetryAfter } from '../retry-after.js';
-
-export type PushFailure = Extract<PushResult, { ok: false }>;
-
-/** China Standard Time, where MiPush's daily quotas are counted: UTC+8, no daylight saving. */
-const CHINA_OFFSET_MS = 8 * 3600 * 1000;
-const DAY_MS = 24 * 3600 * 1000;
-
-/** Milliseconds from `now` until the next midnight in China (UTC+8), when daily quotas reset. */
-export function msUntilChinaMidnight(now: number): number {
-  const local = now + CHINA_OFFSET_MS;
-  return (Math.floor(local / DAY_MS) + 1) * DAY_MS - local;
-}
+import { msUntilChinaMidnight } from '../shared/china-time.js';
+import type { PushFailure } from '../shared/errors.js';
 
 type XiaomiClass = FailureClass | 'quota';
 
