@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { PushAdapter, PushMessage, PushResult } from '../adapter.js';
+import type { ProviderRequest, PushAdapter, PushMessage, PushResult } from '../adapter.js';
 import { createAccessTokenSource } from '../shared/access-tokens.js';
 import { batchIdenticalMessages, noResults, sendBatches } from '../shared/batches.js';
 import type { PushFailure } from '../shared/errors.js';
@@ -49,11 +49,7 @@ export function createVivoAdapter(settings: VivoSettings, options: VivoAdapterOp
   });
 
   /** One request with the app's authToken: vivo's answer when it is a success, else the failure. */
-  const call = async (request: {
-    url: string;
-    headers: Record<string, string>;
-    body: string;
-  }): Promise<Called> => {
+  const call = async (request: ProviderRequest): Promise<Called> => {
     const answer = await sendWithToken(http, authTokens, {
       withToken: (authToken) => ({ ...request, headers: { ...request.headers, authToken } }),
       refusesToken,
