@@ -2,13 +2,12 @@ import type { HttpAnswer } from '../../../net/http-client.js';
 import type { PushAdapter, PushMessage, PushResult } from '../adapter.js';
 import { type AccessTokenSource, createAccessTokenSource } from '../shared/access-tokens.js';
 import { batchIdenticalMessages, type MessageBatch, noResults, sendBatches } from '../shared/batches.js';
-import type { PushFailure } from '../shared/errors.js';
+import { classifyHttpStatus, type PushFailure } from '../shared/errors.js';
 import { createProviderHttp, type HttpAdapterOptions, sendWithToken } from '../shared/provider-http.js';
 import { fetchOppoAuthToken, OPPO_AUTH_TOKEN_REFRESH_MARGIN_MS, oppoAuthTokenKey } from './oppo.auth.js';
 import type { OppoSettings } from './oppo.config.js';
 import {
   classifyOppoCode,
-  classifyOppoHttpStatus,
   OPPO_AUTH_TOKEN_CODES,
   OPPO_INVALID_REGISTRATION_ID,
   type OppoBatchEntry,
@@ -76,7 +75,7 @@ export function createOppoAdapter(settings: OppoSettings, options: OppoAdapterOp
     if (parsed === undefined || answer.status < 200 || answer.status >= 300) {
       // A 200 that is not OPPO's JSON: something in between answered; try again later.
       const status = answer.status >= 200 && answer.status < 300 ? 502 : answer.status;
-      return all(classifyOppoHttpStatus(status, answer.headers['retry-after'], now));
+      return all(classifyHttpStatus(status, answer.headers['retry-after'], now));
     }
     if (parsed.code !== 0) return all(classifyOppoCode(parsed.code, now));
     if (messages.length === 1 && parsed.entries === undefined) {

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { HttpPost } from '../../../net/http-client.js';
 import type { CachedAccessToken } from '../shared/access-tokens.js';
-import { AccessTokenError, type PushFailure } from '../shared/errors.js';
+import { AccessTokenError, classifyHttpStatus, type PushFailure } from '../shared/errors.js';
 import { postForToken } from '../shared/provider-http.js';
 import type { OppoSettings } from './oppo.config.js';
-import { classifyOppoCode, classifyOppoHttpStatus, parseOppoAnswer } from './oppo.errors.js';
+import { classifyOppoCode, parseOppoAnswer } from './oppo.errors.js';
 import { OPPO_AUTH_PATH } from './oppo.request.js';
 
 /** OPPO's `auth_token` lives 24 hours. */
@@ -62,7 +62,7 @@ export async function fetchOppoAuthToken(
   });
   const parsed = parseOppoAnswer(answer.body);
   if (parsed === undefined || answer.status < 200 || answer.status >= 300) {
-    const failure = classifyOppoHttpStatus(
+    const failure = classifyHttpStatus(
       answer.status >= 200 && answer.status < 300 ? 502 : answer.status,
       answer.headers['retry-after'],
       now,

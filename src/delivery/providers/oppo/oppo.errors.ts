@@ -1,5 +1,4 @@
 import type { FailureClass } from '../adapter.js';
-import { parseRetryAfter } from '../retry-after.js';
 import { msUntilChinaMidnight } from '../shared/china-time.js';
 import type { PushFailure } from '../shared/errors.js';
 
@@ -58,27 +57,6 @@ export function classifyOppoCode(code: number, now: number): PushFailure {
   const failure = known?.failure ?? (code < 0 ? 'retry' : 'bad_request');
   const result: PushFailure = { ok: false, failure, reason: `OPPO_${code}` };
   if (OPPO_DAILY_QUOTA_CODES.has(code)) result.retryAfterMs = msUntilChinaMidnight(now);
-  return result;
-}
-
-/**
- * An answer that is not OPPO's JSON (a proxy, a load balancer): by HTTP status. 5xx, 408 and
- * 429 → retry with `Retry-After`; 401/403 → creds; any other → bad_request.
- */
-export function classifyOppoHttpStatus(
-  status: number,
-  retryAfter: string | undefined,
-  now: number,
-): PushFailure {
-  const failure: FailureClass =
-    status >= 500 || status === 429 || status === 408
-      ? 'retry'
-      : status === 401 || status === 403
-        ? 'creds'
-        : 'bad_request';
-  const result: PushFailure = { ok: false, failure, reason: `HTTP_${status}` };
-  const retryAfterMs = failure === 'retry' ? parseRetryAfter(retryAfter, now) : undefined;
-  if (retryAfterMs !== undefined) result.retryAfterMs = retryAfterMs;
   return result;
 }
 

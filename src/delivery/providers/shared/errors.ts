@@ -1,4 +1,5 @@
 import type { PushResult } from '../adapter.js';
+import { parseRetryAfter } from '../retry-after.js';
 
 /** A send that did not go through, as its result says. */
 export type PushFailure = Extract<PushResult, { ok: false }>;
@@ -46,4 +47,16 @@ export function pushFailure(
   return retryAfterMs === undefined
     ? { ok: false, failure, reason }
     : { ok: false, failure, reason, retryAfterMs };
+}
+
+/**
+ * An HTTP answer nothing in its body explains, by its status: 5xx, 429 and 408 → retry,
+ * honouring `Retry-After`; 401 / 403 → creds; any other → bad_request. `reason` is `HTTP_<status>`.
+ */
+export function classifyHttpStatus(status: number, retryAfter: string | undefined, now: number): PushFailure {
+  const reason = `HTTP_${status}`;
+  if (status >= 500 || status === 429 || status === 408) {
+    return pushFailure('retry', reason, parseRetryAfter(retryAfter, now));
+  }
+  return pushFailure(status === 401 || status === 403 ? 'creds' : 'bad_request', reason);
 }

@@ -1,8 +1,7 @@
 import type { HttpAnswer } from '../../../net/http-client.js';
 import type { FailureClass } from '../adapter.js';
-import { parseRetryAfter } from '../retry-after.js';
 import { msUntilChinaMidnight } from '../shared/china-time.js';
-import type { PushFailure } from '../shared/errors.js';
+import { classifyHttpStatus, type PushFailure } from '../shared/errors.js';
 
 /** vivo answers HTTP 200 with `{result, desc, …}`; `result` 0 is success. */
 export interface VivoAnswer {
@@ -126,16 +125,9 @@ export function classifyVivoAnswer(
     }
     return failure;
   }
-  const status = answer.status;
-  if (status >= 200 && status < 300) return { ok: false, failure: 'retry', reason: 'bad_response' };
-  if (status >= 500 || status === 429 || status === 408) {
-    const failure: PushFailure = { ok: false, failure: 'retry', reason: `HTTP_${status}` };
-    const retryAfterMs = parseRetryAfter(answer.retryAfter, now);
-    if (retryAfterMs !== undefined) failure.retryAfterMs = retryAfterMs;
-    return failure;
-  }
-  if (status === 401 || status === 403) return { ok: false, failure: 'creds', reason: `HTTP_${status}` };
-  return { ok: false, failure: 'bad_request', reason: `HTTP_${status}` };
+  if (answer.status >= 200 && answer.status < 300)
+    return { ok: false, failure: 'retry', reason: 'bad_response' };
+  return classifyHttpStatus(answer.status, answer.retryAfter, now);
 }
 
 /** `classifyVivoAnswer` for an answer as the HTTP client gives it. */

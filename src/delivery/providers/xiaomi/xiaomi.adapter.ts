@@ -1,10 +1,10 @@
 import type { HttpAnswer } from '../../../net/http-client.js';
 import type { PushAdapter, PushMessage, PushResult } from '../adapter.js';
 import { batchIdenticalMessages, type MessageBatch, sendBatches } from '../shared/batches.js';
-import type { PushFailure } from '../shared/errors.js';
+import { classifyHttpStatus, type PushFailure } from '../shared/errors.js';
 import { createProviderHttp, type HttpAdapterOptions } from '../shared/provider-http.js';
 import type { XiaomiSettings } from './xiaomi.config.js';
-import { classifyXiaomiCode, classifyXiaomiStatus, parseXiaomiAnswer } from './xiaomi.errors.js';
+import { classifyXiaomiCode, parseXiaomiAnswer } from './xiaomi.errors.js';
 import { buildXiaomiRequest, XIAOMI_MAX_REGIDS, xiaomiAuthorization } from './xiaomi.request.js';
 
 /** Default `concurrency`: 16. MiPush has no access token: `accessTokens` is not used. */
@@ -43,7 +43,7 @@ export function createXiaomiAdapter(settings: XiaomiSettings, options: XiaomiAda
     if (body?.code === undefined) {
       failure = ok
         ? { ok: false, failure: 'retry', reason: 'bad_response' }
-        : classifyXiaomiStatus(answer.status, answer.headers['retry-after'], now);
+        : classifyHttpStatus(answer.status, answer.headers['retry-after'], now);
     } else if (body.code === 0 && ok) {
       return tokens.map((token) =>
         body.badRegIds.has(token)

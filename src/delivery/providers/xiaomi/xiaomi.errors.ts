@@ -1,5 +1,4 @@
 import type { FailureClass } from '../adapter.js';
-import { parseRetryAfter } from '../retry-after.js';
 import { msUntilChinaMidnight } from '../shared/china-time.js';
 import type { PushFailure } from '../shared/errors.js';
 
@@ -80,23 +79,6 @@ export function parseXiaomiAnswer(body: string): XiaomiAnswerBody | undefined {
     messageId: typeof data?.id === 'string' ? data.id : undefined,
     badRegIds: new Set(bad.split(',').filter((token) => token !== '')),
   };
-}
-
-/** An HTTP answer nothing in the body explains. */
-export function classifyXiaomiStatus(
-  status: number,
-  retryAfter: string | undefined,
-  now: number,
-): PushFailure {
-  const reason = `HTTP_${status}`;
-  if (status >= 500 || status === 429 || status === 408) {
-    const failure: PushFailure = { ok: false, failure: 'retry', reason };
-    const retryAfterMs = parseRetryAfter(retryAfter, now);
-    if (retryAfterMs !== undefined) failure.retryAfterMs = retryAfterMs;
-    return failure;
-  }
-  if (status === 401 || status === 403) return { ok: false, failure: 'creds', reason };
-  return { ok: false, failure: 'bad_request', reason };
 }
 
 /**
