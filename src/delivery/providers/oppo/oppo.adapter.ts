@@ -38,6 +38,49 @@ function byRegion(batch: MessageBatch): MessageBatch[] {
 }
 
 /**
+ * One result per message of an OPPO answer: a refusal of the whole request applies to each;
+ * a `unicast_batch` answer's entries are matched by registration id (or by position).
+ */
+function resultsOf(
+  messages: readonly PushMessage[],
+  answer: HttpAnswer | PushFailure,
+  now: number,
+): PushResult[] {
+  const all = (result: PushResult) => messages.map(() => result);
+  if (!('status' in answer)) return all(answer);
+  const parsed = parseOppoAnswer(answer.body);
+  if (parsed === undefined || answer.status < 200 || answer.status >= 300) {
+    // A 200 that is not OPPO's JSON: something in between answered; try again later.
+    const status = answer.status >= 200 && answer.status < 300 ? 502 : answer.status;
+    return all(classifyHttpStatus(status, answer.headers['retry-after'], now));
+  }
+  if (parsed.code !== 0) return all(classifyOppoCode(parsed.code, now));
+  if (messages.length === 1 && parsed.entries === undefined) {
+    return [{ ok: true, providerMessageId: parsed.messageId }];
+  }
+  const entries = parsed.entries ?? [];
+  const byToken = new Map<string, OppoBatchEntry[]>();
+  const positional = entries.some((entry) => entry.registrationId === undefined);
+  if (!positional) {
+    for (const entry of entries) {
+      const key = entry.registrationId ?? '';
+      const queue = byToken.get(key);
+      if (queue === undefined) byToken.set(key, [entry]);
+      else queue.push(entry);
+    }
+  }
+  return messages.map((message, i): PushResult => {
+    const entry = positional ? entries[i] : byToken.get(message.token)?.shift();
+    // Sent again later; `app_message_id` makes OPPO show it once if it did go out.
+    if (entry === undefined) return { ok: false, failure: 'retry', reason: 'OPPO_no_result' };
+    if (entry.errorCode === undefined || entry.errorCode === 0) {
+      return { ok: true, providerMessageId: entry.messageId };
+    }
+    return classifyOppoCode(entry.errorCode, now);
+  });
+}
+
+/**
  * OPPO PUSH (reference/providers.md §5.1). A ring goes out at once with `unicast`; messages
  * that differ only in their phone go out together with `unicast_batch`, up to 1000 a request,
  * one request per host (mainland China or `api-intl`, by the registration id). Each host has its
@@ -67,42 +110,6 @@ export function createOppoAdapter(settings: OppoSettings, options: OppoAdapterOp
     return source;
   };
 
-  const resultsOf = (messages: readonly PushMessage[], answer: HttpAnswer | PushFailure): PushResult[] => {
-    const now = clock.now();
-    const all = (result: PushResult) => messages.map(() => result);
-    if (!('status' in answer)) return all(answer);
-    const parsed = parseOppoAnswer(answer.body);
-    if (parsed === undefined || answer.status < 200 || answer.status >= 300) {
-      // A 200 that is not OPPO's JSON: something in between answered; try again later.
-      const status = answer.status >= 200 && answer.status < 300 ? 502 : answer.status;
-      return all(classifyHttpStatus(status, answer.headers['retry-after'], now));
-    }
-    if (parsed.code !== 0) return all(classifyOppoCode(parsed.code, now));
-    if (messages.length === 1 && parsed.entries === undefined) {
-      return [{ ok: true, providerMessageId: parsed.messageId }];
-    }
-    const entries = parsed.entries ?? [];
-    const byToken = new Map<string, OppoBatchEntry[]>();
-    const positional = entries.some((entry) => entry.registrationId === undefined);
-    if (!positional) {
-      for (const entry of entries) {
-        const key = entry.registrationId ?? '';
-        const queue = byToken.get(key);
-        if (queue === undefined) byToken.set(key, [entry]);
-        else queue.push(entry);
-      }
-    }
-    return messages.map((message, i): PushResult => {
-      const entry = positional ? entries[i] : byToken.get(message.token)?.shift();
-      // Sent again later; `app_message_id` makes OPPO show it once if it did go out.
-      if (entry === undefined) return { ok: false, failure: 'retry', reason: 'OPPO_no_result' };
-      if (entry.errorCode === undefined || entry.errorCode === 0) {
-        return { ok: true, providerMessageId: entry.messageId };
-      }
-      return classifyOppoCode(entry.errorCode, now);
-    });
-  };
-
   const sendRequest = async (messages: readonly PushMessage[]): Promise<PushResult[]> => {
     const request = buildOppoRequest(messages, settings, clock.now());
     const answer = await sendWithToken(http, tokensFor(oppoBaseUrl(messages[0]?.token ?? '', settings)), {
@@ -117,7 +124,7 @@ export function createOppoAdapter(settings: OppoSettings, options: OppoAdapterOp
     ) {
       return (await Promise.all(messages.map((message) => sendRequest([message])))).flat();
     }
-    return resultsOf(messages, answer);
+    return resultsOf(messages, answer, clock.now());
   };
 
   return {

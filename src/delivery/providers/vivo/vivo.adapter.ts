@@ -29,6 +29,16 @@ type Called = { answer: VivoAnswer } | PushFailure;
 
 const refusesToken = (answer: { body: string }) => parseVivoAnswer(answer.body).result === VIVO_AUTH_FAILED;
 
+/** Each phone's result of a `pushToList` vivo took: those in `invalidUsers` fail, the others are sent. */
+function listResults(messages: readonly PushMessage[], answer: VivoAnswer, taskId: string): PushResult[] {
+  const invalid = new Map(answer.invalidUsers.map((user) => [user.userid, user]));
+  const providerMessageId = answer.taskId ?? taskId;
+  return messages.map((message): PushResult => {
+    const user = invalid.get(message.token);
+    return user === undefined ? { ok: true, providerMessageId } : invalidUserFailure(user);
+  });
+}
+
 /**
  * vivo PUSH (reference/providers.md §5.2). A ring, and a message to one phone, is one
  * `message/send`; a message to many phones is one `message/saveListPayload` and then one
@@ -83,12 +93,7 @@ export function createVivoAdapter(settings: VivoSettings, options: VivoAdapterOp
       if (called.reason === `vivo_${VIVO_INVALID_REGID}`) return Promise.all(messages.map(sendOne));
       return messages.map(() => called);
     }
-    const invalid = new Map(called.answer.invalidUsers.map((user) => [user.userid, user]));
-    const providerMessageId = called.answer.taskId ?? taskId;
-    return messages.map((message): PushResult => {
-      const user = invalid.get(message.token);
-      return user === undefined ? { ok: true, providerMessageId } : invalidUserFailure(user);
-    });
+    return listResults(messages, called.answer, taskId);
   };
 
   /** Messages that differ only by phone: the content saved once, then lists of 1000 regIds. */
@@ -102,11 +107,11 @@ export function createVivoAdapter(settings: VivoSettings, options: VivoAdapterOp
       const failure: PushFailure = { ok: false, failure: 'retry', reason: 'bad_response' };
       return messages.map(() => failure);
     }
-    const chunks: PushMessage[][] = [];
+    const lists: Promise<PushResult[]>[] = [];
     for (let index = 0; index < messages.length; index += VIVO_BATCH_SIZE) {
-      chunks.push(messages.slice(index, index + VIVO_BATCH_SIZE));
+      lists.push(pushToList(messages.slice(index, index + VIVO_BATCH_SIZE), taskId));
     }
-    return (await Promise.all(chunks.map((chunk) => pushToList(chunk, taskId)))).flat();
+    return (await Promise.all(lists)).flat();
   };
 
   return {
