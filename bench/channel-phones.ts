@@ -7,9 +7,9 @@
 import './lib/exit-with-parent.mjs';
 import { performance } from 'node:perf_hooks';
 import tls from 'node:tls';
-import { createSecretBox } from '../src/admin/secret-box.js';
 import { Command, encodeFrame, FrameDecoder } from '../src/channel/frames.js';
 import { createChannelTokens } from '../src/channel/tokens.js';
+import { createSecretBox } from '../src/crypto/secret-box.js';
 
 export interface PhonesStart {
   type: 'start';

@@ -8,7 +8,7 @@ import { accountsRoutes } from './accounts/accounts.routes.js';
 import { adminRoutes } from './admin/admin.routes.js';
 import { channelWebSocketRoutes } from './channel/websocket.js';
 import type { Config } from './config.js';
-import { deliveryRoutes } from './delivery/delivery.routes.js';
+import { deliveryRoutes, inboxRoutes } from './delivery/delivery.routes.js';
 import { AppError } from './errors.js';
 import { installErrorHandlers, sendError } from './http/error-handler.js';
 import { installMetrics } from './http/metrics.js';
@@ -119,14 +119,14 @@ export async function buildApp(config: Config, services: Services): Promise<Type
         await database.ping();
       } catch (error) {
         request.log.warn({ err: error }, 'database not ready');
-        return reply.code(503).send({ message: 'database unavailable', code: 'SERVICE_UNAVAILABLE' });
+        return sendError(reply, new AppError('SERVICE_UNAVAILABLE'));
       }
       try {
         await services.pingRedis();
         return { status: 'ready' };
       } catch (error) {
         request.log.warn({ err: error }, 'Redis not ready');
-        return reply.code(503).send({ message: 'redis unavailable', code: 'SERVICE_UNAVAILABLE' });
+        return sendError(reply, new AppError('SERVICE_UNAVAILABLE'));
       }
     },
   );
@@ -141,10 +141,10 @@ export async function buildApp(config: Config, services: Services): Promise<Type
   adminRoutes(app, {
     apiKeys: services.apiKeys,
     apps: services.apps,
-    delivery: services.delivery,
     providerSchemas: Object.fromEntries(
       Object.entries(services.catalogue).map(([id, module]) => [id, module.schema]),
     ),
   });
+  inboxRoutes(app, services.apiKeys, services.inbox);
   return app;
 }

@@ -1,6 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, configVariables, loadConfig } from './config.js';
 
 describe('configuration', () => {
   it('has working defaults: port 8080, SQLite under ./data, 30-day tokens', () => {
@@ -103,6 +104,27 @@ describe('configuration', () => {
     expect(problems({ LOGIN_PROVIDER_CA_FILE: '/nonexistent/ca.pem' })).toContain('LOGIN_PROVIDER_CA_FILE');
   });
 
+  it('names every problem at once: the schema, settings that go together, and the channel timings', () => {
+    let message = '';
+    try {
+      loadConfig({
+        PORT: 'eighty',
+        CHANNEL_TLS_CERT: '/etc/bellhop/cert.pem',
+        CHANNEL_HEARTBEAT_MS: '200000',
+        WEIXIN_APP_ID: 'wx0123456789',
+      });
+    } catch (error) {
+      message = error instanceof ConfigError ? error.message : '';
+    }
+    for (const named of [
+      'PORT:',
+      'CHANNEL_TLS_CERT and CHANNEL_TLS_KEY go together',
+      'longer than CHANNEL_HEARTBEAT_MS',
+      'WEIXIN_APP_ID and WEIXIN_APP_SECRET go together',
+    ])
+      expect(message).toContain(named);
+  });
+
   it('configures the push channel: port 11001, a heartbeat a minute, certificate and key together', () => {
     expect(loadConfig({}).channel).toEqual({
       port: 11001,
@@ -116,5 +138,11 @@ describe('configuration', () => {
     expect(loadConfig({ CHANNEL_PORT: '0' }).channel.port).toBe(0);
     expect(() => loadConfig({ CHANNEL_TLS_CERT: '/etc/bellhop/cert.pem' })).toThrow(/set both or neither/);
     expect(() => loadConfig({ CHANNEL_HEARTBEAT_MS: '200000' })).toThrow(/longer than CHANNEL_HEARTBEAT_MS/);
+  });
+
+  it('has every variable in .env.example, the one full list', () => {
+    const example = readFileSync(new URL('../.env.example', import.meta.url), 'utf8');
+    const listed = new Set([...example.matchAll(/^#? ?([A-Z][A-Z0-9_]+)=/gm)].map((match) => match[1]));
+    expect(configVariables.filter((name) => !listed.has(name))).toEqual([]);
   });
 });

@@ -1,7 +1,6 @@
-import { createPrivateKey } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { type Static, Type } from 'typebox';
 import { Value } from 'typebox/value';
+import { identityConfig } from './config/identity.js';
 
 /**
  * The environment, as the one typed and frozen configuration of the process.
@@ -96,7 +95,10 @@ const EnvSchema = Type.Object({
   QUEUE_SWEEP_SECONDS: Type.Integer({ minimum: 1, maximum: 3600, default: 15 }),
 });
 
-type Env = Static<typeof EnvSchema>;
+export type Env = Static<typeof EnvSchema>;
+
+/** Every variable Bellhop reads (.env.example lists them all). */
+export const configVariables: readonly string[] = Object.keys(EnvSchema.properties);
 
 export type DatabaseConfig =
   | { dialect: 'sqlite'; file: string }
@@ -241,123 +243,25 @@ function databaseConfig(env: Env): DatabaseConfig {
   return { dialect: 'sqlite', file: url.replace(/^(sqlite|file):(\/\/)?/, '') };
 }
 
-const list = (value: string | undefined) =>
-  (value ?? '')
-    .split(',')
-    .map((item) => item.trim())
-    .filter((item) => item !== '');
-
-function readConfiguredFile(name: string, path: string, problems: string[]): string | undefined {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (error) {
-    problems.push(`${name}: cannot read ${path} (${(error as Error).message})`);
-    return undefined;
-  }
-}
-
-/** Settings that belong together are given together; keys and files are read and checked now. */
-function identityConfig(env: Env): IdentityConfig {
-  const problems: string[] = [];
-  const pair = (a: string, b: string, valueA: unknown, valueB: unknown) => {
-    if ((valueA === undefined) !== (valueB === undefined)) problems.push(`${a} and ${b} go together`);
-  };
-  pair('WEIXIN_APP_ID', 'WEIXIN_APP_SECRET', env.WEIXIN_APP_ID, env.WEIXIN_APP_SECRET);
-  pair('FACEBOOK_APP_ID', 'FACEBOOK_APP_SECRET', env.FACEBOOK_APP_ID, env.FACEBOOK_APP_SECRET);
-
-  const ca =
-    env.LOGIN_PROVIDER_CA_FILE === undefined
-      ? undefined
-      : readConfiguredFile('LOGIN_PROVIDER_CA_FILE', env.LOGIN_PROVIDER_CA_FILE, problems);
-
-  if (env.APPLE_PRIVATE_KEY !== undefined && env.APPLE_PRIVATE_KEY_FILE !== undefined) {
-    problems.push('APPLE_PRIVATE_KEY and APPLE_PRIVATE_KEY_FILE: give one of them');
-  }
-  // An environment variable often carries the PEM's line breaks as `\n`.
-  const privateKey =
-    env.APPLE_PRIVATE_KEY_FILE !== undefined
-      ? readConfiguredFile('APPLE_PRIVATE_KEY_FILE', env.APPLE_PRIVATE_KEY_FILE, problems)
-      : env.APPLE_PRIVATE_KEY?.replace(/\\n/g, '\n');
-  if (privateKey !== undefined) {
-    try {
-      const key = createPrivateKey(privateKey);
-      if (key.asymmetricKeyType !== 'ec') problems.push('APPLE_PRIVATE_KEY: not an EC (.p8) key');
-    } catch {
-      problems.push('APPLE_PRIVATE_KEY: not a PEM private key (the .p8 file Apple gave)');
-    }
-  }
-  const signingParts = [env.APPLE_TEAM_ID, env.APPLE_KEY_ID, privateKey];
-  const signingGiven = signingParts.filter((part) => part !== undefined).length;
-  if (signingGiven !== 0 && signingGiven !== 3) {
-    problems.push('APPLE_TEAM_ID, APPLE_KEY_ID and APPLE_PRIVATE_KEY(_FILE) go together');
-  }
-  const appleAudiences = list(env.APPLE_AUDIENCES);
-  if (signingGiven === 3 && appleAudiences.length === 0) {
-    problems.push('APPLE_TEAM_ID and its key need APPLE_AUDIENCES (the bundle ids / Services IDs)');
-  }
-  const googleClientIds = list(env.GOOGLE_CLIENT_IDS);
-  if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
-
-  return {
-    timeoutMs: env.LOGIN_PROVIDER_TIMEOUT_MS,
-    ca,
-    jwksCacheSeconds: env.LOGIN_JWKS_CACHE_SECONDS,
-    jwksMinRefetchSeconds: env.LOGIN_JWKS_MIN_REFETCH_SECONDS,
-    leewaySeconds: env.LOGIN_JWT_LEEWAY_SECONDS,
-    weixin:
-      env.WEIXIN_APP_ID !== undefined && env.WEIXIN_APP_SECRET !== undefined
-        ? {
-            appId: env.WEIXIN_APP_ID,
-            appSecret: env.WEIXIN_APP_SECRET,
-            apiUrl: env.WEIXIN_API_URL.replace(/\/+$/, ''),
-            codeCacheSeconds: env.WEIXIN_CODE_CACHE_SECONDS,
-          }
-        : undefined,
-    facebook:
-      env.FACEBOOK_APP_ID !== undefined && env.FACEBOOK_APP_SECRET !== undefined
-        ? {
-            appId: env.FACEBOOK_APP_ID,
-            appSecret: env.FACEBOOK_APP_SECRET,
-            graphUrl: env.FACEBOOK_GRAPH_URL.replace(/\/+$/, ''),
-          }
-        : undefined,
-    apple:
-      appleAudiences.length === 0
-        ? undefined
-        : {
-            audiences: appleAudiences,
-            jwksUrl: env.APPLE_JWKS_URL,
-            tokenUrl: env.APPLE_TOKEN_URL,
-            revokeUrl: env.APPLE_REVOKE_URL,
-            signing:
-              env.APPLE_TEAM_ID !== undefined && env.APPLE_KEY_ID !== undefined && privateKey !== undefined
-                ? { teamId: env.APPLE_TEAM_ID, keyId: env.APPLE_KEY_ID, privateKey }
-                : undefined,
-          },
-    google:
-      googleClientIds.length === 0 ? undefined : { clientIds: googleClientIds, jwksUrl: env.GOOGLE_JWKS_URL },
-  };
-}
-
 export function loadConfig(raw: Record<string, string | undefined> = process.env): Config {
   const candidate = Value.Default(EnvSchema, coerce(raw));
-  if (!Value.Check(EnvSchema, candidate)) {
-    const problems = new Map<string, string>();
-    for (const error of Value.Errors(EnvSchema, candidate)) {
-      const key = error.instancePath.replace(/^\//, '') || 'environment';
-      if (!problems.has(key)) problems.set(key, `${key}: ${error.message} (got ${JSON.stringify(raw[key])})`);
-    }
-    throw new ConfigError(`Invalid configuration:\n  ${[...problems.values()].join('\n  ')}`);
+  // Every problem is named at once: the schema's, then those between settings.
+  const invalid = new Map<string, string>();
+  for (const error of Value.Errors(EnvSchema, candidate)) {
+    const key = error.instancePath.replace(/^\//, '') || 'environment';
+    if (!invalid.has(key)) invalid.set(key, `${key}: ${error.message} (got ${JSON.stringify(raw[key])})`);
   }
-  const env = candidate;
+  const problems = [...invalid.values()];
+  const env = candidate as Env;
   if ((env.CHANNEL_TLS_CERT === undefined) !== (env.CHANNEL_TLS_KEY === undefined))
-    throw new ConfigError(
-      'Invalid configuration:\n  CHANNEL_TLS_CERT and CHANNEL_TLS_KEY go together: set both or neither',
+    problems.push('CHANNEL_TLS_CERT and CHANNEL_TLS_KEY go together: set both or neither');
+  const timings = ['CHANNEL_IDLE_TIMEOUT_MS', 'CHANNEL_HEARTBEAT_MS'];
+  if (!timings.some((key) => invalid.has(key)) && env.CHANNEL_IDLE_TIMEOUT_MS <= env.CHANNEL_HEARTBEAT_MS)
+    problems.push(
+      'CHANNEL_IDLE_TIMEOUT_MS must be longer than CHANNEL_HEARTBEAT_MS (clients answer each heartbeat)',
     );
-  if (env.CHANNEL_IDLE_TIMEOUT_MS <= env.CHANNEL_HEARTBEAT_MS)
-    throw new ConfigError(
-      'Invalid configuration:\n  CHANNEL_IDLE_TIMEOUT_MS must be longer than CHANNEL_HEARTBEAT_MS (clients answer each heartbeat)',
-    );
+  const identity = identityConfig(env, problems);
+  if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
   return Object.freeze({
     port: env.PORT,
     host: env.HOST,
@@ -420,7 +324,7 @@ export function loadConfig(raw: Record<string, string | undefined> = process.env
       handshakeTimeoutMs: env.CHANNEL_HANDSHAKE_TIMEOUT_MS,
     },
     accountDeleteRecentLoginSeconds: env.ACCOUNT_DELETE_RECENT_LOGIN_SECONDS,
-    identity: identityConfig(env),
+    identity,
     redis:
       env.REDIS_URL === undefined
         ? undefined

@@ -1,10 +1,10 @@
 import closeWithGrace from 'close-with-grace';
-import { createSecretBox, loadMasterKey, MasterKeyError } from './admin/secret-box.js';
 import { buildApp } from './app.js';
 import { loadChannelTls } from './channel/certificate.js';
 import { type ChannelServer, startChannelServer } from './channel/server.js';
 import { systemClock } from './clock.js';
 import { ConfigError, loadConfig } from './config.js';
+import { createSecretBox, loadMasterKey, MasterKeyError } from './crypto/secret-box.js';
 import { createDatabase } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
 import { createLogger } from './logger.js';
@@ -37,7 +37,7 @@ async function main(): Promise<void> {
   const scaleOut =
     redis === undefined
       ? undefined
-      : (await import('./redis/scale-out.js')).createScaleOut(redis, {
+      : (await import('./scale-out.js')).createScaleOut(redis, {
           config,
           db: database.db,
           clock: systemClock,

@@ -20,6 +20,18 @@ export function createMetrics() {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers,
     }),
+    httpServerErrors: new Counter({
+      name: 'bellhop_http_server_errors_total',
+      help: 'HTTP answers 5xx by route and error code, except a 501 for a login provider not configured',
+      labelNames: ['route', 'code'] as const,
+      registers,
+    }),
+    httpNotConfigured: new Counter({
+      name: 'bellhop_http_not_configured_total',
+      help: 'HTTP answers 501 for a login provider this deployment has not configured, by route',
+      labelNames: ['route'] as const,
+      registers,
+    }),
     deliveries: new Counter({
       name: 'bellhop_deliveries_total',
       help: 'Deliveries settled, by provider, channel and final status',

@@ -5,7 +5,6 @@ import { SessionCache } from './accounts/session-cache.js';
 import { createAuthThrottle } from './accounts/throttle.js';
 import { createApiKeys } from './admin/api-keys.js';
 import { createApps } from './admin/apps.js';
-import type { SecretBox } from './admin/secret-box.js';
 import { type ChannelBus, createLocalChannelBus } from './channel/bus.js';
 import { ChannelHub } from './channel/connections.js';
 import { Command } from './channel/frames.js';
@@ -14,9 +13,11 @@ import { createRedisChannelBus } from './channel/redis-bus.js';
 import { createChannelTokens } from './channel/tokens.js';
 import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config.js';
+import type { SecretBox } from './crypto/secret-box.js';
 import type { DatabaseHandle } from './db/database.js';
+import { createDatabaseApnsJwtStore } from './delivery/apns-jwt-store.js';
 import { createDeliveryService, type LocalWorker } from './delivery/delivery.service.js';
-import { createDatabaseProviderTokenStore } from './delivery/provider-token-store.js';
+import { createInboxService } from './delivery/inbox.service.js';
 import { createAdapterPool } from './delivery/providers/adapters.js';
 import type { ProviderCatalogue } from './delivery/providers/catalogue.js';
 import { CHANNEL_PROVIDER, createChannelAdapter } from './delivery/providers/channel/channel.adapter.js';
@@ -28,13 +29,13 @@ import {
 import { createPostgresWakeup } from './delivery/queue/pg-wakeup.js';
 import type { DeliveryQueue } from './delivery/queue/queue.js';
 import { createSqlQueue } from './delivery/queue/sql-queue.js';
-import { createDeliveryWorker } from './delivery/worker.js';
+import { createDeliveryWorker, type DeliveryWorker } from './delivery/worker/worker.js';
 import { createIdentityService, identityDeletionHook } from './identity/identity.service.js';
 import { createIdentityVerifiers } from './identity/verifiers.js';
 import { createMetrics } from './metrics.js';
 import type { RedisHandle } from './redis/redis.js';
-import type { ScaleOut } from './redis/scale-out.js';
 import { createRegistryService } from './registry/registry.service.js';
+import type { ScaleOut } from './scale-out.js';
 
 export interface ServiceDeps {
   database: DatabaseHandle;
@@ -49,7 +50,7 @@ export interface ServiceDeps {
   channelBus?: ChannelBus;
   /** Scale-out mode: the Redis connection (the push channel's bus) ... */
   redis?: RedisHandle;
-  /** ... and what processes share through it: queue, rate limits, revocations, provider tokens. */
+  /** ... and what processes share through it: queue, rate limits, revocations, OAuth access tokens. */
   scaleOut?: ScaleOut;
 }
 
@@ -60,12 +61,17 @@ const commandNames: Record<number, string> = {
   [Command.event]: 'event',
 };
 
-/** Every service of the process, wired once; the HTTP app and the delivery worker share them. */
-export function createServices(config: Config, deps: ServiceDeps) {
-  const clock = deps.clock ?? systemClock;
-  const db = deps.database.db;
-  const catalogue = deps.catalogue ?? providerCatalogue;
-  const metrics = createMetrics();
+/** What every part of the wiring shares. */
+interface Base {
+  config: Config;
+  deps: ServiceDeps;
+  clock: Clock;
+  db: DatabaseHandle['db'];
+  metrics: ReturnType<typeof createMetrics>;
+}
+
+/** Accounts, sessions and third-party logins. */
+function wireAccounts({ config, deps, clock, db }: Base) {
   const shared = deps.scaleOut;
   const cache = new SessionCache(
     clock,
@@ -74,20 +80,6 @@ export function createServices(config: Config, deps: ServiceDeps) {
   );
   shared?.shareSessions(cache);
   const verifiers = createIdentityVerifiers(config.identity, { clock, log: deps.logger });
-  const channelBus =
-    deps.channelBus ??
-    (deps.redis === undefined
-      ? createLocalChannelBus()
-      : createRedisChannelBus(deps.redis, (error) =>
-          deps.logger.error({ err: error }, 'push channel bus error'),
-        ));
-  const channelTokens = createChannelTokens(deps.box.deriveKey('push channel tokens'));
-  // Bellhop's own push channel needs no app settings: the worker calls it directly.
-  const direct = {
-    [CHANNEL_PROVIDER]: createChannelAdapter(channelBus, (channel, count) =>
-      metrics.channelEvents.inc({ channel }, count),
-    ),
-  };
   const accounts = createAccountsService({
     db,
     clock,
@@ -106,20 +98,48 @@ export function createServices(config: Config, deps: ServiceDeps) {
     box: deps.box,
     log: deps.logger,
   });
-  const registry = createRegistryService({
-    db: deps.database.relaxed,
-    clock,
-    maxPerChannel: config.registry.maxPerChannel,
-    refreshMs: config.registry.refreshSeconds * 1000,
-    defaultBundleId: config.defaultBundleId,
-    isChannelToken: channelTokens.verify,
+  return { accounts, identity, verifiers };
+}
+
+/** The push channel: its bus (local or Redis), tokens, the adapter the worker calls, the hub. */
+function wireChannel({ config, deps, metrics }: Base) {
+  const channelBus =
+    deps.channelBus ??
+    (deps.redis === undefined
+      ? createLocalChannelBus()
+      : createRedisChannelBus(deps.redis, (error) =>
+          deps.logger.error({ err: error }, 'push channel bus error'),
+        ));
+  const channelTokens = createChannelTokens(deps.box.deriveKey('push channel tokens'));
+  // Bellhop's own push channel needs no app settings: the worker calls it directly.
+  const direct = {
+    [CHANNEL_PROVIDER]: createChannelAdapter(channelBus, (channel, count) =>
+      metrics.channelEvents.inc({ channel }, count),
+    ),
+  };
+  const channel = new ChannelHub({
+    bus: channelBus,
+    tokens: channelTokens,
+    heartbeatMs: config.channel.heartbeatMs,
+    idleTimeoutMs: config.channel.idleTimeoutMs,
+    registerTimeoutMs: config.channel.registerTimeoutMs,
+    observer: {
+      opened: (transport) => metrics.channelConnections.inc({ transport }),
+      closed: (transport, reason) => {
+        metrics.channelConnections.dec({ transport });
+        metrics.channelClosed.inc({ transport, reason });
+      },
+      frameSent: (command) => metrics.channelFramesSent.inc({ command: commandNames[command] ?? 'other' }),
+    },
   });
-  const apiKeys = createApiKeys({ db, clock });
-  const specs = Object.fromEntries(Object.entries(catalogue).map(([id, module]) => [id, module.settings]));
-  const apps = createApps({ db, clock, box: deps.box, specs });
-  const queue =
+  return { channelBus, channelTokens, direct, channel };
+}
+
+/** The queue the delivery service fills and the worker drains: given, shared (Redis) or SQL. */
+function deliveryQueue({ config, deps, clock, db }: Base): DeliveryQueue {
+  return (
     deps.queue ??
-    shared?.queue ??
+    deps.scaleOut?.queue ??
     createSqlQueue({
       db,
       clock,
@@ -137,34 +157,21 @@ export function createServices(config: Config, deps: ServiceDeps) {
             }),
           }
         : {}),
-    });
+    })
+  );
+}
+
+/** Apps, the send API, the queue, the provider adapters and the worker. */
+function wireDelivery(base: Base, direct: ReturnType<typeof wireChannel>['direct']) {
+  const { config, deps, clock, db, metrics } = base;
+  const catalogue = deps.catalogue ?? providerCatalogue;
+  const specs = Object.fromEntries(Object.entries(catalogue).map(([id, module]) => [id, module.settings]));
+  const apps = createApps({ db, clock, box: deps.box, specs });
+  const queue = deliveryQueue(base);
   const adapters = createAdapterPool(catalogue, {
     clock,
-    accessTokens: deps.accessTokens ?? shared?.accessTokens ?? createMemoryAccessTokenStore(),
-    providerTokens: createDatabaseProviderTokenStore({ db, box: deps.box, clock }),
-  });
-  // Rings accepted here go straight to this process's worker, while it runs.
-  let workerRunning = false;
-  const handedOff = new Set<Promise<void>>();
-  const localWorker: LocalWorker = {
-    ready: () => workerRunning,
-    deliver(ids) {
-      const delivering = worker
-        .process(ids)
-        .catch((error: unknown) => deps.logger.error({ err: error }, 'delivery batch failed'));
-      handedOff.add(delivering);
-      void delivering.finally(() => handedOff.delete(delivering));
-    },
-  };
-  const delivery = createDeliveryService({
-    db,
-    clock,
-    apps,
-    catalogue,
-    queue,
-    settings: config.delivery,
-    direct: new Set(Object.keys(direct)),
-    localWorker,
+    accessTokens: deps.accessTokens ?? deps.scaleOut?.accessTokens ?? createMemoryAccessTokenStore(),
+    providerTokens: createDatabaseApnsJwtStore({ db, box: deps.box, clock }),
   });
   const worker = createDeliveryWorker({
     db,
@@ -177,21 +184,79 @@ export function createServices(config: Config, deps: ServiceDeps) {
     metrics,
     log: deps.logger,
   });
-  const channel = new ChannelHub({
-    bus: channelBus,
-    tokens: channelTokens,
-    heartbeatMs: config.channel.heartbeatMs,
-    idleTimeoutMs: config.channel.idleTimeoutMs,
-    registerTimeoutMs: config.channel.registerTimeoutMs,
-    observer: {
-      opened: (transport) => metrics.channelConnections.inc({ transport }),
-      closed: (transport, reason) => {
-        metrics.channelConnections.dec({ transport });
-        metrics.channelClosed.inc({ transport, reason });
-      },
-      frameSent: (command) => metrics.channelFramesSent.inc({ command: commandNames[command] ?? 'other' }),
-    },
+  const local = localWorkerOf(worker, deps.logger);
+  const delivery = createDeliveryService({
+    db,
+    clock,
+    apps,
+    catalogue,
+    queue,
+    settings: config.delivery,
+    direct: new Set(Object.keys(direct)),
+    localWorker: local.handle,
   });
+  const inbox = createInboxService({ apps, delivery });
+  return { catalogue, apps, queue, adapters, worker, delivery, inbox, local };
+}
+
+/** Rings accepted here go straight to this process's worker, while it runs. */
+function localWorkerOf(worker: DeliveryWorker, logger: Logger) {
+  const state = { running: false };
+  const handedOff = new Set<Promise<void>>();
+  const handle: LocalWorker = {
+    ready: () => state.running,
+    deliver(ids) {
+      const delivering = worker
+        .process(ids)
+        .catch((error: unknown) => logger.error({ err: error }, 'delivery batch failed'));
+      handedOff.add(delivering);
+      void delivering.finally(() => handedOff.delete(delivering));
+    },
+  };
+  return { handle, state, handedOff };
+}
+
+/** Starts delivering: the queue hands due work to the worker; old records are pruned hourly. */
+function startWorker(parts: ReturnType<typeof wireDelivery>, logger: Logger): () => Promise<void> {
+  const { queue, worker, adapters, local } = parts;
+  queue.start((ids) => worker.process(ids), { idle: () => worker.flushGathered() });
+  local.state.running = true;
+  const prune = () =>
+    worker.prune().catch((error: unknown) => logger.error({ err: error }, 'pruning failed'));
+  void prune();
+  const timer = setInterval(prune, 3600_000);
+  timer.unref();
+  return async () => {
+    clearInterval(timer);
+    local.state.running = false;
+    await queue.stop();
+    await Promise.all(local.handedOff);
+    await worker.drain();
+    await adapters.closeAll();
+  };
+}
+
+/** Every service of the process, wired once; the HTTP app and the delivery worker share them. */
+export function createServices(config: Config, deps: ServiceDeps) {
+  const base: Base = {
+    config,
+    deps,
+    clock: deps.clock ?? systemClock,
+    db: deps.database.db,
+    metrics: createMetrics(),
+  };
+  const { accounts, identity, verifiers } = wireAccounts(base);
+  const { channelBus, channelTokens, direct, channel } = wireChannel(base);
+  const registry = createRegistryService({
+    db: deps.database.relaxed,
+    clock: base.clock,
+    maxPerChannel: config.registry.maxPerChannel,
+    refreshMs: config.registry.refreshSeconds * 1000,
+    defaultBundleId: config.defaultBundleId,
+    isChannelToken: channelTokens.verify,
+  });
+  const deliveryParts = wireDelivery(base, direct);
+  const { delivery } = deliveryParts;
   // A phone that connects gets what was waiting for it.
   const online = createOnlineBatcher({
     resume: (tokens) => delivery.resume(CHANNEL_PROVIDER, tokens),
@@ -201,22 +266,23 @@ export function createServices(config: Config, deps: ServiceDeps) {
 
   return {
     config,
-    clock,
+    clock: base.clock,
     database: deps.database,
     logger: deps.logger,
-    catalogue,
-    metrics,
+    catalogue: deliveryParts.catalogue,
+    metrics: base.metrics,
     accounts,
     identity,
     /** Closes the connections to the login providers. */
     closeIdentity: () => verifiers.close(),
     registry,
-    apiKeys,
-    apps,
-    queue,
-    adapters,
+    apiKeys: createApiKeys({ db: base.db, clock: base.clock }),
+    apps: deliveryParts.apps,
+    queue: deliveryParts.queue,
+    adapters: deliveryParts.adapters,
     delivery,
-    worker,
+    inbox: deliveryParts.inbox,
+    worker: deliveryParts.worker,
     /** The push channel's connections (TLS socket and WebSocket) and its bus. */
     channel,
     channelBus,
@@ -228,26 +294,10 @@ export function createServices(config: Config, deps: ServiceDeps) {
     },
     /** Throws when Redis does not answer in scale-out mode: for /readyz. */
     async pingRedis(): Promise<void> {
-      await shared?.ping();
+      await deps.scaleOut?.ping();
     },
     /** Starts delivering: the queue hands due work to the worker; old records are pruned hourly. */
-    startWorker(): () => Promise<void> {
-      queue.start((ids) => worker.process(ids), { idle: () => worker.flushGathered() });
-      workerRunning = true;
-      const prune = () =>
-        worker.prune().catch((error: unknown) => deps.logger.error({ err: error }, 'pruning failed'));
-      void prune();
-      const timer = setInterval(prune, 3600_000);
-      timer.unref();
-      return async () => {
-        clearInterval(timer);
-        workerRunning = false;
-        await queue.stop();
-        await Promise.all(handedOff);
-        await worker.drain();
-        await adapters.closeAll();
-      };
-    },
+    startWorker: (): (() => Promise<void>) => startWorker(deliveryParts, deps.logger),
   };
 }
 

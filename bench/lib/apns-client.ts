@@ -116,110 +116,25 @@ export class PlainApnsClient {
    * resolves when every one was answered (or lost).
    */
   run(count: number, make: (index: number) => PlainPush, timeoutMs = 300_000): Promise<PlainRunResult> {
-    const failed: Record<string, number> = {};
-    let ok = 0;
-    let next = 0;
-    let finished = 0;
-    let maxInFlight = 0;
-    const started = performance.now();
     return new Promise<PlainRunResult>((resolve, reject) => {
       if (count === 0) {
-        resolve({ ok, failed, ms: 0, maxInFlight });
+        resolve({ ok: 0, failed: {}, ms: 0, maxInFlight: 0 });
         return;
       }
-      const timer = setTimeout(() => {
-        this.wake = undefined;
-        reject(new Error(`baseline client: ${finished} of ${count} answered within ${timeoutMs} ms`));
-      }, timeoutMs);
-      const complete = (connection: Connection, status: number | undefined) => {
-        connection.inFlight -= 1;
-        finished += 1;
-        if (status === 200) ok += 1;
-        else {
-          const key = status === undefined ? 'lost' : String(status);
-          failed[key] = (failed[key] ?? 0) + 1;
-        }
-        if (finished === count) {
+      const run = new PlainRun(this.connections, this.options.jwt, count, make, {
+        limit: (connection) => this.limit(connection),
+        finish: (result) => {
           clearTimeout(timer);
           this.wake = undefined;
-          resolve({ ok, failed, ms: performance.now() - started, maxInFlight });
-          return;
-        }
-        pump();
-      };
-      const dispatch = (connection: Connection, push: PlainPush, bytes: number) => {
-        let stream: ClientHttp2Stream;
-        try {
-          stream = connection.session.request({
-            ':method': 'POST',
-            ':path': `/3/device/${push.token}`,
-            authorization: `bearer ${this.options.jwt}`,
-            ...push.headers,
-          });
-        } catch {
-          connection.inFlight += 1;
-          complete(connection, undefined);
-          return;
-        }
-        connection.inFlight += 1;
-        if (connection.inFlight > maxInFlight) maxInFlight = connection.inFlight;
-        let status: number | undefined;
-        let written = false;
-        stream.on('response', (headers: IncomingHttpHeaders) => {
-          status = Number(headers[':status']);
-        });
-        stream.on('error', () => {});
-        stream.resume(); // APNs bodies (error reasons) are not needed: drain them
-        stream.on('close', () => {
-          if (!written) {
-            written = true;
-            connection.unsentBytes -= bytes;
-          }
-          complete(connection, status);
-        });
-        connection.unsentBytes += bytes;
-        stream.end(push.body, () => {
-          if (written) return;
-          written = true;
-          connection.unsentBytes -= bytes;
-        });
-      };
-      let pumping = false;
-      const pump = () => {
-        if (pumping) return;
-        pumping = true;
-        try {
-          // Round robin over the connections, one stream at a time, while any has room.
-          const budgets = this.connections.map(
-            (connection) =>
-              (connection.session.state.remoteWindowSize ?? Number.POSITIVE_INFINITY) -
-              connection.unsentBytes,
-          );
-          let progress = true;
-          while (next < count && progress) {
-            progress = false;
-            for (let index = 0; index < this.connections.length && next < count; index += 1) {
-              const connection = this.connections[index] as Connection;
-              if (connection.session.closed || connection.session.destroyed) continue;
-              if (connection.inFlight >= this.limit(connection)) continue;
-              const push = make(next);
-              const bytes = Buffer.byteLength(push.body);
-              const budget = budgets[index] ?? 0;
-              // Flow control: the body must fit the connection's send window (unless the
-              // connection is idle, so that a small window can never block the run).
-              if (connection.inFlight > 0 && bytes > budget) continue;
-              budgets[index] = budget - bytes;
-              next += 1;
-              dispatch(connection, push, bytes);
-              progress = true;
-            }
-          }
-        } finally {
-          pumping = false;
-        }
-      };
-      this.wake = pump;
-      pump();
+          resolve(result);
+        },
+      });
+      const timer = setTimeout(() => {
+        this.wake = undefined;
+        reject(new Error(`baseline client: ${run.finished} of ${count} answered within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.wake = () => run.pump();
+      run.pump();
     });
   }
 
@@ -233,5 +148,114 @@ export class PlainApnsClient {
           }),
       ),
     );
+  }
+}
+
+/** One `run` of the client: what was sent and answered, and the pump that keeps streams full. */
+class PlainRun {
+  private readonly failed: Record<string, number> = {};
+  private ok = 0;
+  private next = 0;
+  finished = 0;
+  private maxInFlight = 0;
+  private pumping = false;
+  private readonly started = performance.now();
+
+  constructor(
+    private readonly connections: readonly Connection[],
+    private readonly jwt: string,
+    private readonly count: number,
+    private readonly make: (index: number) => PlainPush,
+    private readonly hooks: {
+      limit: (connection: Connection) => number;
+      finish: (result: PlainRunResult) => void;
+    },
+  ) {}
+
+  private complete(connection: Connection, status: number | undefined): void {
+    connection.inFlight -= 1;
+    this.finished += 1;
+    if (status === 200) this.ok += 1;
+    else {
+      const key = status === undefined ? 'lost' : String(status);
+      this.failed[key] = (this.failed[key] ?? 0) + 1;
+    }
+    if (this.finished === this.count) {
+      const ms = performance.now() - this.started;
+      this.hooks.finish({ ok: this.ok, failed: this.failed, ms, maxInFlight: this.maxInFlight });
+      return;
+    }
+    this.pump();
+  }
+
+  private dispatch(connection: Connection, push: PlainPush, bytes: number): void {
+    let stream: ClientHttp2Stream;
+    try {
+      stream = connection.session.request({
+        ':method': 'POST',
+        ':path': `/3/device/${push.token}`,
+        authorization: `bearer ${this.jwt}`,
+        ...push.headers,
+      });
+    } catch {
+      connection.inFlight += 1;
+      this.complete(connection, undefined);
+      return;
+    }
+    connection.inFlight += 1;
+    if (connection.inFlight > this.maxInFlight) this.maxInFlight = connection.inFlight;
+    let status: number | undefined;
+    let written = false;
+    stream.on('response', (headers: IncomingHttpHeaders) => {
+      status = Number(headers[':status']);
+    });
+    stream.on('error', () => {});
+    stream.resume(); // APNs bodies (error reasons) are not needed: drain them
+    stream.on('close', () => {
+      if (!written) {
+        written = true;
+        connection.unsentBytes -= bytes;
+      }
+      this.complete(connection, status);
+    });
+    connection.unsentBytes += bytes;
+    stream.end(push.body, () => {
+      if (written) return;
+      written = true;
+      connection.unsentBytes -= bytes;
+    });
+  }
+
+  /** Round robin over the connections, one stream at a time, while any has room. */
+  pump(): void {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      const budgets = this.connections.map(
+        (connection) =>
+          (connection.session.state.remoteWindowSize ?? Number.POSITIVE_INFINITY) - connection.unsentBytes,
+      );
+      let progress = true;
+      while (this.next < this.count && progress) {
+        progress = false;
+        for (let index = 0; index < this.connections.length && this.next < this.count; index += 1) {
+          const connection = this.connections[index] as Connection;
+          if (connection.session.closed || connection.session.destroyed) continue;
+          if (connection.inFlight >= this.hooks.limit(connection)) continue;
+          const push = this.make(this.next);
+          const bytes = Buffer.byteLength(push.body);
+          const budget = budgets[index] ?? 0;
+          // Flow control: the body must fit the connection's send window (unless the
+          // connection is idle, so that a small window can never block the run).
+          if (connection.inFlight > 0 && bytes > budget) continue;
+          budgets[index] = budget - bytes;
+          this.next += 1;
+          this.dispatch(connection, push, bytes);
+          progress = true;
+        }
+      }
+    } finally {
+      this.pumping = false;
+    }
   }
 }

@@ -12,7 +12,7 @@ export const NPM_START = 'npm start';
 
 let built = false;
 
-/** The node flags and script of package.json's `start` (`npm run build && node <flags> <script>`). */
+/** The node flags and script of package.json's `start` (`node <flags> <script>`), after a build of the bundle. */
 function npmStartCommand(): { flags: string[]; script: string } {
   const manifest = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as {
     scripts: Record<string, string>;
@@ -129,23 +129,40 @@ export async function startServer(options: {
     },
   };
 
-  const deadline = Date.now() + (options.readyTimeoutMs ?? 60_000);
+  await waitUntilReady(server, {
+    worker: env.ROLE === 'worker',
+    exited: () => exited,
+    lines,
+    timeoutMs: options.readyTimeoutMs ?? 60_000,
+  });
+  return server;
+}
+
+/**
+ * Waits until the server answers GET /readyz with 200 (a worker: until it logs that it runs);
+ * stops it and throws when it exits first or the time runs out.
+ */
+async function waitUntilReady(
+  server: ServerProcess,
+  state: { worker: boolean; exited: () => string | undefined; lines: readonly string[]; timeoutMs: number },
+): Promise<void> {
+  const deadline = Date.now() + state.timeoutMs;
   for (;;) {
+    const exited = state.exited();
     if (exited !== undefined) {
-      throw new Error(`${options.name} stopped before it was ready (${exited}):\n${server.output()}`);
+      throw new Error(`${server.name} stopped before it was ready (${exited}):\n${server.output()}`);
     }
-    if (env.ROLE === 'worker' && lines.some((line) => line.includes('delivery worker running')))
-      return server;
-    if (env.ROLE !== 'worker')
+    if (state.worker && state.lines.some((line) => line.includes('delivery worker running'))) return;
+    if (!state.worker)
       try {
-        const response = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(1_000) });
-        if (response.status === 200) return server;
+        const response = await fetch(`${server.url}/readyz`, { signal: AbortSignal.timeout(1_000) });
+        if (response.status === 200) return;
       } catch {
         // not listening yet
       }
     if (Date.now() > deadline) {
       await server.stop();
-      throw new Error(`${options.name} was not ready within the timeout:\n${server.output()}`);
+      throw new Error(`${server.name} was not ready within the timeout:\n${server.output()}`);
     }
     await sleep(100);
   }

@@ -1,3 +1,4 @@
+import type { onRequestHookHandler } from 'fastify';
 import { AppError } from '../errors.js';
 import { clientInfo, requireSession, sessionOf, tokenFromHeaders } from '../http/auth.js';
 import { authErrors, commonErrors, ErrorBody, SuccessBody, tokenSecurity } from '../http/schemas.js';
@@ -19,7 +20,13 @@ const success = { message: 'success' } as const;
 
 export function accountsRoutes(app: TypedApp, accounts: AccountsService): void {
   const authenticated = requireSession(accounts);
+  signInRoutes(app, accounts);
+  sessionRoutes(app, accounts, authenticated);
+  accountChangeRoutes(app, accounts, authenticated);
+}
 
+/** Registration, login and the token refresh: no session needed. */
+function signInRoutes(app: TypedApp, accounts: AccountsService): void {
   app.post(
     '/v1/api/user',
     {
@@ -71,7 +78,10 @@ export function accountsRoutes(app: TypedApp, accounts: AccountsService): void {
       },
     );
   }
+}
 
+/** Logout and the profile of the signed-in user. */
+function sessionRoutes(app: TypedApp, accounts: AccountsService, authenticated: onRequestHookHandler): void {
   app.post(
     '/v1/api/user/logout',
     {
@@ -111,7 +121,14 @@ export function accountsRoutes(app: TypedApp, accounts: AccountsService): void {
     },
     async (request) => accounts.profile(sessionOf(request)),
   );
+}
 
+/** Changes to the account itself: password and deletion. */
+function accountChangeRoutes(
+  app: TypedApp,
+  accounts: AccountsService,
+  authenticated: onRequestHookHandler,
+): void {
   app.put(
     '/v1/api/user/password',
     {

@@ -1,25 +1,24 @@
-import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
+import { digestSecret } from '../crypto/secrets.js';
 import { uniqueViolationTarget } from '../db/errors.js';
 import type { Executor } from '../db/schema.js';
 import { AppError } from '../errors.js';
-import { deleteRegistrationsOfSessions, deleteRegistrationsOfUser } from '../registry/registry.repository.js';
+import type { AuthenticatedSession } from '../http/auth.js';
+import { deleteRegistrationsOfUser } from '../registry/registry.repository.js';
 import type { PasswordHasher } from './passwords.js';
-import { digestSecret, newOpaqueSecret } from './secrets.js';
-import type { AuthenticatedSession, SessionCache } from './session-cache.js';
+import type { SessionCache } from './session-cache.js';
 import {
-  deleteExpiredCredentials,
-  deleteSessions,
-  findCredentialByReflashDigest,
-  findCredentialByTokenDigest,
-  findSessionCreatedAt,
-  insertCredential,
-  insertSession,
-  listSessionIdsOfUser,
-  markCredentialReplaced,
-  touchSession,
-} from './sessions.repository.js';
+  authenticateToken,
+  type ClientInfo,
+  endSessions,
+  type LoginResult,
+  refreshSession,
+  type SessionContext,
+  sessionContext,
+  startSession,
+} from './session-lifecycle.js';
+import { deleteSessions, findSessionCreatedAt, listSessionIdsOfUser } from './sessions.repository.js';
 import type { AuthThrottle } from './throttle.js';
 import {
   deleteUser,
@@ -31,20 +30,7 @@ import {
   updatePasswordHash,
 } from './users.repository.js';
 
-/** The login body of the manual, plus `expires_in`. */
-export interface LoginResult {
-  id: number;
-  token: string;
-  reflash_key: string;
-  /** Unix seconds at which `token` expires. */
-  time: number;
-  expires_in: number;
-}
-
-export interface ClientInfo {
-  ip: string;
-  userAgent: string | undefined;
-}
+export type { ClientInfo, LoginResult } from './session-lifecycle.js';
 
 export interface Profile {
   id: number;
@@ -75,289 +61,210 @@ export interface AccountsDeps {
   deletionHooks?: readonly AccountDeletionHook[];
 }
 
+interface AccountsContext extends SessionContext {
+  deps: AccountsDeps;
+}
+
 export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();
 }
 
-export function createAccountsService(deps: AccountsDeps) {
-  const { db, clock, hasher, cache, throttle } = deps;
-  const tokenTtlMs = deps.sessions.tokenTtlSeconds * 1000;
-  const reflashTtlMs = deps.sessions.reflashTtlSeconds * 1000;
-  const graceMs = deps.sessions.reflashGraceSeconds * 1000;
+async function loadUser(ctx: AccountsContext, userId: number): Promise<UserRow> {
+  const user = await findUserById(ctx.db, userId);
+  if (user === undefined) throw new AppError('INVALID_TOKEN');
+  return user;
+}
 
-  /** Adds a token + reflash_key pair to a session and returns the login body. */
-  async function issueCredential(trx: Executor, userId: number, sessionId: string): Promise<LoginResult> {
-    const now = clock.now();
-    const token = newOpaqueSecret();
-    const reflashKey = newOpaqueSecret();
-    const tokenExpiresAt = now + tokenTtlMs;
-    await insertCredential(trx, {
-      session_id: sessionId,
-      token_hash: digestSecret(token),
-      reflash_hash: digestSecret(reflashKey),
-      token_expires_at: tokenExpiresAt,
-      reflash_expires_at: now + reflashTtlMs,
-      created_at: now,
-      replaced_at: null,
+/** Checks a password of a signed-in user; a wrong one counts against the account's budget. */
+async function confirmPassword(
+  ctx: AccountsContext,
+  user: UserRow,
+  password: string,
+  client: ClientInfo,
+): Promise<void> {
+  const { throttle, hasher } = ctx.deps;
+  await throttle.checkAccount(user.username, client.ip);
+  if (!(await hasher.verify(user.password_hash, password))) {
+    await throttle.recordFailure(user.username, client.ip);
+    throw new AppError('WRONG_PASSWORD');
+  }
+}
+
+type RegisterInput = {
+  username: string;
+  password: string;
+  email?: string | undefined;
+  phone?: string | undefined;
+};
+
+async function register(
+  ctx: AccountsContext,
+  input: RegisterInput,
+  client: ClientInfo,
+): Promise<LoginResult> {
+  await ctx.deps.throttle.checkRequest(client.ip);
+  const usernameKey = input.username.toLowerCase();
+  const email = input.email ? normalizeEmail(input.email) : null;
+  const phone = input.phone ? input.phone : null;
+  const taken = await findTakenIdentifiers(ctx.db, { usernameKey, email, phone });
+  if (taken.username) throw new AppError('USERNAME_EXISTS');
+  if (taken.email) throw new AppError('EMAIL_EXISTS');
+  if (taken.phone) throw new AppError('PHONE_EXISTS');
+  const passwordHash = await ctx.deps.hasher.hash(input.password);
+  try {
+    return await ctx.db.transaction().execute(async (trx) => {
+      const now = ctx.clock.now();
+      const userId = await insertUser(trx, {
+        username: input.username,
+        username_key: usernameKey,
+        email,
+        phone,
+        password_hash: passwordHash,
+        created_at: now,
+        updated_at: now,
+      });
+      return startSession(ctx, trx, userId, client);
     });
-    return {
-      id: userId,
-      token,
-      reflash_key: reflashKey,
-      time: Math.floor(tokenExpiresAt / 1000),
-      expires_in: Math.floor(tokenTtlMs / 1000),
-    };
+  } catch (error) {
+    const target = uniqueViolationTarget(error);
+    if (target === undefined) throw error;
+    if (target.includes('email')) throw new AppError('EMAIL_EXISTS');
+    if (target.includes('phone')) throw new AppError('PHONE_EXISTS');
+    throw new AppError('USERNAME_EXISTS');
   }
+}
 
-  /** Ends sessions and removes the push registrations made under them. */
-  async function endSessions(trx: Executor, sessionIds: readonly string[]): Promise<void> {
-    await deleteRegistrationsOfSessions(trx, sessionIds);
-    await deleteSessions(trx, sessionIds);
+async function login(
+  ctx: AccountsContext,
+  input: { username: string; password: string },
+  client: ClientInfo,
+): Promise<LoginResult> {
+  const { throttle, hasher } = ctx.deps;
+  await throttle.checkRequest(client.ip);
+  await throttle.checkAccount(input.username, client.ip);
+  const text = input.username.trim();
+  const candidates = await findUsersByLogin(ctx.db, {
+    usernameKey: text.toLowerCase(),
+    email: normalizeEmail(text),
+    phone: text,
+  });
+  // A user name match wins over another account's e-mail or phone with the same text.
+  const user =
+    candidates.find((row) => row.username_key === text.toLowerCase()) ??
+    candidates.find((row) => row.email === normalizeEmail(text)) ??
+    candidates[0];
+  // Unknown users cost the same hash as known ones, so timing tells nothing.
+  const valid = await hasher.verify(user?.password_hash ?? null, input.password);
+  if (user === undefined || !valid) {
+    await throttle.recordFailure(input.username, client.ip);
+    throw new AppError('BAD_CREDENTIALS');
   }
+  await throttle.recordSuccess(input.username, client.ip);
+  if (user.password_hash !== null && hasher.needsRehash(user.password_hash)) {
+    await updatePasswordHash(ctx.db, user.id, await hasher.hash(input.password), ctx.clock.now());
+  }
+  return ctx.db.transaction().execute((trx) => startSession(ctx, trx, user.id, client));
+}
 
-  async function startSession(trx: Executor, userId: number, client: ClientInfo): Promise<LoginResult> {
-    const now = clock.now();
-    const sessionId = randomUUID();
-    let ended: string[] = [];
-    if (deps.sessions.policy === 'single') {
-      ended = await listSessionIdsOfUser(trx, userId);
-      await endSessions(trx, ended);
+/** Changes the password and ends every other session of the user. */
+async function changePassword(
+  ctx: AccountsContext,
+  session: AuthenticatedSession,
+  input: { old_password: string; new_password: string },
+  client: ClientInfo,
+): Promise<void> {
+  const user = await loadUser(ctx, session.userId);
+  await confirmPassword(ctx, user, input.old_password, client);
+  const passwordHash = await ctx.deps.hasher.hash(input.new_password);
+  const ended = await ctx.db.transaction().execute(async (trx) => {
+    await updatePasswordHash(trx, user.id, passwordHash, ctx.clock.now());
+    const others = (await listSessionIdsOfUser(trx, user.id)).filter((id) => id !== session.sessionId);
+    await endSessions(trx, others);
+    return others;
+  });
+  ctx.cache.forgetSessions(ended);
+}
+
+/**
+ * Deletes the account: every session and registration goes, and the user name becomes free.
+ * A user with a password confirms with it; a user without one (created by a third-party
+ * login) must have logged in recently.
+ */
+async function deleteAccount(
+  ctx: AccountsContext,
+  session: AuthenticatedSession,
+  password: string | undefined,
+  client: ClientInfo,
+): Promise<void> {
+  const user = await loadUser(ctx, session.userId);
+  if (user.password_hash === null) {
+    const loggedInAt = await findSessionCreatedAt(ctx.db, session.sessionId);
+    if (loggedInAt === undefined || ctx.clock.now() - loggedInAt > ctx.deps.recentLoginSeconds * 1000) {
+      throw new AppError('RECENT_LOGIN_REQUIRED');
     }
-    await insertSession(trx, {
-      id: sessionId,
-      user_id: userId,
-      created_at: now,
-      refreshed_at: now,
-      user_agent: client.userAgent?.slice(0, 256) ?? null,
-      ip: client.ip,
-    });
-    const result = await issueCredential(trx, userId, sessionId);
-    cache.forgetSessions(ended);
-    return result;
+  } else {
+    if (password === undefined) throw new AppError('FIELD_MISSING', { field: 'password' });
+    await confirmPassword(ctx, user, password, client);
   }
+  const { ended, afterCommit } = await ctx.db.transaction().execute(async (trx) => {
+    const afterCommit: Array<() => Promise<void>> = [];
+    for (const hook of ctx.deps.deletionHooks ?? []) {
+      const after = await hook.beforeDelete(trx, user.id);
+      if (after !== undefined) afterCommit.push(after);
+    }
+    const sessionIds = await listSessionIdsOfUser(trx, user.id);
+    await deleteRegistrationsOfUser(trx, user.id);
+    await deleteSessions(trx, sessionIds);
+    await deleteUser(trx, user.id);
+    return { ended: sessionIds, afterCommit };
+  });
+  ctx.cache.forgetSessions(ended);
+  await Promise.allSettled(afterCommit.map((after) => after()));
+}
 
-  async function requirePassword(user: UserRow, password: string): Promise<void> {
-    if (!(await hasher.verify(user.password_hash, password))) throw new AppError('WRONG_PASSWORD');
-  }
+async function profile(ctx: AccountsContext, session: AuthenticatedSession): Promise<Profile> {
+  const user = await loadUser(ctx, session.userId);
+  return {
+    id: user.id,
+    username: user.username,
+    email: user.email,
+    phone: user.phone,
+    created_at: Math.floor(user.created_at / 1000),
+  };
+}
 
-  async function loadUser(userId: number): Promise<UserRow> {
-    const user = await findUserById(db, userId);
-    if (user === undefined) throw new AppError('INVALID_TOKEN');
-    return user;
-  }
-
+export function createAccountsService(deps: AccountsDeps) {
+  const ctx: AccountsContext = { ...sessionContext(deps), deps };
+  const { throttle } = deps;
   return {
     /** Counts a login-type request against the client address's limit (429 past it). */
-    async checkRequest(ip: string): Promise<void> {
-      await throttle.checkRequest(ip);
-    },
-
+    checkRequest: (ip: string): Promise<void> => throttle.checkRequest(ip),
     /** Starts a session for a user inside the caller's transaction: the login body. */
-    openSession(trx: Executor, userId: number, client: ClientInfo): Promise<LoginResult> {
-      return startSession(trx, userId, client);
-    },
-
-    async register(
-      input: { username: string; password: string; email?: string | undefined; phone?: string | undefined },
-      client: ClientInfo,
-    ): Promise<LoginResult> {
-      await throttle.checkRequest(client.ip);
-      const usernameKey = input.username.toLowerCase();
-      const email = input.email ? normalizeEmail(input.email) : null;
-      const phone = input.phone ? input.phone : null;
-      const taken = await findTakenIdentifiers(db, { usernameKey, email, phone });
-      if (taken.username) throw new AppError('USERNAME_EXISTS');
-      if (taken.email) throw new AppError('EMAIL_EXISTS');
-      if (taken.phone) throw new AppError('PHONE_EXISTS');
-      const passwordHash = await hasher.hash(input.password);
-      try {
-        return await db.transaction().execute(async (trx) => {
-          const now = clock.now();
-          const userId = await insertUser(trx, {
-            username: input.username,
-            username_key: usernameKey,
-            email,
-            phone,
-            password_hash: passwordHash,
-            created_at: now,
-            updated_at: now,
-          });
-          return startSession(trx, userId, client);
-        });
-      } catch (error) {
-        const target = uniqueViolationTarget(error);
-        if (target === undefined) throw error;
-        if (target.includes('email')) throw new AppError('EMAIL_EXISTS');
-        if (target.includes('phone')) throw new AppError('PHONE_EXISTS');
-        throw new AppError('USERNAME_EXISTS');
-      }
-    },
-
-    async login(input: { username: string; password: string }, client: ClientInfo): Promise<LoginResult> {
-      await throttle.checkRequest(client.ip);
-      await throttle.checkAccount(input.username, client.ip);
-      const login = input.username.trim();
-      const candidates = await findUsersByLogin(db, {
-        usernameKey: login.toLowerCase(),
-        email: normalizeEmail(login),
-        phone: login,
-      });
-      // A user name match wins over another account's e-mail or phone with the same text.
-      const user =
-        candidates.find((row) => row.username_key === login.toLowerCase()) ??
-        candidates.find((row) => row.email === normalizeEmail(login)) ??
-        candidates[0];
-      // Unknown users cost the same hash as known ones, so timing tells nothing.
-      const valid = await hasher.verify(user?.password_hash ?? null, input.password);
-      if (user === undefined || !valid) {
-        await throttle.recordFailure(input.username, client.ip);
-        throw new AppError('BAD_CREDENTIALS');
-      }
-      await throttle.recordSuccess(input.username, client.ip);
-      if (user.password_hash !== null && hasher.needsRehash(user.password_hash)) {
-        await updatePasswordHash(db, user.id, await hasher.hash(input.password), clock.now());
-      }
-      return db.transaction().execute((trx) => startSession(trx, user.id, client));
-    },
-
-    /**
-     * Trades a reflash_key for a new pair. The key just replaced stays usable for the grace
-     * period (a retry after a lost response must not log the phone out); any other reuse
-     * means the key leaked, and the whole session ends.
-     */
+    openSession: (trx: Executor, userId: number, client: ClientInfo): Promise<LoginResult> =>
+      startSession(ctx, trx, userId, client),
+    register: (input: RegisterInput, client: ClientInfo) => register(ctx, input, client),
+    login: (input: { username: string; password: string }, client: ClientInfo) => login(ctx, input, client),
     async refresh(reflashKey: string, client: ClientInfo): Promise<LoginResult> {
       await throttle.checkRequest(client.ip);
-      const digest = digestSecret(reflashKey);
-      const outcome = await db.transaction().execute(async (trx) => {
-        const now = clock.now();
-        const credential = await findCredentialByReflashDigest(trx, digest);
-        if (credential === undefined || credential.reflash_expires_at <= now) return { revoked: null };
-        const replacedNow =
-          credential.replaced_at === null && (await markCredentialReplaced(trx, credential.id, now));
-        const withinGrace = replacedNow || now - (credential.replaced_at ?? now) <= graceMs;
-        if (!withinGrace) {
-          await endSessions(trx, [credential.session_id]);
-          return { revoked: credential.session_id };
-        }
-        await deleteExpiredCredentials(trx, credential.session_id, now);
-        await touchSession(trx, credential.session_id, now);
-        const result = await issueCredential(trx, credential.user_id, credential.session_id);
-        return { revoked: null, result, replacedToken: credential.token_hash };
-      });
-      if (outcome.revoked !== null) cache.forgetSessions([outcome.revoked]);
-      if (!('result' in outcome) || outcome.result === undefined) throw new AppError('INVALID_REFLASH_KEY');
-      cache.forgetToken(outcome.replacedToken);
-      return outcome.result;
+      return refreshSession(ctx, reflashKey);
     },
-
     /** The session of an access token the cache holds, without waiting; else `undefined`. */
-    cachedSession(token: string): AuthenticatedSession | undefined {
-      return cache.get(digestSecret(token));
-    },
-
-    /** The session a request's token belongs to; throws INVALID_TOKEN otherwise. */
-    async authenticate(token: string): Promise<AuthenticatedSession> {
-      const digest = digestSecret(token);
-      const cached = cache.get(digest);
-      if (cached !== undefined) return cached;
-      const row = await findCredentialByTokenDigest(db, digest);
-      const now = clock.now();
-      if (row === undefined) throw new AppError('INVALID_TOKEN');
-      const validUntil =
-        row.replaced_at === null
-          ? row.token_expires_at
-          : Math.min(row.token_expires_at, row.replaced_at + graceMs);
-      if (validUntil <= now) throw new AppError('INVALID_TOKEN');
-      const session = { userId: row.user_id, sessionId: row.session_id, validUntil };
-      cache.set(digest, session);
-      return session;
-    },
-
+    cachedSession: (token: string): AuthenticatedSession | undefined => ctx.cache.get(digestSecret(token)),
+    authenticate: (token: string): Promise<AuthenticatedSession> => authenticateToken(ctx, token),
     async logout(session: AuthenticatedSession): Promise<void> {
-      await db.transaction().execute((trx) => endSessions(trx, [session.sessionId]));
-      cache.forgetSessions([session.sessionId]);
+      await ctx.db.transaction().execute((trx) => endSessions(trx, [session.sessionId]));
+      ctx.cache.forgetSessions([session.sessionId]);
     },
-
-    async profile(session: AuthenticatedSession): Promise<Profile> {
-      const user = await loadUser(session.userId);
-      return {
-        id: user.id,
-        username: user.username,
-        email: user.email,
-        phone: user.phone,
-        created_at: Math.floor(user.created_at / 1000),
-      };
-    },
-
-    async usernameOf(session: AuthenticatedSession): Promise<string> {
-      return (await loadUser(session.userId)).username;
-    },
-
-    /** Changes the password and ends every other session of the user. */
-    async changePassword(
+    profile: (session: AuthenticatedSession) => profile(ctx, session),
+    usernameOf: async (session: AuthenticatedSession): Promise<string> =>
+      (await loadUser(ctx, session.userId)).username,
+    changePassword: (
       session: AuthenticatedSession,
       input: { old_password: string; new_password: string },
       client: ClientInfo,
-    ): Promise<void> {
-      const user = await loadUser(session.userId);
-      await throttle.checkAccount(user.username, client.ip);
-      try {
-        await requirePassword(user, input.old_password);
-      } catch (error) {
-        await throttle.recordFailure(user.username, client.ip);
-        throw error;
-      }
-      const passwordHash = await hasher.hash(input.new_password);
-      const ended = await db.transaction().execute(async (trx) => {
-        await updatePasswordHash(trx, user.id, passwordHash, clock.now());
-        const others = (await listSessionIdsOfUser(trx, user.id)).filter((id) => id !== session.sessionId);
-        await endSessions(trx, others);
-        return others;
-      });
-      cache.forgetSessions(ended);
-    },
-
-    /**
-     * Deletes the account: every session and registration goes, and the user name becomes free.
-     * A user with a password confirms with it; a user without one (created by a third-party
-     * login) must have logged in recently.
-     */
-    async deleteAccount(
-      session: AuthenticatedSession,
-      password: string | undefined,
-      client: ClientInfo,
-    ): Promise<void> {
-      const user = await loadUser(session.userId);
-      if (user.password_hash === null) {
-        const loggedInAt = await findSessionCreatedAt(db, session.sessionId);
-        if (loggedInAt === undefined || clock.now() - loggedInAt > deps.recentLoginSeconds * 1000) {
-          throw new AppError('RECENT_LOGIN_REQUIRED');
-        }
-      } else {
-        if (password === undefined) throw new AppError('FIELD_MISSING', { field: 'password' });
-        await throttle.checkAccount(user.username, client.ip);
-        try {
-          await requirePassword(user, password);
-        } catch (error) {
-          await throttle.recordFailure(user.username, client.ip);
-          throw error;
-        }
-      }
-      const { ended, afterCommit } = await db.transaction().execute(async (trx) => {
-        const afterCommit: Array<() => Promise<void>> = [];
-        for (const hook of deps.deletionHooks ?? []) {
-          const after = await hook.beforeDelete(trx, user.id);
-          if (after !== undefined) afterCommit.push(after);
-        }
-        const sessionIds = await listSessionIdsOfUser(trx, user.id);
-        await deleteRegistrationsOfUser(trx, user.id);
-        await deleteSessions(trx, sessionIds);
-        await deleteUser(trx, user.id);
-        return { ended: sessionIds, afterCommit };
-      });
-      cache.forgetSessions(ended);
-      await Promise.allSettled(afterCommit.map((after) => after()));
-    },
+    ) => changePassword(ctx, session, input, client),
+    deleteAccount: (session: AuthenticatedSession, password: string | undefined, client: ClientInfo) =>
+      deleteAccount(ctx, session, password, client),
   };
 }
 

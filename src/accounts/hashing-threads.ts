@@ -1,6 +1,7 @@
-import { createRequire } from 'node:module';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { createLimiter } from '../limiter.js';
+import { startThread } from '../threads.js';
+import type { HashingReply, HashingTask, HashingThreadData } from './hashing-protocol.js';
 
 /**
  * Threads of their own for argon2, each at a lower scheduling priority (nice 10) than the rest
@@ -9,34 +10,8 @@ import { createLimiter } from '../limiter.js';
  * behind it. A lowered priority gives way to the event loop whenever it has work and takes
  * every idle cycle otherwise. On Linux a thread's nice value is its own (`setPriority` from the
  * thread changes only that thread); where it is not, the threads run at normal priority.
+ * The threads' body is hashing-thread.ts.
  */
-const threadSource = `
-const { parentPort, workerData } = require('node:worker_threads');
-const { setPriority } = require('node:os');
-const argon2 = require(workerData.argon2);
-try { setPriority(workerData.nice); } catch { /* not permitted here: normal priority */ }
-parentPort.on('message', ({ operation, password, storedHash, options }) => {
-  try {
-    const value = operation === 'hash'
-      ? argon2.hashSync(password, options)
-      : argon2.verifySync(storedHash, password, options);
-    parentPort.postMessage({ value });
-  } catch (error) {
-    parentPort.postMessage({ error: String(error && error.message || error) });
-  }
-});
-`;
-
-interface Argon2Options {
-  memoryCost: number;
-  timeCost: number;
-  parallelism: number;
-}
-
-type Task =
-  | { operation: 'hash'; password: string; options: Argon2Options }
-  | { operation: 'verify'; password: string; storedHash: string; options: Argon2Options };
-
 interface Pending {
   resolve(value: string | boolean): void;
   reject(error: Error): void;
@@ -55,12 +30,12 @@ class HashingThreads {
     this.limit = createLimiter(size);
   }
 
-  run(task: Task): Promise<string | boolean> {
+  run(task: HashingTask): Promise<string | boolean> {
     return this.limit(() => this.runOnThread(task));
   }
 
   /** Within the limit, so an idle thread or room for a new one is always there. */
-  private runOnThread(task: Task): Promise<string | boolean> {
+  private runOnThread(task: HashingTask): Promise<string | boolean> {
     const worker = this.idle.pop() ?? this.spawn();
     return new Promise((resolve, reject) => {
       this.busy.set(worker, { resolve, reject });
@@ -71,11 +46,9 @@ class HashingThreads {
   }
 
   private spawn(): Worker {
-    const worker = new Worker(threadSource, {
-      eval: true,
-      workerData: { argon2: createRequire(import.meta.url).resolve('@node-rs/argon2'), nice: NICE },
-    });
-    worker.on('message', ({ value, error }: { value?: string | boolean; error?: string }) => {
+    const workerData: HashingThreadData = { nice: NICE };
+    const worker = startThread(import.meta.url, 'hashing-thread', { workerData });
+    worker.on('message', ({ value, error }: HashingReply) => {
       const pending = this.busy.get(worker);
       this.busy.delete(worker);
       worker.unref();

@@ -1,11 +1,5 @@
 import type { Clock } from '../clock.js';
-
-export interface AuthenticatedSession {
-  userId: number;
-  sessionId: string;
-  /** When the access token stops being accepted (Unix ms). */
-  validUntil: number;
-}
+import type { AuthenticatedSession } from '../http/auth.js';
 
 /** Sessions and access tokens (digests) that stopped being valid. */
 export interface Revocation {

@@ -1,18 +1,15 @@
+import type { onRequestAsyncHookHandler } from 'fastify';
 import { type TSchema, Type } from 'typebox';
-import type { DeliveryService } from '../delivery/delivery.service.js';
 import { AppError } from '../errors.js';
 import { requireApiKey } from '../http/api-key-auth.js';
-import { commonErrors, ErrorBody, SuccessBody } from '../http/schemas.js';
+import { BundleParams, commonErrors, ErrorBody, Language, SuccessBody } from '../http/schemas.js';
 import type { TypedApp } from '../http/typed-app.js';
-import { Language } from '../registry/registry.schemas.js';
 import { type ApiKeys, scopes } from './api-keys.js';
 import type { Apps } from './apps.js';
 
 const security = [{ apiKey: [] }];
+const tags = ['admin'];
 const keyErrors = { 401: ErrorBody, 403: ErrorBody } as const;
-const BundleParams = Type.Object({
-  bundleid: Type.String({ minLength: 1, maxLength: 155, pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$' }),
-});
 
 const Flag = Type.Union([Type.Object({ reason: Type.String(), at: Type.Integer() }), Type.Null()]);
 const AppView = Type.Object({
@@ -41,21 +38,17 @@ const ApiKeyView = Type.Object({
   revoked_at: Type.Union([Type.Integer(), Type.Null()]),
 });
 
-export function adminRoutes(
-  app: TypedApp,
-  deps: { apiKeys: ApiKeys; apps: Apps; delivery: DeliveryService; providerSchemas: Record<string, TSchema> },
-): void {
-  const onRequest = requireApiKey(deps.apiKeys, 'admin');
-  const tags = ['admin'];
+/** The body of an app's PUT: its fields, and per provider its settings (null removes them). */
+function appBody(providerSchemas: Record<string, TSchema>) {
   const providerFields: Record<string, TSchema> = {};
-  for (const [provider, schema] of Object.entries(deps.providerSchemas)) {
+  for (const [provider, schema] of Object.entries(providerSchemas)) {
     providerFields[provider] = Type.Optional(
       Type.Union([schema, Type.Null()], {
         description: `${provider} settings; null removes them, absent keeps them`,
       }),
     );
   }
-  const AppBody = Type.Object({
+  return Type.Object({
     name: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
     default_language: Type.Optional(Language),
     mode: Type.Optional(
@@ -65,7 +58,25 @@ export function adminRoutes(
     ),
     ...providerFields,
   });
+}
 
+export function adminRoutes(
+  app: TypedApp,
+  deps: { apiKeys: ApiKeys; apps: Apps; providerSchemas: Record<string, TSchema> },
+): void {
+  const onRequest = requireApiKey(deps.apiKeys, 'admin');
+  putAppRoute(app, deps.apps, deps.providerSchemas, onRequest);
+  appRoutes(app, deps.apps, onRequest);
+  apiKeyRoutes(app, deps.apiKeys, onRequest);
+}
+
+function putAppRoute(
+  app: TypedApp,
+  apps: Apps,
+  providerSchemas: Record<string, TSchema>,
+  onRequest: onRequestAsyncHookHandler,
+): void {
+  const AppBody = appBody(providerSchemas);
   app.put(
     '/v1/admin/apps/:bundleid',
     {
@@ -88,10 +99,10 @@ export function adminRoutes(
         mode?: 'live' | 'inbox';
       };
       const providers: Record<string, unknown> = {};
-      for (const provider of Object.keys(deps.providerSchemas)) {
+      for (const provider of Object.keys(providerSchemas)) {
         if (provider in rest) providers[provider] = rest[provider];
       }
-      const result = await deps.apps.put(request.params.bundleid, {
+      const result = await apps.put(request.params.bundleid, {
         name,
         default_language,
         mode,
@@ -100,14 +111,16 @@ export function adminRoutes(
       return reply.code(result.created ? 201 : 200).send(result.app);
     },
   );
+}
 
+function appRoutes(app: TypedApp, apps: Apps, onRequest: onRequestAsyncHookHandler): void {
   app.get(
     '/v1/admin/apps',
     {
       onRequest,
       schema: { tags, security, summary: 'List apps', response: { 200: Type.Array(AppView), ...keyErrors } },
     },
-    async () => deps.apps.list(),
+    async () => apps.list(),
   );
 
   app.get(
@@ -122,7 +135,7 @@ export function adminRoutes(
         response: { 200: AppView, 404: ErrorBody, ...keyErrors },
       },
     },
-    async (request) => deps.apps.get(request.params.bundleid),
+    async (request) => apps.get(request.params.bundleid),
   );
 
   app.delete(
@@ -138,47 +151,13 @@ export function adminRoutes(
       },
     },
     async (request) => {
-      await deps.apps.remove(request.params.bundleid);
+      await apps.remove(request.params.bundleid);
       return { message: 'success' as const };
     },
   );
+}
 
-  app.get(
-    '/v1/admin/apps/:bundleid/inbox',
-    {
-      onRequest,
-      schema: {
-        tags,
-        security,
-        summary: 'Deliveries captured in inbox mode, newest first, with the exact provider request',
-        params: BundleParams,
-        querystring: Type.Object({
-          before: Type.Optional(Type.String({ pattern: '^[0-9]{1,15}$' })),
-          limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$' })),
-        }),
-        response: {
-          200: Type.Array(
-            Type.Object({
-              id: Type.Integer(),
-              delivery_id: Type.String(),
-              notification_id: Type.String(),
-              provider: Type.String(),
-              request: Type.Unknown(),
-              created_at: Type.Integer(),
-            }),
-          ),
-          ...keyErrors,
-          400: ErrorBody,
-        },
-      },
-    },
-    async (request) =>
-      deps.delivery.inbox(request.params.bundleid, {
-        before: request.query.before === undefined ? undefined : Number(request.query.before),
-        limit: Math.min(1000, Math.max(1, Number(request.query.limit ?? 100))),
-      }),
-  );
-
+function apiKeyRoutes(app: TypedApp, apiKeys: ApiKeys, onRequest: onRequestAsyncHookHandler): void {
   app.get(
     '/v1/admin/keys',
     {
@@ -190,7 +169,7 @@ export function adminRoutes(
         response: { 200: Type.Array(ApiKeyView), ...keyErrors },
       },
     },
-    async () => deps.apiKeys.list(),
+    async () => apiKeys.list(),
   );
 
   app.post(
@@ -216,7 +195,7 @@ export function adminRoutes(
       },
     },
     async (request, reply) =>
-      reply.code(201).send(await deps.apiKeys.create(request.body.name, request.body.scopes)),
+      reply.code(201).send(await apiKeys.create(request.body.name, request.body.scopes)),
   );
 
   app.delete(
@@ -232,7 +211,7 @@ export function adminRoutes(
       },
     },
     async (request) => {
-      if (!(await deps.apiKeys.revoke(request.params.id))) throw new AppError('NOT_FOUND');
+      if (!(await apiKeys.revoke(request.params.id))) throw new AppError('NOT_FOUND');
       return { message: 'success' as const };
     },
   );

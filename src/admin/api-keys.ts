@@ -1,8 +1,16 @@
 import { randomBytes } from 'node:crypto';
-import { digestSecret } from '../accounts/secrets.js';
 import type { Clock } from '../clock.js';
+import { digestSecret } from '../crypto/secrets.js';
 import type { ApiKeysTable, Executor } from '../db/schema.js';
 import { AppError } from '../errors.js';
+import {
+  anyApiKey,
+  findApiKeyByDigest,
+  insertApiKey,
+  insertApiKeyOnce,
+  listApiKeys,
+  revokeApiKey,
+} from './api-keys.repository.js';
 
 export const scopes = ['admin', 'send'] as const;
 export type Scope = (typeof scopes)[number];
@@ -65,7 +73,7 @@ export function createApiKeys(deps: { db: Executor; clock: Clock; cacheMs?: numb
 
   async function insert(name: string, granted: readonly Scope[], key: string): Promise<CreatedApiKey> {
     const row = newRow(name, granted, key);
-    await db.insertInto('api_keys').values(row).execute();
+    await insertApiKey(db, row);
     return { ...toApiKey(row), key };
   }
 
@@ -75,18 +83,13 @@ export function createApiKeys(deps: { db: Executor; clock: Clock; cacheMs?: numb
     },
 
     async list(): Promise<ApiKey[]> {
-      return (await db.selectFrom('api_keys').selectAll().orderBy('created_at').execute()).map(toApiKey);
+      return (await listApiKeys(db)).map(toApiKey);
     },
 
     async revoke(id: string): Promise<boolean> {
-      const result = await db
-        .updateTable('api_keys')
-        .set({ revoked_at: clock.now() })
-        .where('id', '=', id)
-        .where('revoked_at', 'is', null)
-        .executeTakeFirst();
+      const revoked = await revokeApiKey(db, id, clock.now());
       cache.clear();
-      return result.numUpdatedRows > 0n;
+      return revoked;
     },
 
     /**
@@ -97,16 +100,10 @@ export function createApiKeys(deps: { db: Executor; clock: Clock; cacheMs?: numb
       if (configuredKey !== undefined) {
         // Processes of one deployment start at once with the same key: one stores it.
         const row = newRow('bootstrap (BELLHOP_ADMIN_KEY)', ['admin'], configuredKey);
-        const stored = await db
-          .insertInto('api_keys')
-          .values(row)
-          .onConflict((conflict) => conflict.column('key_hash').doNothing())
-          .returning('id')
-          .executeTakeFirst();
-        return stored === undefined ? undefined : { ...toApiKey(row), key: configuredKey };
+        const stored = await insertApiKeyOnce(db, row);
+        return stored ? { ...toApiKey(row), key: configuredKey } : undefined;
       }
-      const any = await db.selectFrom('api_keys').select('id').limit(1).executeTakeFirst();
-      if (any !== undefined) return undefined;
+      if (await anyApiKey(db)) return undefined;
       return this.create('bootstrap', ['admin']);
     },
 
@@ -116,11 +113,7 @@ export function createApiKeys(deps: { db: Executor; clock: Clock; cacheMs?: numb
       const now = clock.now();
       let entry = cache.get(digest);
       if (entry === undefined || entry.until <= now) {
-        const row = await db
-          .selectFrom('api_keys')
-          .selectAll()
-          .where('key_hash', '=', digest)
-          .executeTakeFirst();
+        const row = await findApiKeyByDigest(db, digest);
         entry = {
           key: row === undefined || row.revoked_at !== null ? null : toApiKey(row),
           until: now + cacheMs,

@@ -15,104 +15,114 @@ type TokenMessage = { type: 'event'; event: string } | { type: 'replaced'; by: s
  * Events for phones held here go straight to them, without a round trip to Redis.
  */
 export function createRedisChannelBus(redis: RedisHandle, onError: (error: unknown) => void): ChannelBus {
-  const held = new Map<string, ChannelEndpoint>();
-  const processId = randomUUID();
-  const prefix = redis.key('channel', 'token', '');
-  const onlineChannel = redis.key('channel', 'online');
-  const listeners = new Set<(token: string) => void>();
-  const subscriber = redis.connection();
+  return new RedisChannelBus(redis, onError);
+}
 
-  const subscribed = (async () => {
-    await subscriber.subscribe(onlineChannel);
-  })().catch(onError);
+class RedisChannelBus implements ChannelBus {
+  private readonly held = new Map<string, ChannelEndpoint>();
+  private readonly processId = randomUUID();
+  private readonly prefix: string;
+  private readonly onlineChannel: string;
+  private readonly listeners = new Set<(token: string) => void>();
+  private readonly subscriber: ReturnType<RedisHandle['connection']>;
+  private readonly subscribed: Promise<void>;
 
-  // After a reconnection the subscriber has lost every subscription: take them again.
-  subscriber.on('ready', () => {
-    const channels = [onlineChannel, ...[...held.keys()].map((token) => prefix + token)];
-    subscriber.subscribe(...channels).catch(onError);
-  });
+  constructor(
+    private readonly redis: RedisHandle,
+    private readonly onError: (error: unknown) => void,
+  ) {
+    this.prefix = redis.key('channel', 'token', '');
+    this.onlineChannel = redis.key('channel', 'online');
+    this.subscriber = redis.connection();
+    this.subscribed = this.subscriber.subscribe(this.onlineChannel).then(() => undefined, onError);
+    // After a reconnection the subscriber has lost every subscription: take them again.
+    this.subscriber.on('ready', () => {
+      const channels = [this.onlineChannel, ...[...this.held.keys()].map((token) => this.prefix + token)];
+      this.subscriber.subscribe(...channels).catch(onError);
+    });
+    this.subscriber.on('message', (channel: string, text: string) => this.receive(channel, text));
+  }
 
-  subscriber.on('message', (channel: string, text: string) => {
-    if (channel === onlineChannel) {
-      for (const listener of listeners) listener(text);
+  private receive(channel: string, text: string): void {
+    if (channel === this.onlineChannel) {
+      for (const listener of this.listeners) listener(text);
       return;
     }
-    if (!channel.startsWith(prefix)) return;
-    const token = channel.slice(prefix.length);
-    const endpoint = held.get(token);
+    if (!channel.startsWith(this.prefix)) return;
+    const endpoint = this.held.get(channel.slice(this.prefix.length));
     if (endpoint === undefined) return;
     try {
       const message = JSON.parse(text) as TokenMessage;
       if (message.type === 'event') endpoint.sendEvent(message.event);
-      else if (message.by !== processId) endpoint.replaced();
+      else if (message.by !== this.processId) endpoint.replaced();
     } catch (error) {
-      onError(error);
+      this.onError(error);
     }
-  });
+  }
 
-  const publish = (channel: string, text: string) => redis.client.publish(channel, text);
+  private publish(channel: string, text: string): Promise<number> {
+    return this.redis.client.publish(channel, text);
+  }
 
-  return {
-    attach(token, endpoint) {
-      const previous = held.get(token);
-      held.set(token, endpoint);
-      if (previous !== undefined && previous !== endpoint) previous.replaced();
-      const first = previous === undefined;
-      const announce = async () => {
-        await subscribed;
-        // Another process holding an older connection of this phone closes it.
-        await publish(
-          prefix + token,
-          JSON.stringify({ type: 'replaced', by: processId } satisfies TokenMessage),
-        );
-        if (first) await subscriber.subscribe(prefix + token);
-        await publish(onlineChannel, token);
-      };
-      announce().catch(onError);
-      return () => {
-        if (held.get(token) !== endpoint) return;
-        held.delete(token);
-        subscriber.unsubscribe(prefix + token).catch(onError);
-      };
-    },
+  attach(token: string, endpoint: ChannelEndpoint): () => void {
+    const previous = this.held.get(token);
+    this.held.set(token, endpoint);
+    if (previous !== undefined && previous !== endpoint) previous.replaced();
+    this.announce(token, previous === undefined).catch(this.onError);
+    return () => {
+      if (this.held.get(token) !== endpoint) return;
+      this.held.delete(token);
+      this.subscriber.unsubscribe(this.prefix + token).catch(this.onError);
+    };
+  }
 
-    async deliver(events) {
-      return Promise.all(
-        events.map(async ({ token, event }) => {
-          const endpoint = held.get(token);
-          if (endpoint !== undefined) return endpoint.sendEvent(event);
-          try {
-            const receivers = await publish(prefix + token, JSON.stringify({ type: 'event', event }));
-            return receivers > 0;
-          } catch (error) {
-            onError(error);
-            return false;
-          }
-        }),
-      );
-    },
+  /** Tells other processes the phone is here now (they close an older connection), and that it is online. */
+  private async announce(token: string, first: boolean): Promise<void> {
+    await this.subscribed;
+    const replaced: TokenMessage = { type: 'replaced', by: this.processId };
+    await this.publish(this.prefix + token, JSON.stringify(replaced));
+    if (first) await this.subscriber.subscribe(this.prefix + token);
+    await this.publish(this.onlineChannel, token);
+  }
 
-    async isOnline(token) {
-      if (held.has(token)) return true;
-      try {
-        const answer = (await redis.client.pubsub('NUMSUB', prefix + token)) as Array<string | number>;
-        return Number(answer[1] ?? 0) > 0;
-      } catch (error) {
-        onError(error);
-        return false;
-      }
-    },
+  deliver(events: ReadonlyArray<{ token: string; event: string }>): Promise<boolean[]> {
+    return Promise.all(
+      events.map(async ({ token, event }) => {
+        const endpoint = this.held.get(token);
+        if (endpoint !== undefined) return endpoint.sendEvent(event);
+        try {
+          const receivers = await this.publish(this.prefix + token, JSON.stringify({ type: 'event', event }));
+          return receivers > 0;
+        } catch (error) {
+          this.onError(error);
+          return false;
+        }
+      }),
+    );
+  }
 
-    onOnline(listener) {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
-    },
+  async isOnline(token: string): Promise<boolean> {
+    if (this.held.has(token)) return true;
+    try {
+      const answer = (await this.redis.client.pubsub('NUMSUB', this.prefix + token)) as Array<
+        string | number
+      >;
+      return Number(answer[1] ?? 0) > 0;
+    } catch (error) {
+      this.onError(error);
+      return false;
+    }
+  }
 
-    async close() {
-      held.clear();
-      listeners.clear();
-      // A subscriber has nothing to finish: closed at once, even while Redis is unreachable.
-      subscriber.disconnect();
-    },
-  };
+  onOnline(listener: (token: string) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async close(): Promise<void> {
+    this.held.clear();
+    this.listeners.clear();
+    // A subscriber has nothing to finish: closed at once, even while Redis is unreachable.
+    this.subscriber.disconnect();
+  }
 }

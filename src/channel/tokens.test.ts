@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { createSecretBox } from '../admin/secret-box.js';
+import { createSecretBox } from '../crypto/secret-box.js';
 import { createChannelTokens } from './tokens.js';
 
 const phone = { bundleId: 'com.lancens.wxdoorbell', imei: '860000000000001', imsi: '460001234567890' };

@@ -1,5 +1,4 @@
 import { mkdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { CompiledQuery, Kysely, PostgresDialect, type QueryResult, sql } from 'kysely';
@@ -140,7 +139,7 @@ export function createDatabase(config: DatabaseConfig, options: DatabaseOptions 
     let checkpointer: ReturnType<typeof startCheckpointer> | undefined;
     if (config.file !== ':memory:') {
       database.pragma('wal_autocheckpoint = 0');
-      checkpointer = startCheckpointer(config.file, createRequire(import.meta.url).resolve('better-sqlite3'));
+      checkpointer = startCheckpointer(config.file);
     }
     const dialect = new GroupCommitSqliteDialect(withStatementCache(database));
     const db = new Kysely<Database>({ dialect });

@@ -16,6 +16,7 @@ import * as registrationsUserIndex from './migrations/2026_11_30_005_registratio
 import * as deliveriesWaitingIndex from './migrations/2026_11_30_006_deliveries_waiting_index.js';
 import * as registrationsFillfactor from './migrations/2026_11_30_007_registrations_fillfactor.js';
 import * as providerTokens from './migrations/2026_11_30_008_provider_tokens.js';
+import * as apnsJwts from './migrations/2026_12_08_009_apns_jwts.js';
 
 /** Listed by hand, in order, so that no folder scan can break after bundling or compiling. */
 const migrations: Record<string, Migration> = {
@@ -27,6 +28,7 @@ const migrations: Record<string, Migration> = {
   '2026_11_30_006_deliveries_waiting_index': deliveriesWaitingIndex,
   '2026_11_30_007_registrations_fillfactor': registrationsFillfactor,
   '2026_11_30_008_provider_tokens': providerTokens,
+  '2026_12_08_009_apns_jwts': apnsJwts,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
@@ -66,13 +68,22 @@ export async function migrateToLatest<DB>(
   });
 }
 
+function migrator<DB>(db: Kysely<DB>, schema: string | undefined): Migrator {
+  return new Migrator({ db, provider, ...(schema === undefined ? {} : { migrationTableSchema: schema }) });
+}
+
+/** The names of the migrations not applied yet; reads only (nothing is created). */
+export async function pendingMigrations<DB>(
+  db: Kysely<DB>,
+  options: { schema?: string | undefined } = {},
+): Promise<string[]> {
+  const schema = options.schema ?? (await currentPostgresSchema(db));
+  const all = await migrator(db, schema).getMigrations();
+  return all.filter((entry) => entry.executedAt === undefined).map((entry) => entry.name);
+}
+
 async function migrate<DB>(db: Kysely<DB>, schema: string | undefined): Promise<MigrationResultSet> {
-  const migrator = new Migrator({
-    db,
-    provider,
-    ...(schema === undefined ? {} : { migrationTableSchema: schema }),
-  });
-  const result = await migrator.migrateToLatest();
+  const result = await migrator(db, schema).migrateToLatest();
   if (result.error !== undefined) {
     const failed = result.results?.find((entry) => entry.status === 'Error')?.migrationName ?? 'unknown';
     throw new MigrationError(`migration ${failed} failed: ${String(result.error)}`, { cause: result.error });

@@ -155,14 +155,14 @@ export interface IdentitiesTable {
   /** WeChat: unionid, else `appid:openid`; Facebook: the app-scoped user id; Apple, Google: `sub`. */
   subject: string;
   display_name: string | null;
-  /** AES-256-GCM box of the JSON of provider tokens kept for revocation (Apple); null when none. */
+  /** AES-256-GCM box of the JSON of the tokens kept for revocation (Apple's refresh token); null when none. */
   credentials: string | null;
   created_at: number;
   updated_at: number;
 }
 
 /** The APNs JWT of a signing key (`team/key id/key fingerprint`), shared by every process. */
-export interface ProviderTokensTable {
+export interface ApnsJwtsTable {
   key: string;
   /** SHA-256 (hex) of the JWT: what a compare-and-set compares. */
   jwt_digest: string;
@@ -183,7 +183,7 @@ export interface Database {
   deliveries: DeliveriesTable;
   inbox: InboxTable;
   identities: IdentitiesTable;
-  provider_tokens: ProviderTokensTable;
+  apns_jwts: ApnsJwtsTable;
 }
 
 /**

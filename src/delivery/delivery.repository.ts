@@ -1,5 +1,4 @@
 import type { DeliveriesTable, Executor, NotificationsTable } from '../db/schema.js';
-import type { Channel } from '../registry/registry.repository.js';
 
 const chunk = <T>(items: readonly T[], size: number): T[][] => {
   const chunks: T[][] = [];
@@ -7,28 +6,13 @@ const chunk = <T>(items: readonly T[], size: number): T[][] => {
   return chunks;
 };
 
-/** Registrations of these users on the channel, optionally of one app. */
-export async function findTargets(
-  db: Executor,
-  userIds: readonly number[],
-  channel: Channel,
-  bundleid?: string,
-) {
-  const rows = [];
-  for (const ids of chunk([...new Set(userIds)], 1000)) {
-    let query = db
-      .selectFrom('registrations')
-      .select(['seq', 'user_id', 'provider', 'provider_token', 'apns_environment', 'bundleid', 'language'])
-      .where('user_id', 'in', ids)
-      .where('channel', '=', channel);
-    if (bundleid !== undefined) query = query.where('bundleid', '=', bundleid);
-    rows.push(...(await query.execute()));
-  }
-  return rows;
-}
-
 export async function insertNotification(db: Executor, notification: NotificationsTable): Promise<void> {
   await db.insertInto('notifications').values(notification).execute();
+}
+
+/** The targets a notification reached, when its deliveries are stored. */
+export async function setNotificationTargets(db: Executor, id: string, targets: number): Promise<void> {
+  await db.updateTable('notifications').set({ targets }).where('id', '=', id).execute();
 }
 
 export async function insertDeliveries(db: Executor, deliveries: readonly DeliveriesTable[]): Promise<void> {
@@ -86,6 +70,63 @@ export async function countDeliveriesByStatus(db: Executor, notificationId: stri
     .groupBy('status')
     .execute();
   return Object.fromEntries(rows.map((row) => [row.status, Number(row.count)]));
+}
+
+/** A ring called off: marked cancelled, its deliveries not yet made fail as `cancelled`. */
+export async function markRingCancelled(db: Executor, id: string, now: number): Promise<void> {
+  await db.updateTable('notifications').set({ cancelled_at: now }).where('id', '=', id).execute();
+  await db
+    .updateTable('deliveries')
+    .set({ status: 'failed', reason: 'cancelled', due_at: null, updated_at: now })
+    .where('notification_id', '=', id)
+    .where('status', 'in', ['queued', 'retrying'])
+    .execute();
+}
+
+export function findSentDeliveries(db: Executor, notificationId: string) {
+  return db
+    .selectFrom('deliveries')
+    .selectAll()
+    .where('notification_id', '=', notificationId)
+    .where('status', '=', 'sent')
+    .execute();
+}
+
+/**
+ * Makes the deliveries waiting for these devices (`offline`) on `provider` due now; returns
+ * their ids.
+ */
+export async function makeWaitingDue(
+  db: Executor,
+  provider: string,
+  tokens: readonly string[],
+  now: number,
+): Promise<string[]> {
+  const ids: string[] = [];
+  for (const part of chunk(tokens, 500)) {
+    const rows = await db
+      .updateTable('deliveries')
+      .set({ due_at: now, updated_at: now })
+      .where('provider', '=', provider)
+      .where('token', 'in', part)
+      .where('status', '=', 'retrying')
+      .where('reason', '=', 'offline')
+      .returning('id')
+      .execute();
+    for (const row of rows) ids.push(row.id);
+  }
+  return ids;
+}
+
+/** An app's inbox, newest first, paged by entry id. */
+export function listInbox(
+  db: Executor,
+  bundleid: string,
+  page: { before?: number | undefined; limit: number },
+) {
+  let query = db.selectFrom('inbox').selectAll().where('bundleid', '=', bundleid);
+  if (page.before !== undefined) query = query.where('id', '<', page.before);
+  return query.orderBy('id', 'desc').limit(page.limit).execute();
 }
 
 export type DeliveryRow = DeliveriesTable;

@@ -1,15 +1,17 @@
-import type { ApiKeys } from '../admin/api-keys.js';
-import { apiKeyOf, requireApiKey } from '../http/api-key-auth.js';
-import { commonErrors, ErrorBody } from '../http/schemas.js';
+import { type ApiKeyVerifier, apiKeyOf, requireApiKey } from '../http/api-key-auth.js';
+import { BundleParams, commonErrors, ErrorBody } from '../http/schemas.js';
 import type { TypedApp } from '../http/typed-app.js';
 import {
   DeliveriesPage,
+  InboxEntries,
+  InboxPage,
   NotificationParams,
   NotificationResponse,
   SendBody,
   SendResponse,
 } from './delivery.schemas.js';
 import type { DeliveryService } from './delivery.service.js';
+import type { InboxService } from './inbox.service.js';
 
 const security = [{ apiKey: [] }];
 const tags = ['push'];
@@ -17,7 +19,7 @@ const keyErrors = { 401: ErrorBody, 403: ErrorBody } as const;
 
 export function deliveryRoutes(
   app: TypedApp,
-  apiKeys: ApiKeys,
+  apiKeys: ApiKeyVerifier<'send'>,
   delivery: DeliveryService,
   bodyLimit: number,
 ): void {
@@ -79,5 +81,28 @@ export function deliveryRoutes(
       },
     },
     async (request, reply) => reply.code(202).send(await delivery.cancel(request.params.id)),
+  );
+}
+
+/** An admin's view of what apps in inbox mode captured instead of sending. */
+export function inboxRoutes(app: TypedApp, apiKeys: ApiKeyVerifier<'admin'>, inbox: InboxService): void {
+  app.get(
+    '/v1/admin/apps/:bundleid/inbox',
+    {
+      onRequest: requireApiKey(apiKeys, 'admin'),
+      schema: {
+        tags: ['admin'],
+        security,
+        summary: 'Deliveries captured in inbox mode, newest first, with the exact provider request',
+        params: BundleParams,
+        querystring: InboxPage,
+        response: { 200: InboxEntries, 404: ErrorBody, ...keyErrors, 400: ErrorBody },
+      },
+    },
+    async (request) =>
+      inbox.list(request.params.bundleid, {
+        before: request.query.before === undefined ? undefined : Number(request.query.before),
+        limit: Math.min(1000, Math.max(1, Number(request.query.limit ?? 100))),
+      }),
   );
 }

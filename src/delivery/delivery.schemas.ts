@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import { Language } from '../registry/registry.schemas.js';
+import { Language } from '../http/schemas.js';
 
 const Text = (maxLength: number, description: string) => Type.String({ maxLength, description });
 
@@ -108,3 +108,19 @@ export const DeliveriesPage = Type.Object({
   after: Type.Optional(Type.String({ maxLength: 36 })),
   limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$' })),
 });
+
+export const InboxPage = Type.Object({
+  before: Type.Optional(Type.String({ pattern: '^[0-9]{1,15}$' })),
+  limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$' })),
+});
+
+export const InboxEntries = Type.Array(
+  Type.Object({
+    id: Type.Integer(),
+    delivery_id: Type.String(),
+    notification_id: Type.String(),
+    provider: Type.String(),
+    request: Type.Unknown(),
+    created_at: Type.Integer(),
+  }),
+);

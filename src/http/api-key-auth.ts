@@ -1,15 +1,28 @@
 import type { FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
-import type { ApiKey, ApiKeys, Scope } from '../admin/api-keys.js';
 import { AppError } from '../errors.js';
+
+/** The API key a server-to-server request was made with. */
+export interface AuthorizedApiKey {
+  id: string;
+}
+
+/** Checks a presented API key for a scope; the admin feature implements it. */
+export interface ApiKeyVerifier<Scope extends string = string> {
+  /** The key, or an AppError: unknown or revoked (401), lacking the scope (403). */
+  authorize(presented: string, needed: Scope): Promise<AuthorizedApiKey>;
+}
 
 declare module 'fastify' {
   interface FastifyRequest {
-    apiKey: ApiKey | null;
+    apiKey: AuthorizedApiKey | null;
   }
 }
 
 /** Server-to-server calls carry `Authorization: Bearer <api key>` with the scope they need. */
-export function requireApiKey(apiKeys: ApiKeys, scope: Scope): onRequestAsyncHookHandler {
+export function requireApiKey<Scope extends string>(
+  apiKeys: ApiKeyVerifier<Scope>,
+  scope: Scope,
+): onRequestAsyncHookHandler {
   return async (request) => {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '');
     if (match?.[1] === undefined) throw new AppError('NO_API_KEY');
@@ -17,7 +30,7 @@ export function requireApiKey(apiKeys: ApiKeys, scope: Scope): onRequestAsyncHoo
   };
 }
 
-export function apiKeyOf(request: FastifyRequest): ApiKey {
+export function apiKeyOf(request: FastifyRequest): AuthorizedApiKey {
   if (request.apiKey === null) throw new AppError('NO_API_KEY');
   return request.apiKey;
 }

@@ -1,7 +1,21 @@
 import type { FastifyRequest, onRequestHookHandler } from 'fastify';
-import type { AccountsService } from '../accounts/accounts.service.js';
-import type { AuthenticatedSession } from '../accounts/session-cache.js';
 import { AppError } from '../errors.js';
+
+/** The login session behind an authenticated request. */
+export interface AuthenticatedSession {
+  userId: number;
+  sessionId: string;
+  /** When the access token stops being accepted (Unix ms). */
+  validUntil: number;
+}
+
+/** Turns a login token into its session; the accounts feature implements it. */
+export interface SessionAuthenticator {
+  /** The session from memory when it is known there, without a query; otherwise undefined. */
+  cachedSession(token: string): AuthenticatedSession | undefined;
+  /** The session, or an AppError for a token that is unknown, expired or revoked. */
+  authenticate(token: string): Promise<AuthenticatedSession>;
+}
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -32,20 +46,20 @@ export function sessionOf(request: FastifyRequest): AuthenticatedSession {
  * Rejects a request without a valid token before its body is read. Written with a callback: a
  * cached session, the common case, then costs no promise on every authenticated request.
  */
-export function requireSession(accounts: AccountsService): onRequestHookHandler {
+export function requireSession(sessions: SessionAuthenticator): onRequestHookHandler {
   return (request, _reply, done) => {
     const token = tokenFromHeaders(request);
     if (token === undefined) {
       done(new AppError('NO_TOKEN'));
       return;
     }
-    const cached = accounts.cachedSession(token);
+    const cached = sessions.cachedSession(token);
     if (cached !== undefined) {
       request.session = cached;
       done();
       return;
     }
-    accounts.authenticate(token).then(
+    sessions.authenticate(token).then(
       (session) => {
         request.session = session;
         done();

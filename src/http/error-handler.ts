@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, type ErrorCode, errorBody } from '../errors.js';
 
 interface ValidationIssue {
@@ -47,18 +47,36 @@ function toAppError(error: FastifyError): AppError {
   return new AppError('INTERNAL', { cause: error });
 }
 
+/** The catalogue code each error answer carried, for the metrics of the answer. */
+const answeredCodes = new WeakMap<FastifyRequest, ErrorCode>();
+
+export function errorCodeOf(request: FastifyRequest): ErrorCode | undefined {
+  return answeredCodes.get(request);
+}
+
 export function sendError(reply: FastifyReply, error: AppError): FastifyReply {
+  answeredCodes.set(reply.request, error.code);
   if (error.retryAfterSeconds !== undefined)
     void reply.header('retry-after', String(error.retryAfterSeconds));
   return reply.code(error.status).send(errorBody(error.code, undefined, error.message));
 }
 
-/** One mapping from every failure to `{message, code}` with the right status; 5xx details stay in the log. */
+/**
+ * One mapping from every failure to `{message, code}` with the right status; 5xx details stay
+ * in the log. A login provider that is not configured is the deployment's choice, not a
+ * failure: said once per provider at warn, then treated as a rejected request.
+ */
 export function installErrorHandlers(app: FastifyInstance): void {
+  const notConfiguredSaid = new Set<string>();
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const appError = toAppError(error);
-    if (appError.status >= 500) request.log.error({ err: error }, 'request failed');
-    else request.log.info({ code: appError.code, status: appError.status }, 'request rejected');
+    const rejected = { code: appError.code, status: appError.status };
+    if (appError.code === 'PROVIDER_NOT_CONFIGURED' && !notConfiguredSaid.has(appError.message)) {
+      notConfiguredSaid.add(appError.message);
+      request.log.warn(rejected, `${appError.message}: such logins are answered ${appError.status}`);
+    } else if (appError.status >= 500 && appError.code !== 'PROVIDER_NOT_CONFIGURED')
+      request.log.error({ err: error }, 'request failed');
+    else request.log.info(rejected, 'request rejected');
     return sendError(reply, appError);
   });
   app.setNotFoundHandler((_request, reply) => sendError(reply, new AppError('ROUTE_NOT_FOUND')));

@@ -1,8 +1,8 @@
+import type { onRequestHookHandler } from 'fastify';
 import type { TSchema } from 'typebox';
 import { LoginResponse } from '../accounts/accounts.schemas.js';
-import type { AccountsService } from '../accounts/accounts.service.js';
 import type { IdentityProvider } from '../db/schema.js';
-import { clientInfo, requireSession, sessionOf } from '../http/auth.js';
+import { clientInfo, requireSession, type SessionAuthenticator, sessionOf } from '../http/auth.js';
 import { authErrors, commonErrors, ErrorBody, SuccessBody, tokenSecurity } from '../http/schemas.js';
 import type { TypedApp } from '../http/typed-app.js';
 import {
@@ -48,56 +48,71 @@ const providers: Array<{ provider: IdentityProvider; name: string; body: TSchema
   },
 ];
 
-export function identityRoutes(app: TypedApp, accounts: AccountsService, identity: IdentityService): void {
-  const authenticated = requireSession(accounts);
+export function identityRoutes(
+  app: TypedApp,
+  sessions: SessionAuthenticator,
+  identity: IdentityService,
+): void {
+  const authenticated = requireSession(sessions);
+  for (const entry of providers) providerRoutes(app, identity, authenticated, entry);
+  linkRoutes(app, identity, authenticated);
+}
 
-  for (const { provider, name, body, how } of providers) {
-    app.post(
-      `/v1/api/user/${provider}/app/login`,
-      {
-        schema: {
-          tags,
-          summary: `Log in with ${name}`,
-          description: `${how} The first login of an identity creates a user (user name \`${provider === 'weixin' ? 'wx' : provider === 'facebook' ? 'fb' : provider}_…\`, no password); later logins find it. 401 when the provider refuses the token, 501 when ${name} is not configured, 503 when the provider cannot be reached.`,
-          body,
-          response: { 201: LoginResponse, ...authErrors, ...commonErrors, ...providerErrors },
-        },
+/** Login with a provider, and binding one of its identities to the caller. */
+function providerRoutes(
+  app: TypedApp,
+  identity: IdentityService,
+  authenticated: onRequestHookHandler,
+  { provider, name, body, how }: (typeof providers)[number],
+): void {
+  app.post(
+    `/v1/api/user/${provider}/app/login`,
+    {
+      schema: {
+        tags,
+        summary: `Log in with ${name}`,
+        description: `${how} The first login of an identity creates a user (user name \`${provider === 'weixin' ? 'wx' : provider === 'facebook' ? 'fb' : provider}_…\`, no password); later logins find it. 401 when the provider refuses the token, 501 when ${name} is not configured, 503 when the provider cannot be reached.`,
+        body,
+        response: { 201: LoginResponse, ...authErrors, ...commonErrors, ...providerErrors },
       },
-      async (request, reply) => {
-        const result = await identity.login(
-          provider,
-          request.body as ProviderInputs[IdentityProvider],
-          clientInfo(request),
-        );
-        return reply.code(201).send({ ...result, ...success });
-      },
-    );
+    },
+    async (request, reply) => {
+      const result = await identity.login(
+        provider,
+        request.body as ProviderInputs[IdentityProvider],
+        clientInfo(request),
+      );
+      return reply.code(201).send({ ...result, ...success });
+    },
+  );
 
-    app.post(
-      `/v1/api/user/bind/${provider}`,
-      {
-        onRequest: authenticated,
-        schema: {
-          tags,
-          summary: `Link a ${name} identity to the caller`,
-          description: `Same body as the ${name} login. 409 when the identity belongs to another user or the caller already has another ${name} identity; binding the caller’s own identity again succeeds.`,
-          body,
-          security: tokenSecurity,
-          response: { 201: BindResponse, 409: ErrorBody, ...authErrors, ...commonErrors, ...providerErrors },
-        },
+  app.post(
+    `/v1/api/user/bind/${provider}`,
+    {
+      onRequest: authenticated,
+      schema: {
+        tags,
+        summary: `Link a ${name} identity to the caller`,
+        description: `Same body as the ${name} login. 409 when the identity belongs to another user or the caller already has another ${name} identity; binding the caller’s own identity again succeeds.`,
+        body,
+        security: tokenSecurity,
+        response: { 201: BindResponse, 409: ErrorBody, ...authErrors, ...commonErrors, ...providerErrors },
       },
-      async (request, reply) => {
-        const linked = await identity.bind(
-          sessionOf(request),
-          provider,
-          request.body as ProviderInputs[IdentityProvider],
-          clientInfo(request),
-        );
-        return reply.code(201).send({ ...linked, ...success });
-      },
-    );
-  }
+    },
+    async (request, reply) => {
+      const linked = await identity.bind(
+        sessionOf(request),
+        provider,
+        request.body as ProviderInputs[IdentityProvider],
+        clientInfo(request),
+      );
+      return reply.code(201).send({ ...linked, ...success });
+    },
+  );
+}
 
+/** The caller's linked identities: unlink one, list them. */
+function linkRoutes(app: TypedApp, identity: IdentityService, authenticated: onRequestHookHandler): void {
   app.delete(
     '/v1/api/user/bind/:provider',
     {

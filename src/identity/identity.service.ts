@@ -6,13 +6,13 @@ import type {
   ClientInfo,
   LoginResult,
 } from '../accounts/accounts.service.js';
-import type { AuthenticatedSession } from '../accounts/session-cache.js';
 import { findUserById, insertUser } from '../accounts/users.repository.js';
-import type { SecretBox } from '../admin/secret-box.js';
 import type { Clock } from '../clock.js';
+import type { SecretBox } from '../crypto/secret-box.js';
 import { isForeignKeyViolation, uniqueViolationTarget } from '../db/errors.js';
 import type { Executor, IdentityProvider } from '../db/schema.js';
 import { AppError } from '../errors.js';
+import type { AuthenticatedSession } from '../http/auth.js';
 import {
   deleteIdentitiesOfUser,
   deleteIdentity,
@@ -77,137 +77,147 @@ const toLinked = (row: IdentityRow): LinkedIdentity => ({
   linked_at: Math.floor(row.created_at / 1000),
 });
 
+function verifierFor<P extends IdentityProvider>(verifiers: IdentityVerifiers, provider: P) {
+  const verifier = verifiers[provider];
+  if (verifier === undefined) throw new AppError('PROVIDER_NOT_CONFIGURED', { field: provider });
+  return verifier as IdentityVerifier<ProviderInputs[P]>;
+}
+
+async function verify<P extends IdentityProvider>(deps: IdentityDeps, provider: P, input: ProviderInputs[P]) {
+  if (provider === 'weixin') {
+    const body = input as ProviderInputs['weixin'];
+    if (body.code === undefined) {
+      if (body.access_token === undefined) throw new AppError('FIELD_MISSING', { field: 'code' });
+      if (body.openid === undefined) throw new AppError('FIELD_MISSING', { field: 'openid' });
+    }
+  }
+  const verifier = verifierFor(deps.verifiers, provider);
+  try {
+    return await verifier.verify(input);
+  } catch (error) {
+    if (error instanceof AppError) {
+      const why = error.cause instanceof Error ? error.cause.message : undefined;
+      if (error.code === 'PROVIDER_UNAVAILABLE')
+        deps.log.warn({ provider, why }, 'login provider unavailable');
+      else deps.log.info({ provider, code: error.code, why }, 'third-party login refused');
+    }
+    throw error;
+  }
+}
+
+const seal = (box: SecretBox, credentials: AppleCredentials | undefined) =>
+  credentials === undefined ? undefined : box.seal(JSON.stringify(credentials));
+
+/** What a new login changes on a known identity: an upgraded subject, a name, Apple's token. */
+function refreshed(deps: IdentityDeps, row: IdentityRow, verified: VerifiedIdentity) {
+  const sealed = seal(deps.box, verified.credentials);
+  const name = verified.displayName ?? (row.display_name === null ? verified.fallbackName : null);
+  return {
+    updated_at: deps.clock.now(),
+    ...(row.subject !== verified.subject ? { subject: verified.subject } : {}),
+    ...(name !== null && name !== row.display_name ? { display_name: name } : {}),
+    ...(sealed !== undefined ? { credentials: sealed } : {}),
+  };
+}
+
+const subjectsOf = (verified: VerifiedIdentity) => [verified.subject, ...verified.formerSubjects];
+
+async function loginWith(
+  deps: IdentityDeps,
+  verified: VerifiedIdentity,
+  client: ClientInfo,
+): Promise<LoginResult> {
+  const { db, clock, accounts } = deps;
+  for (let attempt = 0; attempt < maxAttempts; attempt += 1) {
+    const known = await findIdentityBySubjects(db, verified.provider, subjectsOf(verified));
+    try {
+      return await db.transaction().execute(async (trx) => {
+        if (known !== undefined) {
+          await updateIdentity(trx, known.id, refreshed(deps, known, verified));
+          return accounts.openSession(trx, known.user_id, client);
+        }
+        const now = clock.now();
+        const username = usernameFor(verified.provider, verified.subject, attempt);
+        const userId = await insertUser(trx, {
+          username,
+          username_key: username.toLowerCase(),
+          email: null,
+          phone: null,
+          password_hash: null,
+          created_at: now,
+          updated_at: now,
+        });
+        await insertIdentity(trx, {
+          user_id: userId,
+          provider: verified.provider,
+          subject: verified.subject,
+          display_name: verified.displayName ?? verified.fallbackName,
+          credentials: seal(deps.box, verified.credentials) ?? null,
+          created_at: now,
+          updated_at: now,
+        });
+        return accounts.openSession(trx, userId, client);
+      });
+    } catch (error) {
+      // A concurrent first login created the identity (or took the user name, or the user
+      // was deleted meanwhile): nothing was written; read again and retry.
+      if (uniqueViolationTarget(error) === undefined && !isForeignKeyViolation(error)) throw error;
+    }
+  }
+  throw new AppError('SERVICE_UNAVAILABLE', { retryAfterSeconds: 1 });
+}
+
+async function bindTo(
+  deps: IdentityDeps,
+  session: AuthenticatedSession,
+  verified: VerifiedIdentity,
+): Promise<LinkedIdentity> {
+  const { db, clock } = deps;
+  const { provider } = verified;
+  for (let attempt = 0; attempt < maxAttempts; attempt += 1) {
+    try {
+      return await db.transaction().execute(async (trx) => {
+        await lockUser(trx, session.userId);
+        const known = await findIdentityBySubjects(trx, provider, subjectsOf(verified));
+        if (known !== undefined && known.user_id !== session.userId) {
+          throw new AppError('IDENTITY_TAKEN', { field: provider });
+        }
+        if (known !== undefined) {
+          const changes = refreshed(deps, known, verified);
+          await updateIdentity(trx, known.id, changes);
+          return toLinked({ ...known, ...changes });
+        }
+        if ((await findIdentityOfUser(trx, session.userId, provider)) !== undefined) {
+          throw new AppError('PROVIDER_ALREADY_BOUND', { field: provider });
+        }
+        const now = clock.now();
+        const row = {
+          user_id: session.userId,
+          provider,
+          subject: verified.subject,
+          display_name: verified.displayName ?? verified.fallbackName,
+          credentials: seal(deps.box, verified.credentials) ?? null,
+          created_at: now,
+          updated_at: now,
+        };
+        await insertIdentity(trx, row);
+        return toLinked({ ...row, id: 0 });
+      });
+    } catch (error) {
+      if (isForeignKeyViolation(error)) throw new AppError('INVALID_TOKEN');
+      if (uniqueViolationTarget(error) === undefined) throw error;
+    }
+  }
+  throw new AppError('SERVICE_UNAVAILABLE', { retryAfterSeconds: 1 });
+}
+
 /**
  * Third-party login and binding. A verified identity logs in the user it belongs to, or
  * creates one (no password) in the same transaction as the identity and the session. Accounts
  * are never linked by e-mail: binding is an explicit call of a logged-in user.
  */
 export function createIdentityService(deps: IdentityDeps) {
-  const { db, clock, accounts, verifiers, box, log } = deps;
-
-  function verifierFor<P extends IdentityProvider>(provider: P) {
-    const verifier = verifiers[provider];
-    if (verifier === undefined) throw new AppError('PROVIDER_NOT_CONFIGURED', { field: provider });
-    return verifier as IdentityVerifier<ProviderInputs[P]>;
-  }
-
-  async function verify<P extends IdentityProvider>(provider: P, input: ProviderInputs[P]) {
-    if (provider === 'weixin') {
-      const body = input as ProviderInputs['weixin'];
-      if (body.code === undefined) {
-        if (body.access_token === undefined) throw new AppError('FIELD_MISSING', { field: 'code' });
-        if (body.openid === undefined) throw new AppError('FIELD_MISSING', { field: 'openid' });
-      }
-    }
-    const verifier = verifierFor(provider);
-    try {
-      return await verifier.verify(input);
-    } catch (error) {
-      if (error instanceof AppError) {
-        const why = error.cause instanceof Error ? error.cause.message : undefined;
-        if (error.code === 'PROVIDER_UNAVAILABLE') log.warn({ provider, why }, 'login provider unavailable');
-        else log.info({ provider, code: error.code, why }, 'third-party login refused');
-      }
-      throw error;
-    }
-  }
-
-  const seal = (credentials: AppleCredentials | undefined) =>
-    credentials === undefined ? undefined : box.seal(JSON.stringify(credentials));
-
-  /** What a new login changes on a known identity: an upgraded subject, a name, Apple's token. */
-  function refreshed(row: IdentityRow, verified: VerifiedIdentity) {
-    const sealed = seal(verified.credentials);
-    const name = verified.displayName ?? (row.display_name === null ? verified.fallbackName : null);
-    return {
-      updated_at: clock.now(),
-      ...(row.subject !== verified.subject ? { subject: verified.subject } : {}),
-      ...(name !== null && name !== row.display_name ? { display_name: name } : {}),
-      ...(sealed !== undefined ? { credentials: sealed } : {}),
-    };
-  }
-
-  const subjectsOf = (verified: VerifiedIdentity) => [verified.subject, ...verified.formerSubjects];
-
-  async function loginWith(verified: VerifiedIdentity, client: ClientInfo): Promise<LoginResult> {
-    for (let attempt = 0; attempt < maxAttempts; attempt += 1) {
-      const known = await findIdentityBySubjects(db, verified.provider, subjectsOf(verified));
-      try {
-        return await db.transaction().execute(async (trx) => {
-          if (known !== undefined) {
-            await updateIdentity(trx, known.id, refreshed(known, verified));
-            return accounts.openSession(trx, known.user_id, client);
-          }
-          const now = clock.now();
-          const username = usernameFor(verified.provider, verified.subject, attempt);
-          const userId = await insertUser(trx, {
-            username,
-            username_key: username.toLowerCase(),
-            email: null,
-            phone: null,
-            password_hash: null,
-            created_at: now,
-            updated_at: now,
-          });
-          await insertIdentity(trx, {
-            user_id: userId,
-            provider: verified.provider,
-            subject: verified.subject,
-            display_name: verified.displayName ?? verified.fallbackName,
-            credentials: seal(verified.credentials) ?? null,
-            created_at: now,
-            updated_at: now,
-          });
-          return accounts.openSession(trx, userId, client);
-        });
-      } catch (error) {
-        // A concurrent first login created the identity (or took the user name, or the user
-        // was deleted meanwhile): nothing was written; read again and retry.
-        if (uniqueViolationTarget(error) === undefined && !isForeignKeyViolation(error)) throw error;
-      }
-    }
-    throw new AppError('SERVICE_UNAVAILABLE', { retryAfterSeconds: 1 });
-  }
-
-  async function bindTo(session: AuthenticatedSession, verified: VerifiedIdentity): Promise<LinkedIdentity> {
-    const { provider } = verified;
-    for (let attempt = 0; attempt < maxAttempts; attempt += 1) {
-      try {
-        return await db.transaction().execute(async (trx) => {
-          await lockUser(trx, session.userId);
-          const known = await findIdentityBySubjects(trx, provider, subjectsOf(verified));
-          if (known !== undefined && known.user_id !== session.userId) {
-            throw new AppError('IDENTITY_TAKEN', { field: provider });
-          }
-          if (known !== undefined) {
-            const changes = refreshed(known, verified);
-            await updateIdentity(trx, known.id, changes);
-            return toLinked({ ...known, ...changes });
-          }
-          if ((await findIdentityOfUser(trx, session.userId, provider)) !== undefined) {
-            throw new AppError('PROVIDER_ALREADY_BOUND', { field: provider });
-          }
-          const now = clock.now();
-          const row = {
-            user_id: session.userId,
-            provider,
-            subject: verified.subject,
-            display_name: verified.displayName ?? verified.fallbackName,
-            credentials: seal(verified.credentials) ?? null,
-            created_at: now,
-            updated_at: now,
-          };
-          await insertIdentity(trx, row);
-          return toLinked({ ...row, id: 0 });
-        });
-      } catch (error) {
-        if (isForeignKeyViolation(error)) throw new AppError('INVALID_TOKEN');
-        if (uniqueViolationTarget(error) === undefined) throw error;
-      }
-    }
-    throw new AppError('SERVICE_UNAVAILABLE', { retryAfterSeconds: 1 });
-  }
-
+  const { db, accounts, verifiers, box, log } = deps;
   return {
     async login<P extends IdentityProvider>(
       provider: P,
@@ -215,8 +225,8 @@ export function createIdentityService(deps: IdentityDeps) {
       client: ClientInfo,
     ): Promise<LoginResult> {
       await accounts.checkRequest(client.ip);
-      const verified = await verify(provider, input);
-      return loginWith(verified, client);
+      const verified = await verify(deps, provider, input);
+      return loginWith(deps, verified, client);
     },
 
     /** Links a third-party identity to the caller. */
@@ -227,8 +237,8 @@ export function createIdentityService(deps: IdentityDeps) {
       client: ClientInfo,
     ): Promise<LinkedIdentity> {
       await accounts.checkRequest(client.ip);
-      const verified = await verify(provider, input);
-      return bindTo(session, verified);
+      const verified = await verify(deps, provider, input);
+      return bindTo(deps, session, verified);
     },
 
     /** Unlinks the caller's identity of a provider, unless it is their last way to log in. */

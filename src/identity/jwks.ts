@@ -1,4 +1,4 @@
-import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { type CryptoKey, createLocalJWKSet, importJWK, type JWK, type LocalJWKSet } from 'jose';
 import type { Clock } from '../clock.js';
 import type { IdentityProvider } from '../db/schema.js';
 import { jsonHeaders, type LoginProviderHttp, requestJson, unavailable } from './provider-http.js';
@@ -14,9 +14,17 @@ export interface JwksOptions {
   minRefetchMs: number;
 }
 
-/** RSA signing keys only: the verifier accepts RS256 and nothing else. */
-function signingKeys(body: Record<string, unknown>): Map<string, KeyObject> {
-  const keys = new Map<string, KeyObject>();
+interface KeySet {
+  kids: ReadonlySet<string>;
+  keys: LocalJWKSet;
+}
+
+/**
+ * RSA signing keys with a `kid` that jose can import (the verifier accepts RS256 and nothing
+ * else), one per `kid` (the last); undefined when there is none.
+ */
+async function signingKeys(body: Record<string, unknown>): Promise<KeySet | undefined> {
+  const byKid = new Map<string, JWK>();
   const list = Array.isArray(body.keys) ? body.keys : [];
   for (const jwk of list) {
     if (typeof jwk !== 'object' || jwk === null) continue;
@@ -25,12 +33,14 @@ function signingKeys(body: Record<string, unknown>): Map<string, KeyObject> {
     if (use !== undefined && use !== 'sig') continue;
     if (alg !== undefined && alg !== 'RS256') continue;
     try {
-      keys.set(kid, createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' }));
+      await importJWK(jwk as JWK, 'RS256');
+      byKid.set(kid, jwk as JWK);
     } catch {
       // A key we cannot read is a key nothing can be verified with.
     }
   }
-  return keys;
+  if (byKid.size === 0) return undefined;
+  return { kids: new Set(byKid.keys()), keys: createLocalJWKSet({ keys: [...byKid.values()] }) };
 }
 
 function maxAgeMs(cacheControl: string | string[] | undefined): number | undefined {
@@ -40,13 +50,14 @@ function maxAgeMs(cacheControl: string | string[] | undefined): number | undefin
 }
 
 /**
- * A provider's JSON Web Key Set, fetched on first use and kept for `cacheMs`. A `kid` that is
- * not in the set (the provider rotated its keys) refetches it, at most once per
- * `minRefetchMs`; concurrent requests share one fetch. When a refresh fails the keys already
- * known are kept.
+ * A provider's JSON Web Key Set, fetched on first use with Bellhop's HTTP client (its CA and
+ * timeout) and kept for `cacheMs`, as a jose local key set. A `kid` that is not in the set (the
+ * provider rotated its keys) refetches it, at most once per `minRefetchMs` on Bellhop's clock;
+ * concurrent requests share one fetch. When a refresh fails the keys already known are kept.
+ * (jose's remote key set would fetch by itself, but times its cooldown by the system clock.)
  */
 export class JwksCache {
-  private keys = new Map<string, KeyObject>();
+  private keys: KeySet | undefined;
   private expiresAt = 0;
   private lastAttemptAt: number | undefined;
   private inFlight: Promise<void> | undefined;
@@ -54,24 +65,29 @@ export class JwksCache {
   constructor(private readonly options: JwksOptions) {}
 
   /** The key for `kid`, or undefined when the provider does not have it; throws when it cannot be asked. */
-  async keyFor(kid: string): Promise<KeyObject | undefined> {
+  async keyFor(kid: string): Promise<CryptoKey | undefined> {
     const now = this.options.clock.now();
     const mayFetch = () =>
       now - (this.lastAttemptAt ?? Number.NEGATIVE_INFINITY) >= this.options.minRefetchMs;
     let fetched = false;
-    if (this.keys.size === 0 || (now >= this.expiresAt && mayFetch())) {
+    if (this.keys === undefined || (now >= this.expiresAt && mayFetch())) {
       fetched = true;
       try {
         await this.refresh();
       } catch (error) {
-        if (this.keys.size === 0) throw error;
+        if (this.keys === undefined) throw error;
       }
     }
-    const known = this.keys.get(kid);
+    const known = await this.lookup(kid);
     if (known !== undefined) return known;
     if (fetched || !mayFetch()) return undefined;
     await this.refresh();
-    return this.keys.get(kid);
+    return this.lookup(kid);
+  }
+
+  private async lookup(kid: string): Promise<CryptoKey | undefined> {
+    if (this.keys === undefined || !this.keys.kids.has(kid)) return undefined;
+    return this.keys.keys({ alg: 'RS256', kid });
   }
 
   private refresh(): Promise<void> {
@@ -86,8 +102,8 @@ export class JwksCache {
     this.lastAttemptAt = clock.now();
     const answer = await requestJson(provider, () => http.get(url, jsonHeaders), 'the key set');
     if (answer.status !== 200) throw unavailable(provider, `the key set answered HTTP ${answer.status}`);
-    const keys = signingKeys(answer.body);
-    if (keys.size === 0) throw unavailable(provider, 'the key set has no RS256 keys');
+    const keys = await signingKeys(answer.body);
+    if (keys === undefined) throw unavailable(provider, 'the key set has no RS256 keys');
     this.keys = keys;
     const maxAge = maxAgeMs(answer.headers['cache-control']);
     const lifetime = Math.min(maxAge ?? this.options.cacheMs, this.options.cacheMs);

@@ -1,51 +1,14 @@
-import { createHash, type KeyObject, sign, timingSafeEqual, verify } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { type CryptoKey, errors, type JWSHeaderParameters, type JWTPayload, jwtVerify } from 'jose';
 
 /** Why a JWT was refused; the caller answers 401 whatever the reason, and logs it. */
 export class JwtError extends Error {
   override name = 'JwtError';
 }
 
-export interface DecodedJwt {
-  header: Record<string, unknown>;
-  payload: Record<string, unknown>;
-  signingInput: string;
-  signature: Buffer;
-}
-
-const base64urlPart = /^[A-Za-z0-9_-]+$/;
-
-function jsonObject(part: string, what: string): Record<string, unknown> {
-  let value: unknown;
-  try {
-    value = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
-  } catch {
-    throw new JwtError(`malformed ${what}`);
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new JwtError(`malformed ${what}`);
-  }
-  return value as Record<string, unknown>;
-}
-
-/** Splits a compact JWS without trusting any of it. */
-export function decodeJwt(token: string): DecodedJwt {
-  const parts = token.split('.');
-  if (parts.length !== 3) throw new JwtError('not a compact JWT');
-  const [header = '', payload = '', signature = ''] = parts;
-  if (!base64urlPart.test(header) || !base64urlPart.test(payload) || !base64urlPart.test(signature)) {
-    throw new JwtError('not a compact JWT');
-  }
-  return {
-    header: jsonObject(header, 'header'),
-    payload: jsonObject(payload, 'payload'),
-    signingInput: `${header}.${payload}`,
-    signature: Buffer.from(signature, 'base64url'),
-  };
-}
-
 export interface JwtVerifyOptions {
   /** The verification key for a `kid`: only keys we already trust (a JWKS we fetched). */
-  keyFor(kid: string): Promise<KeyObject | undefined>;
+  keyFor(kid: string): Promise<CryptoKey | undefined>;
   issuers: readonly string[];
   audiences: readonly string[];
   /** Unix ms. */
@@ -58,57 +21,65 @@ export interface VerifiedClaims extends Record<string, unknown> {
   aud: string;
 }
 
-/**
- * Verifies an RS256 ID token (Apple, Google): the algorithm is pinned, never taken from the
- * token (so `none` and HMAC-with-the-public-key confusion are refused), the key is chosen by
- * `kid` among trusted keys only, then `iss`, `aud`, `exp`, `nbf`, `iat` and `sub` are checked.
- * Returns the claims with the audience that matched.
- */
-export async function verifyRs256Jwt(token: string, options: JwtVerifyOptions): Promise<VerifiedClaims> {
-  const { header, payload, signingInput, signature } = decodeJwt(token);
-  if (header.alg !== 'RS256') throw new JwtError(`algorithm ${String(header.alg)} is not allowed`);
-  if (header.crit !== undefined) throw new JwtError('critical header parameters are not supported');
+/** jose's refusal, in the words the logs have always used. */
+function refusal(error: InstanceType<typeof errors.JOSEError>): JwtError {
+  if (error instanceof errors.JWTExpired) return new JwtError('expired');
+  if (error instanceof errors.JWSSignatureVerificationFailed) return new JwtError('bad signature');
+  if (error instanceof errors.JOSEAlgNotAllowed) return new JwtError('algorithm is not allowed');
+  if (error instanceof errors.JWTClaimValidationFailed) {
+    const claim: Record<string, string> = {
+      iss: 'wrong issuer',
+      aud: 'wrong audience',
+      exp: 'no expiry',
+      nbf: 'not yet valid',
+      sub: 'no subject',
+    };
+    return new JwtError(claim[error.claim] ?? `bad ${error.claim} claim`);
+  }
+  return new JwtError(error.message);
+}
+
+async function trustedKey(header: JWSHeaderParameters, options: JwtVerifyOptions): Promise<CryptoKey> {
   const kid = header.kid;
   if (typeof kid !== 'string' || kid === '' || kid.length > 256) throw new JwtError('no kid');
   const key = await options.keyFor(kid);
   if (key === undefined) throw new JwtError('unknown kid');
-  if (key.asymmetricKeyType !== 'rsa') throw new JwtError('the key is not an RSA key');
-  if (!verify('sha256', Buffer.from(signingInput), key, signature)) throw new JwtError('bad signature');
+  return key;
+}
 
-  if (typeof payload.iss !== 'string' || !options.issuers.includes(payload.iss)) {
-    throw new JwtError('wrong issuer');
+/**
+ * Verifies an RS256 ID token (Apple, Google) with jose: the algorithm is pinned, never taken
+ * from the token (so `none` and HMAC-with-the-public-key confusion are refused), the key is
+ * chosen by `kid` among trusted keys only, then `iss`, `aud`, `exp`, `nbf`, `iat` and `sub` are
+ * checked. Returns the claims with the audience that matched. A key set that cannot be
+ * fetched is not a refusal: `keyFor`'s error goes through as is.
+ */
+export async function verifyRs256Jwt(token: string, options: JwtVerifyOptions): Promise<VerifiedClaims> {
+  let payload: JWTPayload;
+  try {
+    ({ payload } = await jwtVerify(token, (header) => trustedKey(header, options), {
+      algorithms: ['RS256'],
+      issuer: [...options.issuers],
+      audience: [...options.audiences],
+      currentDate: new Date(options.now),
+      clockTolerance: options.leewaySeconds,
+      requiredClaims: ['exp', 'sub'],
+    }));
+  } catch (error) {
+    if (error instanceof errors.JOSEError) throw refusal(error);
+    throw error;
   }
-  const audiences = typeof payload.aud === 'string' ? [payload.aud] : payload.aud;
-  const audience = Array.isArray(audiences)
-    ? audiences.find((aud): aud is string => typeof aud === 'string' && options.audiences.includes(aud))
-    : undefined;
-  if (audience === undefined) throw new JwtError('wrong audience');
-  const now = options.now / 1000;
-  const leeway = options.leewaySeconds;
-  if (typeof payload.exp !== 'number' || !Number.isFinite(payload.exp)) throw new JwtError('no expiry');
-  if (payload.exp + leeway <= now) throw new JwtError('expired');
-  if (payload.nbf !== undefined && (typeof payload.nbf !== 'number' || payload.nbf - leeway > now)) {
-    throw new JwtError('not yet valid');
-  }
-  if (payload.iat !== undefined && (typeof payload.iat !== 'number' || payload.iat - leeway > now)) {
+  // What jose leaves to us: an `iat` in the future, a usable subject, the audience that matched.
+  if (payload.iat !== undefined && payload.iat - options.leewaySeconds > options.now / 1000) {
     throw new JwtError('issued in the future');
   }
   if (typeof payload.sub !== 'string' || payload.sub === '' || payload.sub.length > 255) {
     throw new JwtError('no subject');
   }
+  const audiences = typeof payload.aud === 'string' ? [payload.aud] : (payload.aud ?? []);
+  const audience = audiences.find((aud) => options.audiences.includes(aud));
+  if (audience === undefined) throw new JwtError('wrong audience');
   return { ...payload, sub: payload.sub, aud: audience };
-}
-
-/** A compact ES256 JWT (Apple's client secret): raw r‖s signature, as JOSE wants it. */
-export function signEs256Jwt(
-  header: Record<string, unknown>,
-  claims: Record<string, unknown>,
-  privateKey: KeyObject,
-): string {
-  const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
-  const signingInput = `${encode({ ...header, alg: 'ES256' })}.${encode(claims)}`;
-  const signature = sign('sha256', Buffer.from(signingInput), { key: privateKey, dsaEncoding: 'ieee-p1363' });
-  return `${signingInput}.${signature.toString('base64url')}`;
 }
 
 /**

@@ -1,6 +1,5 @@
 import { Type } from 'typebox';
-import type { AccountsService } from '../accounts/accounts.service.js';
-import { requireSession, sessionOf } from '../http/auth.js';
+import { requireSession, type SessionAuthenticator, sessionOf } from '../http/auth.js';
 import { authErrors, commonErrors, ErrorBody, SuccessBody, tokenSecurity } from '../http/schemas.js';
 import type { TypedApp } from '../http/typed-app.js';
 import type { Channel } from './registry.repository.js';
@@ -20,8 +19,12 @@ const channels: ReadonlyArray<{ channel: Channel; path: string; name: string }> 
 
 const success = { message: 'success' } as const;
 
-export function registryRoutes(app: TypedApp, accounts: AccountsService, registry: RegistryService): void {
-  const onRequest = requireSession(accounts);
+export function registryRoutes(
+  app: TypedApp,
+  sessions: SessionAuthenticator,
+  registry: RegistryService,
+): void {
+  const onRequest = requireSession(sessions);
   const common = { security: tokenSecurity, tags: ['push tokens'] };
 
   for (const { channel, path, name } of channels) {

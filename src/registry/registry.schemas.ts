@@ -1,4 +1,5 @@
 import { Type } from 'typebox';
+import { Language } from '../http/schemas.js';
 
 const printable = '^[\\x21-\\x7E]+$';
 const optionalText = (maxLength: number, pattern: string, description: string) =>
@@ -9,14 +10,6 @@ export const PushToken = Type.String({
   maxLength: 512,
   pattern: printable,
   description: 'the phone’s push token for this channel (APNs/VoIP, FCM, or an app’s own channel token)',
-});
-
-export const Language = Type.String({
-  minLength: 2,
-  maxLength: 35,
-  pattern: '^[A-Za-z]{2,8}([_-][A-Za-z0-9]{1,8})*$',
-  description:
-    'the phone’s language, a BCP 47 tag such as `en`, `zh-CN`, `zh-Hant-TW` (`_` is accepted for `-`)',
 });
 
 /** Table 1 of the manual; unknown fields (e.g. `os_push_version`) are ignored. */

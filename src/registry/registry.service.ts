@@ -1,8 +1,8 @@
-import type { AuthenticatedSession } from '../accounts/session-cache.js';
 import type { Clock } from '../clock.js';
 import { isForeignKeyViolation } from '../db/errors.js';
 import type { Executor } from '../db/schema.js';
 import { AppError } from '../errors.js';
+import type { AuthenticatedSession } from '../http/auth.js';
 import { createRegistrationWriter } from './registration-writer.js';
 import {
   type Channel,

@@ -10,6 +10,7 @@ import {
   type TestApp,
   testDialects,
 } from '../helpers/app.js';
+import { assertErrorResponse, expectedError } from '../helpers/error-contract.js';
 
 describe.each(testDialects())('operations on %s', (dialect) => {
   let t: TestApp;
@@ -88,9 +89,45 @@ describe.each(testDialects())('readiness and logs on %s', (dialect) => {
       await database.drop();
       const response = await app.inject({ method: 'GET', url: '/readyz' });
       expect(response.statusCode).toBe(503);
-      expect(json(response)).toEqual({ message: 'database unavailable', code: 'SERVICE_UNAVAILABLE' });
+      // The catalogue's wording: which part is down is in the log, not in the answer.
+      expect(assertErrorResponse(response)).toEqual(expectedError('SERVICE_UNAVAILABLE').body);
     } finally {
       await app.close();
+    }
+  });
+
+  it('says once, at warn and without a stack, that a login provider is not configured, and counts its 501s apart from server errors', async () => {
+    const database = await createTestDatabase(dialect);
+    const lines: string[] = [];
+    const services = createTestServices(
+      database,
+      { LOG_LEVEL: 'info' },
+      { logStream: { write: (line: string) => lines.push(line) } },
+    );
+    const app = await buildApp(services.config, services);
+    try {
+      for (let i = 0; i < 3; i += 1) {
+        const response = await app.inject({
+          method: 'POST',
+          url: '/v1/api/user/weixin/app/login',
+          payload: { code: 'a-code' },
+        });
+        expect(assertErrorResponse(response)).toEqual(
+          expectedError('PROVIDER_NOT_CONFIGURED', 'weixin').body,
+        );
+      }
+      const entries = lines.map((line) => JSON.parse(line) as { level: number; msg: string; err?: unknown });
+      expect(entries.filter((entry) => entry.level >= 50)).toEqual([]);
+      const warnings = entries.filter((entry) => entry.level === 40);
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]?.msg).toContain('weixin login is not configured');
+      expect(warnings[0]?.err).toBeUndefined();
+      const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+      expect(metrics).toContain('bellhop_http_not_configured_total{route="/v1/api/user/weixin/app/login"} 3');
+      expect(metrics).not.toMatch(/^bellhop_http_server_errors_total\{/m);
+    } finally {
+      await app.close();
+      await database.drop();
     }
   });
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AuthenticatedSession } from '../../src/accounts/session-cache.js';
 import type { Dialect } from '../../src/db/database.js';
+import type { AuthenticatedSession } from '../../src/http/auth.js';
 import { upsertOwnRegistrations } from '../../src/registry/registry.repository.js';
 import { createRegistryService, type RegistryService } from '../../src/registry/registry.service.js';
 import { createTestApp, registerUser, type TestApp, testDialects } from '../helpers/app.js';

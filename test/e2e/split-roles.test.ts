@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSecretBox } from '../../src/admin/secret-box.js';
 import { buildApp } from '../../src/app.js';
+import { createSecretBox } from '../../src/crypto/secret-box.js';
 import { scriptedProvider } from '../fakes/scripted-provider.js';
 import {
   createTestDatabase,

@@ -34,7 +34,6 @@ export const errorContract = {
   PROVIDER_NOT_CONFIGURED: { status: 501, message: '{field} login is not configured' },
   PROVIDER_UNAVAILABLE: { status: 503, message: '{field} is unavailable' },
   ROUTE_NOT_FOUND: { status: 404, message: 'no func' },
-  METHOD_NOT_ALLOWED: { status: 405, message: 'method not allowed' },
   BODY_TOO_LARGE: { status: 413, message: 'body too large' },
   UPGRADE_REQUIRED: { status: 426, message: 'websocket upgrade required' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'content-type error' },

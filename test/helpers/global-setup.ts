@@ -1,4 +1,5 @@
 import type { TestProject } from 'vitest/node';
+import { buildBundle } from './build.js';
 import { postgresProblem } from './postgres.js';
 import { redisProblem } from './redis.js';
 
@@ -11,6 +12,7 @@ export const defaultRedisUrl = 'redis://127.0.0.1:6379';
  * answers, and its absence is announced rather than passed over quietly.
  */
 export default async function setup(project: TestProject): Promise<void> {
+  buildBundle();
   const explicit = process.env.TEST_POSTGRES_URL;
   const url = explicit ?? defaultPostgresUrl;
   const problem = await postgresProblem(url);

@@ -1,8 +1,18 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { repoRoot } from './build.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
+/** The node flags and script of package.json's `start`: the bundle global setup built. */
+function startCommand(): string[] {
+  const manifest = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as {
+    scripts: { start: string };
+  };
+  const [node, ...args] = manifest.scripts.start.trim().split(/\s+/);
+  if (node !== 'node') throw new Error(`unexpected start script: ${manifest.scripts.start}`);
+  return args;
+}
 
 export interface ServerProcess {
   url: string;
@@ -14,16 +24,17 @@ export interface ServerProcess {
 }
 
 /**
- * Starts `src/main.ts` as `npm start` does, on a free port, and waits until it serves (a
- * worker-only process, ROLE=worker: until its worker runs; its `url` is then empty).
+ * Starts Bellhop as `npm start` does (the built bundle, with its node flags) on a free port,
+ * and waits until it serves (a worker-only process, ROLE=worker: until its worker runs; its
+ * `url` is then empty).
  */
 export async function startServerProcess(
   env: Record<string, string>,
   boundMs = 60_000,
 ): Promise<ServerProcess> {
   const ready = env.ROLE === 'worker' ? /delivery worker running()/ : /serving on (http:\/\/[^\s]+)/;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: root,
+  const child = spawn(process.execPath, startCommand(), {
+    cwd: repoRoot,
     env: {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '',

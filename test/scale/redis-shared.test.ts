@@ -1,8 +1,8 @@
 import { afterAll, describe, expect, inject, it } from 'vitest';
+import { redisCounters } from '../../src/accounts/redis-counters.js';
+import { shareSessionRevocations } from '../../src/accounts/redis-session-revocations.js';
 import { SessionCache } from '../../src/accounts/session-cache.js';
-import { redisCounters } from '../../src/redis/counters.js';
 import { createRedis, type RedisHandle } from '../../src/redis/redis.js';
-import { shareSessionRevocations } from '../../src/redis/session-revocations.js';
 import { ManualClock } from '../helpers/clock.js';
 import { startThrowawayRedis, testRedisPrefix } from '../helpers/redis.js';
 import { eventually } from '../helpers/wait.js';

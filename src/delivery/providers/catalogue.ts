@@ -2,15 +2,15 @@ import type { Static, TSchema } from 'typebox';
 import type { Clock } from '../../clock.js';
 import type { ProviderRequest, PushAdapter, PushMessage } from './adapter.js';
 import type { AccessTokenStore } from './shared/access-tokens.js';
+import type { ApnsJwtStore } from './shared/apns-jwts.js';
 import { ProviderSettingsError } from './shared/errors.js';
-import type { ProviderTokenStore } from './shared/provider-tokens.js';
 
 export interface AdapterContext {
   clock: Clock;
   /** Where OAuth access tokens are cached: shared by every adapter of the process (or cluster). */
   accessTokens: AccessTokenStore;
-  /** Where signed provider tokens (APNs's JWT) are kept; default: this process's memory. */
-  providerTokens?: ProviderTokenStore | undefined;
+  /** Where signed APNs JWTs are kept; default: this process's memory. */
+  providerTokens?: ApnsJwtStore | undefined;
 }
 
 /** Settings ready for use, or the one problem that stops them, worded for an operator. */
@@ -33,6 +33,8 @@ export interface ProviderModule<S, T extends TSchema = TSchema> {
   createAdapter(settings: S, context: AdapterContext): PushAdapter;
   /** The exact request the provider would receive (inbox mode): settings may be absent or partial. */
   buildRequest(message: PushMessage, input: Partial<Static<T>> | undefined, now: number): ProviderRequest;
+  /** What stored settings add to each of the app's messages (FCM: the Android channel); absent: nothing. */
+  messageOptions?(input: Static<T>): Partial<Pick<PushMessage, 'androidChannelId'>>;
 }
 
 /** A provider as delivery and the admin API use it: settings come as stored, not yet parsed. */
@@ -47,6 +49,8 @@ export interface ProviderEntry {
   /** Throws a `ProviderSettingsError` for settings `validate` refuses. */
   createAdapter(settings: unknown, context: AdapterContext): PushAdapter;
   buildRequest(message: PushMessage, settings: unknown, now: number): ProviderRequest;
+  /** What the app's settings add to each of its messages (FCM: the Android channel); absent: nothing. */
+  messageOptions?(settings: unknown): Partial<Pick<PushMessage, 'androidChannelId'>>;
 }
 
 export type ProviderCatalogue = Readonly<Record<string, ProviderEntry>>;
@@ -72,6 +76,9 @@ export function defineProvider<S, T extends TSchema>(module: ProviderModule<S, T
         typeof input === 'object' && input !== null ? (input as Partial<Static<T>>) : undefined,
         now,
       ),
+    ...(module.messageOptions === undefined
+      ? {}
+      : { messageOptions: (input: unknown) => module.messageOptions?.(input as Static<T>) ?? {} }),
   };
 }
 

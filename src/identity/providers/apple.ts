@@ -1,9 +1,10 @@
 import { createPrivateKey, type KeyObject } from 'node:crypto';
+import { decodeJwt, SignJWT } from 'jose';
 import type { Logger } from 'pino';
 import type { Clock } from '../../clock.js';
 import type { IdentityConfig } from '../../config.js';
 import type { JwksCache } from '../jwks.js';
-import { decodeJwt, JwtError, nonceMatches, signEs256Jwt, verifyRs256Jwt } from '../jwt.js';
+import { JwtError, nonceMatches, verifyRs256Jwt } from '../jwt.js';
 import type { AppleCredentials, AppleInput, IdentityVerifier } from '../provider.js';
 import {
   cleanDisplayName,
@@ -31,6 +32,66 @@ export interface AppleVerifier extends IdentityVerifier<AppleInput> {
   readonly canRevoke: boolean;
 }
 
+type AppleSigning = NonNullable<AppleConfig['signing']>;
+
+/** The client secret of Apple's token endpoints: an ES256 JWT signed with the Sign in with Apple key. */
+function appleClientSecret(signing: AppleSigning, key: KeyObject, clientId: string, now: number) {
+  const iat = Math.floor(now / 1000);
+  return new SignJWT({
+    iss: signing.teamId,
+    iat,
+    exp: iat + clientSecretLifetimeSeconds,
+    aud: clientSecretAudience,
+    sub: clientId,
+  })
+    .setProtectedHeader({ kid: signing.keyId, alg: 'ES256' })
+    .sign(key);
+}
+
+interface CodeExchange {
+  config: AppleConfig;
+  http: LoginProviderHttp;
+  log: Logger;
+  clientSecret(clientId: string): Promise<string>;
+}
+
+/** Apple's refresh token for `code`, if Apple gives one for the same person; undefined otherwise. */
+async function exchangeCode(deps: CodeExchange, code: string, clientId: string, subject: string) {
+  const { config, http, log } = deps;
+  const form = new URLSearchParams({
+    client_id: clientId,
+    client_secret: await deps.clientSecret(clientId),
+    code,
+    grant_type: 'authorization_code',
+  });
+  const answer = await requestJson(
+    'apple',
+    () => http.post(config.tokenUrl, formHeaders, form.toString()),
+    '/auth/token',
+  );
+  if (answer.status !== 200) {
+    log.warn(
+      { provider: 'apple', status: answer.status, error: stringField(answer.body, 'error') },
+      'Apple refused the authorization code; no refresh token kept',
+    );
+    return undefined;
+  }
+  const refreshToken = stringField(answer.body, 'refresh_token');
+  const idToken = stringField(answer.body, 'id_token');
+  // The code must be the same person's: Apple's own id_token (straight from Apple over TLS) names them.
+  let codeSubject: unknown;
+  try {
+    codeSubject = idToken === undefined ? undefined : decodeJwt(idToken).sub;
+  } catch {
+    codeSubject = undefined;
+  }
+  if (refreshToken === undefined || codeSubject !== subject) {
+    log.warn({ provider: 'apple' }, 'the authorization code is not for this identity token; ignored');
+    return undefined;
+  }
+  return { client_id: clientId, refresh_token: refreshToken };
+}
+
 /**
  * Sign in with Apple. The identity token is verified against Apple's key set (RS256, issuer,
  * audience = a configured bundle id or Services ID, expiry, nonce). With a Sign in with Apple
@@ -52,56 +113,11 @@ export function createAppleVerifier(deps: {
   const privateKey: KeyObject | undefined =
     signing === undefined ? undefined : createPrivateKey(signing.privateKey);
 
-  function clientSecret(clientId: string): string {
+  const clientSecret = (clientId: string) => {
     if (signing === undefined || privateKey === undefined) throw new Error('no Sign in with Apple key');
-    const iat = Math.floor(clock.now() / 1000);
-    return signEs256Jwt(
-      { kid: signing.keyId },
-      {
-        iss: signing.teamId,
-        iat,
-        exp: iat + clientSecretLifetimeSeconds,
-        aud: clientSecretAudience,
-        sub: clientId,
-      },
-      privateKey,
-    );
-  }
-
-  async function exchangeCode(code: string, clientId: string, subject: string) {
-    const form = new URLSearchParams({
-      client_id: clientId,
-      client_secret: clientSecret(clientId),
-      code,
-      grant_type: 'authorization_code',
-    });
-    const answer = await requestJson(
-      'apple',
-      () => http.post(config.tokenUrl, formHeaders, form.toString()),
-      '/auth/token',
-    );
-    if (answer.status !== 200) {
-      log.warn(
-        { provider: 'apple', status: answer.status, error: stringField(answer.body, 'error') },
-        'Apple refused the authorization code; no refresh token kept',
-      );
-      return undefined;
-    }
-    const refreshToken = stringField(answer.body, 'refresh_token');
-    const idToken = stringField(answer.body, 'id_token');
-    // The code must be the same person's: Apple's own id_token (straight from Apple over TLS) names them.
-    let codeSubject: unknown;
-    try {
-      codeSubject = idToken === undefined ? undefined : decodeJwt(idToken).payload.sub;
-    } catch {
-      codeSubject = undefined;
-    }
-    if (refreshToken === undefined || codeSubject !== subject) {
-      log.warn({ provider: 'apple' }, 'the authorization code is not for this identity token; ignored');
-      return undefined;
-    }
-    return { client_id: clientId, refresh_token: refreshToken };
-  }
+    return appleClientSecret(signing, privateKey, clientId, clock.now());
+  };
+  const exchange = { config, http, log, clientSecret };
 
   return {
     canRevoke: signing !== undefined,
@@ -132,7 +148,7 @@ export function createAppleVerifier(deps: {
       let credentials: AppleCredentials | undefined;
       if (input.authorization_code !== undefined && signing !== undefined) {
         try {
-          credentials = await exchangeCode(input.authorization_code, claims.aud, claims.sub);
+          credentials = await exchangeCode(exchange, input.authorization_code, claims.aud, claims.sub);
         } catch (error) {
           log.warn({ provider: 'apple', err: error }, 'code exchange failed; no refresh token kept');
         }
@@ -150,7 +166,7 @@ export function createAppleVerifier(deps: {
     async revoke(credentials) {
       const form = new URLSearchParams({
         client_id: credentials.client_id,
-        client_secret: clientSecret(credentials.client_id),
+        client_secret: await clientSecret(credentials.client_id),
         token: credentials.refresh_token,
         token_type_hint: 'refresh_token',
       });

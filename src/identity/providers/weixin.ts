@@ -54,17 +54,34 @@ class WeixinError extends Error {
  * A code is single use, and clients retry: the identity a code gave is kept for
  * `codeCacheSeconds`, so a retry logs in again instead of failing with 40163.
  */
-export function createWeixinVerifier(deps: {
+export function createWeixinVerifier(deps: WeixinDeps): IdentityVerifier<WeixinInput> {
+  return new WeixinVerifier(deps);
+}
+
+interface WeixinDeps {
   config: WeixinConfig;
   http: LoginProviderHttp;
   clock: Clock;
-}): IdentityVerifier<WeixinInput> {
-  const { config, http, clock } = deps;
-  const codeResults = new Map<string, { expiresAt: number; result: Promise<VerifiedIdentity> }>();
+}
 
-  async function call(path: string, params: Record<string, string>, field: string) {
-    const url = `${config.apiUrl}${path}?${new URLSearchParams(params)}`;
-    const { body } = await requestJson('weixin', () => http.get(url, jsonHeaders), path);
+const validId = (value: string | undefined) =>
+  value !== undefined && openIdPattern.test(value) ? value : undefined;
+
+class WeixinVerifier implements IdentityVerifier<WeixinInput> {
+  private readonly codeResults = new Map<string, { expiresAt: number; result: Promise<VerifiedIdentity> }>();
+
+  constructor(private readonly deps: WeixinDeps) {}
+
+  async verify(input: WeixinInput): Promise<VerifiedIdentity> {
+    if (input.code !== undefined) return this.rememberCode(input.code);
+    if (input.access_token === undefined) throw new AppError('FIELD_MISSING', { field: 'code' });
+    if (input.openid === undefined) throw new AppError('FIELD_MISSING', { field: 'openid' });
+    return this.checkAccessToken(input.access_token, input.openid);
+  }
+
+  private async call(path: string, params: Record<string, string>, field: string) {
+    const url = `${this.deps.config.apiUrl}${path}?${new URLSearchParams(params)}`;
+    const { body } = await requestJson('weixin', () => this.deps.http.get(url, jsonHeaders), path);
     const errcode = body.errcode;
     if (typeof errcode === 'number' && errcode !== 0) {
       const error = new WeixinError(errcode, String(body.errmsg ?? ''));
@@ -75,8 +92,8 @@ export function createWeixinVerifier(deps: {
     return body;
   }
 
-  function identityOf(openid: string, unionid: string | undefined, nickname: unknown): VerifiedIdentity {
-    const scoped = `${config.appId}:${openid}`;
+  private identityOf(openid: string, unionid: string | undefined, nickname: unknown): VerifiedIdentity {
+    const scoped = `${this.deps.config.appId}:${openid}`;
     return {
       provider: 'weixin',
       subject: unionid ?? scoped,
@@ -87,11 +104,9 @@ export function createWeixinVerifier(deps: {
     };
   }
 
-  const validId = (value: string | undefined) =>
-    value !== undefined && openIdPattern.test(value) ? value : undefined;
-
-  async function exchangeCode(code: string): Promise<VerifiedIdentity> {
-    const token = await call(
+  private async exchangeCode(code: string): Promise<VerifiedIdentity> {
+    const { config } = this.deps;
+    const token = await this.call(
       '/sns/oauth2/access_token',
       { appid: config.appId, secret: config.appSecret, code, grant_type: 'authorization_code' },
       'code',
@@ -105,7 +120,7 @@ export function createWeixinVerifier(deps: {
     let nickname: unknown = null;
     // The profile is a hint: the code exchange already proved who this is.
     try {
-      const info = await call('/sns/userinfo', { access_token: accessToken, openid }, 'code');
+      const info = await this.call('/sns/userinfo', { access_token: accessToken, openid }, 'code');
       if (info.openid === openid) {
         unionid ??= validId(stringField(info, 'unionid'));
         nickname = info.nickname;
@@ -113,19 +128,20 @@ export function createWeixinVerifier(deps: {
     } catch {
       // Keep what the exchange gave.
     }
-    return identityOf(openid, unionid, nickname);
+    return this.identityOf(openid, unionid, nickname);
   }
 
-  async function checkAccessToken(accessToken: string, openid: string): Promise<VerifiedIdentity> {
+  private async checkAccessToken(accessToken: string, openid: string): Promise<VerifiedIdentity> {
     if (!openIdPattern.test(openid)) throw rejected('openid', 'not an openid');
-    await call('/sns/auth', { access_token: accessToken, openid }, 'access_token');
-    const info = await call('/sns/userinfo', { access_token: accessToken, openid }, 'access_token');
+    await this.call('/sns/auth', { access_token: accessToken, openid }, 'access_token');
+    const info = await this.call('/sns/userinfo', { access_token: accessToken, openid }, 'access_token');
     if (info.openid !== openid) throw rejected('openid', 'sns/userinfo names another openid');
-    return identityOf(openid, validId(stringField(info, 'unionid')), info.nickname);
+    return this.identityOf(openid, validId(stringField(info, 'unionid')), info.nickname);
   }
 
-  function rememberCode(code: string): Promise<VerifiedIdentity> {
-    const now = clock.now();
+  private rememberCode(code: string): Promise<VerifiedIdentity> {
+    const { codeResults } = this;
+    const now = this.deps.clock.now();
     const key = createHash('sha256').update(code).digest('base64url');
     const cached = codeResults.get(key);
     if (cached !== undefined && cached.expiresAt > now) return cached.result;
@@ -133,22 +149,13 @@ export function createWeixinVerifier(deps: {
       if (entry.expiresAt > now && codeResults.size < cacheLimit) break;
       codeResults.delete(entryKey);
     }
-    const result = exchangeCode(code);
-    const entry = { expiresAt: now + config.codeCacheSeconds * 1000, result };
-    if (config.codeCacheSeconds > 0) codeResults.set(key, entry);
+    const result = this.exchangeCode(code);
+    const entry = { expiresAt: now + this.deps.config.codeCacheSeconds * 1000, result };
+    if (this.deps.config.codeCacheSeconds > 0) codeResults.set(key, entry);
     // Only successes are kept: a failed exchange may be retried (a timeout, a busy WeChat).
     result.catch(() => {
       if (codeResults.get(key) === entry) codeResults.delete(key);
     });
     return result;
   }
-
-  return {
-    async verify(input) {
-      if (input.code !== undefined) return rememberCode(input.code);
-      if (input.access_token === undefined) throw new AppError('FIELD_MISSING', { field: 'code' });
-      if (input.openid === undefined) throw new AppError('FIELD_MISSING', { field: 'openid' });
-      return checkAccessToken(input.access_token, input.openid);
-    },
-  };
 }

@@ -1,4 +1,5 @@
 import { createPrivateKey, type KeyObject, X509Certificate } from 'node:crypto';
+import type { SecureClientSessionOptions } from 'node:http2';
 import { createSecureContext } from 'node:tls';
 import { type Static, Type } from 'typebox';
 import { Value } from 'typebox/value';
@@ -102,6 +103,21 @@ export function apnsEndpoints(
   return {
     productionUrl: (credentials.production_url ?? DEFAULT_APNS_PRODUCTION_URL).replace(/\/+$/, ''),
     sandboxUrl: (credentials.sandbox_url ?? DEFAULT_APNS_SANDBOX_URL).replace(/\/+$/, ''),
+  };
+}
+
+/** The TLS side of a connection to APNs: the extra CA, and the client certificate of certificate auth. */
+export function apnsTlsOptions(credentials: ApnsCredentials): SecureClientSessionOptions {
+  return {
+    settings: { enablePush: false },
+    maxSessionMemory: 64,
+    ...(credentials.ca !== undefined ? { ca: credentials.ca } : {}),
+    ...(isTokenCredentials(credentials)
+      ? {}
+      : {
+          pfx: Buffer.from(credentials.certificate.replace(/\s+/g, ''), 'base64'),
+          passphrase: credentials.passphrase ?? '',
+        }),
   };
 }
 

@@ -1,4 +1,4 @@
-import type { ProviderRequest, PushMessage } from '../adapter.js';
+import type { ProviderRequest, PushMessage, PushResult } from '../adapter.js';
 import type { ApnsEndpoints } from './apns.config.js';
 
 /** Payload limits (reference/providers.md §1.3): beyond them APNs answers 413 PayloadTooLarge. */
@@ -75,4 +75,18 @@ export function apnsPayloadLimit(message: Pick<PushMessage, 'channel'>): number 
 /** A device token as APNs accepts it: non-empty, even-length hex. */
 export function isApnsDeviceToken(token: string): boolean {
   return token.length > 0 && token.length % 2 === 0 && /^[0-9a-fA-F]+$/.test(token);
+}
+
+/** What APNs itself would answer to `message`, without the round trip; undefined: send it. */
+export function apnsLocalRefusal(message: PushMessage, now: number): PushResult | undefined {
+  if (message.expiresAt <= now) return { ok: false, failure: 'bad_request', reason: 'expired' };
+  if (!isApnsDeviceToken(message.token)) return { ok: false, failure: 'dead', reason: 'BadDeviceToken' };
+  if (message.bundleId === '') return { ok: false, failure: 'bad_request', reason: 'MissingTopic' };
+  if (
+    message.collapseId !== undefined &&
+    Buffer.byteLength(message.collapseId) > APNS_MAX_COLLAPSE_ID_BYTES
+  ) {
+    return { ok: false, failure: 'bad_request', reason: 'BadCollapseId' };
+  }
+  return undefined;
 }

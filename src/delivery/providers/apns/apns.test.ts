@@ -12,13 +12,8 @@ import { type FakeApns, type FakeApnsOptions, startFakeApns } from '../../../../
 import { pushMessage } from '../../../../test/fakes/push-message.js';
 import { ManualClock } from '../../../../test/helpers/clock.js';
 import type { PushAdapter, PushMessage, PushResult } from '../adapter.js';
-import {
-  type ApnsAdapterOptions,
-  createApnsAdapter,
-  createMemoryProviderTokenStore,
-  type ProviderToken,
-  type ProviderTokenStore,
-} from './apns.adapter.js';
+import { type ApnsJwt, type ApnsJwtStore, createMemoryApnsJwtStore } from '../shared/apns-jwts.js';
+import { type ApnsAdapterOptions, createApnsAdapter } from './apns.adapter.js';
 import type { ApnsCredentials } from './apns.config.js';
 
 const MINUTE = 60_000;
@@ -46,7 +41,7 @@ async function startFake(options: FakeApnsOptions = {}): Promise<FakeApns> {
 function createAdapter(credentials: ApnsCredentials, options: Partial<ApnsAdapterOptions> = {}): PushAdapter {
   const adapter = createApnsAdapter(credentials, {
     clock,
-    providerTokens: createMemoryProviderTokenStore(),
+    providerTokens: createMemoryApnsJwtStore(),
     ...options,
   });
   cleanups.push(() => adapter.close());
@@ -93,10 +88,10 @@ function jwtAt(iatSeconds: number): string {
 }
 
 /** A store that records its traffic. */
-function recordingStore(): ProviderTokenStore & { keys: string[]; sets: ProviderToken[] } {
-  const inner = createMemoryProviderTokenStore();
+function recordingStore(): ApnsJwtStore & { keys: string[]; sets: ApnsJwt[] } {
+  const inner = createMemoryApnsJwtStore();
   const keys: string[] = [];
-  const sets: ProviderToken[] = [];
+  const sets: ApnsJwt[] = [];
   return {
     keys,
     sets,
@@ -323,7 +318,7 @@ describe('APNs adapter: answers', () => {
   });
 });
 
-describe('APNs adapter: provider tokens', () => {
+describe('APNs adapter: JWTs', () => {
   it('uses one JWT for many sends and for every adapter of the key (the default store)', async () => {
     const fake = await startFake({ tokenUpdateMinIntervalMs: 20 * MINUTE });
     const first = createAdapter(testApnsTokenCredentials(fake), { providerTokens: undefined });
@@ -358,7 +353,7 @@ describe('APNs adapter: provider tokens', () => {
   it('honours a custom refresh age and store, shared by two adapters', async () => {
     const fake = await startFake();
     const store = recordingStore();
-    const options = { providerTokens: store, tokenRefreshAgeMs: 30 * MINUTE };
+    const options = { providerTokens: store, jwtRefreshAgeMs: 30 * MINUTE };
     const first = createAdapter(testApnsTokenCredentials(fake), options);
     const second = createAdapter(testApnsTokenCredentials(fake), options);
     expect((await sendOne(first, message())).ok).toBe(true);
@@ -374,10 +369,10 @@ describe('APNs adapter: provider tokens', () => {
 
   it('refuses a refresh age outside 20–55 minutes', async () => {
     const fake = await startFake();
-    expect(() => createAdapter(testApnsTokenCredentials(fake), { tokenRefreshAgeMs: 10 * MINUTE })).toThrow(
+    expect(() => createAdapter(testApnsTokenCredentials(fake), { jwtRefreshAgeMs: 10 * MINUTE })).toThrow(
       /between 20 and 55 minutes/,
     );
-    expect(() => createAdapter(testApnsTokenCredentials(fake), { tokenRefreshAgeMs: 60 * MINUTE })).toThrow(
+    expect(() => createAdapter(testApnsTokenCredentials(fake), { jwtRefreshAgeMs: 60 * MINUTE })).toThrow(
       /between 20 and 55 minutes/,
     );
   });
@@ -447,7 +442,7 @@ describe('APNs adapter: provider tokens', () => {
 
   it('answers retry when the token store fails, never throws', async () => {
     const fake = await startFake();
-    const broken: ProviderTokenStore = {
+    const broken: ApnsJwtStore = {
       get: () => Promise.reject(new Error('database down')),
       replace: () => Promise.reject(new Error('database down')),
     };

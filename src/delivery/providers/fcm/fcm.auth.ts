@@ -1,4 +1,5 @@
-import { type KeyObject, sign } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
+import { SignJWT } from 'jose';
 import type { HttpPost } from '../../../net/http-client.js';
 import { parseRetryAfter } from '../retry-after.js';
 import { type CachedAccessToken, secretDigest } from '../shared/access-tokens.js';
@@ -29,31 +30,28 @@ export function fcmAccessTokenKey(
   return `fcm ${identity.clientEmail} ${identity.tokenUri} ${secretDigest(key)}`;
 }
 
-function base64url(input: string | Buffer): string {
-  return Buffer.from(input).toString('base64url');
-}
-
 /**
  * The signed assertion of the JWT-bearer grant (RFC 7523): RS256, `iss` = the service
  * account, `scope` = FCM, `aud` = the token endpoint, one hour at most.
  */
-export function createServiceAccountAssertion(identity: ServiceAccountIdentity, now: number): string {
+export function createServiceAccountAssertion(
+  identity: ServiceAccountIdentity,
+  now: number,
+): Promise<string> {
   const iat = Math.floor(now / 1000);
-  const header = {
-    alg: 'RS256',
-    typ: 'JWT',
-    ...(identity.privateKeyId !== undefined ? { kid: identity.privateKeyId } : {}),
-  };
-  const claims = {
+  return new SignJWT({
     iss: identity.clientEmail,
     scope: FCM_SCOPE,
     aud: identity.tokenUri,
     iat,
     exp: iat + ASSERTION_LIFETIME_SECONDS,
-  };
-  const signingInput = `${base64url(JSON.stringify(header))}.${base64url(JSON.stringify(claims))}`;
-  const signature = sign('sha256', Buffer.from(signingInput), identity.privateKey);
-  return `${signingInput}.${base64url(signature)}`;
+  })
+    .setProtectedHeader({
+      alg: 'RS256',
+      typ: 'JWT',
+      ...(identity.privateKeyId !== undefined ? { kid: identity.privateKeyId } : {}),
+    })
+    .sign(identity.privateKey);
 }
 
 function oauthErrorName(body: string): string | undefined {
@@ -84,7 +82,7 @@ export async function fetchFcmAccessToken(
 ): Promise<CachedAccessToken> {
   let assertion: string;
   try {
-    assertion = createServiceAccountAssertion(identity, now);
+    assertion = await createServiceAccountAssertion(identity, now);
   } catch (error) {
     throw new AccessTokenError(pushFailure('creds', 'oauth_signing_failed'), 'the private key cannot sign', {
       cause: error,

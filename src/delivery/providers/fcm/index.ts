@@ -14,6 +14,7 @@ export const fcmProvider = defineProvider({
   parse: validateFcmSettings,
   describe: describeFcmSettings,
   createAdapter: createFcmAdapter,
+  messageOptions: (input) => ({ androidChannelId: input.channel_id }),
   buildRequest: (message, input, now) =>
     buildFcmRequest(
       message,

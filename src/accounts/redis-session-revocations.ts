@@ -1,5 +1,5 @@
-import type { Revocation, SessionCache } from '../accounts/session-cache.js';
-import type { RedisHandle } from './redis.js';
+import type { RedisHandle } from '../redis/redis.js';
+import type { Revocation, SessionCache } from './session-cache.js';
 
 /**
  * Makes a revoked session or token (logout, refresh-key reuse, password change, account

@@ -1,5 +1,5 @@
-import type { AccessTokenStore, CachedAccessToken } from '../delivery/providers/shared/access-tokens.js';
-import type { RedisHandle } from './redis.js';
+import type { RedisHandle } from '../redis/redis.js';
+import type { AccessTokenStore, CachedAccessToken } from './providers/shared/access-tokens.js';
 
 /** OAuth access tokens (FCM, the phone makers) shared by every process, kept until they expire. */
 export function redisAccessTokenStore(redis: RedisHandle): AccessTokenStore {

@@ -1,21 +1,22 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
-import type { SessionCache } from '../accounts/session-cache.js';
-import type { Clock } from '../clock.js';
-import type { Config } from '../config.js';
-import type { Database } from '../db/schema.js';
-import { createBullmqQueue } from '../delivery/queue/bullmq-queue.js';
-import { redisAccessTokenStore } from './access-tokens.js';
-import { redisCounters } from './counters.js';
-import type { RedisHandle } from './redis.js';
-import { shareSessionRevocations } from './session-revocations.js';
+import { redisCounters } from './accounts/redis-counters.js';
+import { shareSessionRevocations } from './accounts/redis-session-revocations.js';
+import type { SessionCache } from './accounts/session-cache.js';
+import type { Clock } from './clock.js';
+import type { Config } from './config.js';
+import type { Database } from './db/schema.js';
+import { createBullmqQueue } from './delivery/queue/bullmq-queue.js';
+import { redisAccessTokenStore } from './delivery/redis-access-tokens.js';
+import type { RedisHandle } from './redis/redis.js';
 
 export type ScaleOut = ReturnType<typeof createScaleOut>;
 
 /**
- * Everything that several processes must share, on Redis: the delivery queue, rate-limit
- * counters, session revocations, and the providers' OAuth access tokens. (APNs's JWT is kept in
- * the database, which outlives a Redis restart.)
+ * What several processes must share, on Redis: the delivery queue, rate-limit counters, session
+ * revocations, and the providers' OAuth access tokens (APNs's JWT is kept in the database, which
+ * outlives a Redis restart). Wired here as services.ts wires the rest, and loaded only in
+ * scale-out mode, so that the embedded default never loads Redis or BullMQ.
  */
 export function createScaleOut(
   redis: RedisHandle,

@@ -1,6 +1,6 @@
-import { type CounterFactory, localCounters } from '../accounts/throttle.js';
 import type { Clock } from '../clock.js';
-import type { RedisHandle } from './redis.js';
+import type { RedisHandle } from '../redis/redis.js';
+import { type CounterFactory, localCounters } from './throttle.js';
 
 /**
  * One fixed-window count with a block, atomically: the same rules as the in-process

@@ -1,7 +1,10 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { type Kysely, sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createSecretBox } from '../../src/admin/secret-box.js';
-import { createDatabaseProviderTokenStore } from '../../src/delivery/provider-token-store.js';
+import { createSecretBox } from '../../src/crypto/secret-box.js';
+import { migrateToLatest } from '../../src/db/migrate.js';
+import * as renameToApnsJwts from '../../src/db/migrations/2026_12_08_009_apns_jwts.js';
+import { createDatabaseApnsJwtStore } from '../../src/delivery/apns-jwt-store.js';
 import type { PushAdapter } from '../../src/delivery/providers/adapter.js';
 import { createApnsAdapter } from '../../src/delivery/providers/apns/apns.adapter.js';
 import { testApnsTokenCredentials } from '../fakes/apns-fixtures.js';
@@ -32,7 +35,7 @@ describe.each(testDialects())('the APNs JWT kept in the database (%s)', (dialect
 
   /** A process: its own store (and read memo) and adapter, on the shared database. */
   function startProcess() {
-    const store = createDatabaseProviderTokenStore({ db: database.handle.db, box, clock });
+    const store = createDatabaseApnsJwtStore({ db: database.handle.db, box, clock });
     const adapter = createApnsAdapter(testApnsTokenCredentials(fake), { clock, providerTokens: store });
     adapters.push(adapter);
     return { store, adapter };
@@ -108,12 +111,29 @@ describe.each(testDialects())('the APNs JWT kept in the database (%s)', (dialect
     for (const store of stores) expect(await store.get('key')).toEqual(later);
   });
 
+  it('keeps the JWT in use across the migration that renames provider_tokens to apns_jwts', async () => {
+    await setUp();
+    expect((await send(startProcess().adapter))?.ok).toBe(true);
+    // The database as it was before the rename, with the JWT in provider_tokens.
+    const db = database.handle.db;
+    await renameToApnsJwts.down(db as Kysely<unknown>);
+    await sql`delete from kysely_migration where name = '2026_12_08_009_apns_jwts'`.execute(db);
+    const before = await sql<{ key: string }>`select key from provider_tokens`.execute(db);
+    expect(before.rows).toHaveLength(1);
+
+    await migrateToLatest(db, { schema: 'schema' in database.config ? database.config.schema : undefined });
+    clock.advance(10 * MINUTE);
+    expect((await send(startProcess().adapter))?.ok).toBe(true);
+    expect(fake.distinctJwts()).toBe(1);
+    expect(await db.selectFrom('apns_jwts').select('key').execute()).toEqual(before.rows);
+  });
+
   it('keeps the JWT sealed at rest', async () => {
     await setUp();
     expect((await send(startProcess().adapter))?.ok).toBe(true);
     const jwt = fake.received[0]?.jwt ?? '';
     expect(jwt).not.toBe('');
-    const rows = await database.handle.db.selectFrom('provider_tokens').selectAll().execute();
+    const rows = await database.handle.db.selectFrom('apns_jwts').selectAll().execute();
     expect(rows).toHaveLength(1);
     expect(JSON.stringify(rows)).not.toContain(jwt);
     expect(JSON.stringify(rows)).not.toContain(jwt.split('.')[2]);
@@ -125,7 +145,7 @@ describe.each(testDialects())('the APNs JWT kept in the database (%s)', (dialect
     const { store, adapter } = startProcess();
     expect((await send(adapter))?.ok).toBe(true);
     const key =
-      (await database.handle.db.selectFrom('provider_tokens').select('key').executeTakeFirst())?.key ?? '';
+      (await database.handle.db.selectFrom('apns_jwts').select('key').executeTakeFirst())?.key ?? '';
     const seen = await store.get(key);
     clock.advance(MINUTE);
     await database.drop();
