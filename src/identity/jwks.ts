@@ -1,12 +1,12 @@
 import { type CryptoKey, createLocalJWKSet, importJWK, type JWK, type LocalJWKSet } from 'jose';
 import type { Clock } from '../clock.js';
 import type { IdentityProvider } from '../db/schema.js';
-import { jsonHeaders, type ProviderHttp, requestJson, unavailable } from './provider-http.js';
+import { jsonHeaders, type LoginProviderHttp, requestJson, unavailable } from './provider-http.js';
 
 export interface JwksOptions {
   provider: IdentityProvider;
   url: string;
-  http: ProviderHttp;
+  http: LoginProviderHttp;
   clock: Clock;
   /** How long a fetched key set is used; a shorter `Cache-Control: max-age` wins. */
   cacheMs: number;

@@ -1,9 +1,9 @@
 import type { IdentityProvider } from '../db/schema.js';
-import type { HttpAnswer, HttpGet, HttpPost } from '../delivery/providers/shared/http-client.js';
 import { AppError } from '../errors.js';
+import type { HttpAnswer, HttpGet, HttpPost } from '../net/http-client.js';
 
 /** What provider modules use to reach their provider: GET and POST with a timeout and the configured CA. */
-export interface ProviderHttp {
+export interface LoginProviderHttp {
   get: HttpGet;
   post: HttpPost;
 }

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { IdentityConfig } from '../config.js';
-import { HttpClient } from '../delivery/providers/shared/http-client.js';
+import { HttpClient } from '../net/http-client.js';
 import type { IdentityVerifiers } from './identity.service.js';
 import { JwksCache } from './jwks.js';
 import { createAppleVerifier } from './providers/apple.js';

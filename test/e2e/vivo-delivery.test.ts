@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { msUntilChinaMidnight } from '../../src/delivery/providers/vivo/vivo.errors.js';
+import { msUntilChinaMidnight } from '../../src/delivery/providers/shared/china-time.js';
 import { type FakeVivo, startFakeVivo } from '../fakes/vivo-server.js';
 import { json, registerUser, type TestApp, testDialects } from '../helpers/app.js';
 import { ManualClock } from '../helpers/clock.js';

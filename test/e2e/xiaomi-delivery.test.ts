@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { providerCatalogue } from '../../src/delivery/providers/index.js';
+import { msUntilChinaMidnight } from '../../src/delivery/providers/shared/china-time.js';
 import { createXiaomiProvider } from '../../src/delivery/providers/xiaomi/index.js';
-import { msUntilChinaMidnight } from '../../src/delivery/providers/xiaomi/xiaomi.errors.js';
 import { FAKE_XIAOMI_APP, type FakeXiaomi, startFakeXiaomi } from '../fakes/xiaomi-server.js';
 import { json, registerUser, type TestApp, testDialects } from '../helpers/app.js';
 import { ManualClock } from '../helpers/clock.js';

@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import type { PushMessage, PushResult } from '../../src/delivery/providers/adapter.js';
-import type { ProviderModule } from '../../src/delivery/providers/catalogue.js';
+import type { ProviderEntry } from '../../src/delivery/providers/catalogue.js';
 
 /**
  * A provider whose adapter records what it is given and answers per token from a script:
@@ -11,7 +11,7 @@ export function scriptedProvider(id: string) {
   const sent: PushMessage[] = [];
   const scripts = new Map<string, PushResult[]>();
   let adaptersCreated = 0;
-  const module: ProviderModule = {
+  const module: ProviderEntry = {
     id,
     schema: Type.Object({ secret: Type.String() }),
     settings: {

@@ -1,6 +1,13 @@
-import type { App } from '../../admin/apps.js';
 import type { PushAdapter } from './adapter.js';
 import type { AdapterContext, ProviderCatalogue } from './catalogue.js';
+
+/** An app as the pool sees it: its settings per provider, as stored, and a digest of each. */
+export interface AppProviderSettings {
+  bundleid: string;
+  providers: Readonly<Record<string, unknown>>;
+  /** Adapters are rebuilt when the digest of their settings changes. */
+  fingerprints: Readonly<Record<string, string>>;
+}
 
 /**
  * One adapter per app and provider, built once for a set of settings and kept (with its
@@ -11,7 +18,7 @@ export function createAdapterPool(catalogue: ProviderCatalogue, context: Adapter
 
   return {
     /** The adapter for the app's provider, or undefined when the app has no settings for it. */
-    get(app: App, provider: string): PushAdapter | undefined {
+    get(app: AppProviderSettings, provider: string): PushAdapter | undefined {
       const module = catalogue[provider];
       const settings = app.providers[provider];
       const fingerprint = app.fingerprints[provider];

@@ -2,7 +2,7 @@ import type { App } from '../../admin/apps.js';
 import type { NotificationContent } from '../delivery.service.js';
 import { localize } from '../localization.js';
 import type { PushMessage } from '../providers/adapter.js';
-import type { ProviderModule } from '../providers/catalogue.js';
+import type { ProviderEntry } from '../providers/catalogue.js';
 import type { ClaimedDelivery } from './worker.repository.js';
 
 /** What the app's settings of a provider add to every message (through the provider's module). */
@@ -11,7 +11,7 @@ export type MessageOptions = Partial<Pick<PushMessage, 'androidChannelId'>>;
 export function messageOptionsOf(
   app: App | undefined,
   provider: string,
-  module: ProviderModule | undefined,
+  module: ProviderEntry | undefined,
 ): MessageOptions {
   const settings = app?.providers[provider];
   if (settings === undefined || module?.messageOptions === undefined) return {};

@@ -1,6 +1,6 @@
 import type { App } from '../../admin/apps.js';
 import type { PushAdapter, PushMessage } from '../providers/adapter.js';
-import type { ProviderModule } from '../providers/catalogue.js';
+import type { ProviderEntry } from '../providers/catalogue.js';
 import type { DeliveryWorkerDeps, WorkerContext } from './context.js';
 import { Gatherer } from './gatherer.js';
 import { createContentCache, messageOptionsOf, toMessage } from './message.js';
@@ -118,7 +118,7 @@ async function deliverGroup(context: GroupContext, rows: ClaimedDelivery[], send
 async function captureInInbox(
   context: GroupContext,
   app: App,
-  module: ProviderModule,
+  module: ProviderEntry,
   rows: readonly ClaimedDelivery[],
   messages: readonly PushMessage[],
   now: number,

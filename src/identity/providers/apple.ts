@@ -9,7 +9,7 @@ import type { AppleCredentials, AppleInput, IdentityVerifier } from '../provider
 import {
   cleanDisplayName,
   formHeaders,
-  type ProviderHttp,
+  type LoginProviderHttp,
   rejected,
   requestJson,
   stringField,
@@ -50,7 +50,7 @@ function appleClientSecret(signing: AppleSigning, key: KeyObject, clientId: stri
 
 interface CodeExchange {
   config: AppleConfig;
-  http: ProviderHttp;
+  http: LoginProviderHttp;
   log: Logger;
   clientSecret(clientId: string): Promise<string>;
 }
@@ -102,7 +102,7 @@ async function exchangeCode(deps: CodeExchange, code: string, clientId: string, 
  */
 export function createAppleVerifier(deps: {
   config: AppleConfig;
-  http: ProviderHttp;
+  http: LoginProviderHttp;
   clock: Clock;
   jwks: JwksCache;
   leewaySeconds: number;

@@ -4,7 +4,7 @@ import type { FacebookInput, IdentityVerifier } from '../provider.js';
 import {
   cleanDisplayName,
   jsonHeaders,
-  type ProviderHttp,
+  type LoginProviderHttp,
   rejected,
   requestJson,
   stringField,
@@ -20,7 +20,7 @@ type FacebookConfig = NonNullable<IdentityConfig['facebook']>;
  */
 export function createFacebookVerifier(deps: {
   config: FacebookConfig;
-  http: ProviderHttp;
+  http: LoginProviderHttp;
 }): IdentityVerifier<FacebookInput> {
   const { config, http } = deps;
   const appToken = `${config.appId}|${config.appSecret}`;

@@ -6,7 +6,7 @@ import type { IdentityVerifier, VerifiedIdentity, WeixinInput } from '../provide
 import {
   cleanDisplayName,
   jsonHeaders,
-  type ProviderHttp,
+  type LoginProviderHttp,
   rejected,
   requestJson,
   stringField,
@@ -60,7 +60,7 @@ export function createWeixinVerifier(deps: WeixinDeps): IdentityVerifier<WeixinI
 
 interface WeixinDeps {
   config: WeixinConfig;
-  http: ProviderHttp;
+  http: LoginProviderHttp;
   clock: Clock;
 }
 

@@ -1,6 +1,6 @@
 import type { ChannelBus } from '../../../channel/bus.js';
 import type { PushAdapter, PushResult } from '../adapter.js';
-import { channelEvent } from './channel.event.js';
+import { channelEvent } from './channel.request.js';
 
 export const CHANNEL_PROVIDER = 'channel';
 

@@ -3,7 +3,7 @@ import { pushMessage } from '../../../../test/fakes/push-message.js';
 import { createLocalChannelBus } from '../../../channel/bus.js';
 import type { PushMessage } from '../adapter.js';
 import { createChannelAdapter } from './channel.adapter.js';
-import { channelEvent } from './channel.event.js';
+import { channelEvent } from './channel.request.js';
 
 const message: PushMessage = pushMessage(0, {
   deliveryId: 'd-1',

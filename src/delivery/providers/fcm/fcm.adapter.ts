@@ -1,38 +1,15 @@
-import type { Clock } from '../../../clock.js';
-import { createLimiter } from '../../../limiter.js';
-import type { ProviderRequest, PushAdapter, PushMessage, PushResult } from '../adapter.js';
-import type { AccessTokenStore } from '../shared/access-tokens.js';
-import { type HttpAnswer, HttpClient, type HttpPost, HttpTransportError } from '../shared/http-client.js';
-import { createFcmAccessTokenSource, FcmAuthError } from './fcm.auth.js';
-import { type FcmCredentials, FcmCredentialsError, validateFcmCredentials } from './fcm.config.js';
-import { classifyFcmError, type PushFailure, parseFcmError } from './fcm.errors.js';
+import type { HttpAnswer } from '../../../net/http-client.js';
+import type { PushAdapter, PushMessage, PushResult } from '../adapter.js';
+import { createAccessTokenSource } from '../shared/access-tokens.js';
+import { INTERNAL_ERROR } from '../shared/errors.js';
+import { createProviderHttp, type HttpAdapterOptions, sendWithToken } from '../shared/provider-http.js';
+import { FCM_TOKEN_REFRESH_MARGIN_MS, fcmAccessTokenKey, fetchFcmAccessToken } from './fcm.auth.js';
+import type { FcmSettings } from './fcm.config.js';
+import { classifyFcmError, parseFcmError } from './fcm.errors.js';
 import { buildFcmRequest } from './fcm.request.js';
 
-export interface FcmAdapterOptions {
-  clock: Clock;
-  /** Per HTTP exchange (token or send), connecting included. Default 10 s. */
-  requestTimeoutMs?: number;
-  /** Sends in flight at once, across `send` calls; also the connection-pool size. Default 64. */
-  concurrency?: number;
-  /** Where access tokens are cached; default: in this adapter's memory. */
-  accessTokens?: AccessTokenStore;
-}
-
-const DEFAULT_TIMEOUT_MS = 10_000;
-const DEFAULT_CONCURRENCY = 64;
-
-function header(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
-}
-
-function authFailure(error: unknown): PushFailure {
-  if (error instanceof FcmAuthError) {
-    const failure: PushFailure = { ok: false, failure: error.failure, reason: error.reason };
-    if (error.retryAfterMs !== undefined) failure.retryAfterMs = error.retryAfterMs;
-    return failure;
-  }
-  return { ok: false, failure: 'retry', reason: 'oauth_error' };
-}
+/** Default `concurrency`: 64. */
+export type FcmAdapterOptions = HttpAdapterOptions;
 
 function messageName(body: string): string | undefined {
   try {
@@ -43,105 +20,49 @@ function messageName(body: string): string | undefined {
   }
 }
 
-/**
- * FCM HTTP v1 (reference/providers.md §2). One request per message (v1 has no batch), at most
- * `concurrency` at once, over one lazily created keep-alive pool. The OAuth2 access token is
- * shared by all sends and replaced 5 minutes before it expires; a 401 from the send endpoint
- * (not FCM's THIRD_PARTY_AUTH_ERROR) replaces it once and sends that message again. `send`
- * never throws: network faults and timeouts are `retry` results.
- *
- * Throws `FcmCredentialsError` when the credentials do not validate.
- */
-export function createFcmAdapter(credentials: FcmCredentials, options: FcmAdapterOptions): PushAdapter {
-  const check = validateFcmCredentials(credentials);
-  if (!check.ok) throw new FcmCredentialsError(check.error);
-  const settings = check.settings;
-  const { clock } = options;
-  const timeoutMs = options.requestTimeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
-  if (!Number.isInteger(concurrency) || concurrency < 1) {
-    throw new RangeError('concurrency must be an integer ≥ 1');
-  }
-  if (!(timeoutMs > 0)) throw new RangeError('requestTimeoutMs must be > 0');
+/** A 401 without an FCM code (not THIRD_PARTY_AUTH_ERROR): our access token, revoked or expired early. */
+const refusesToken = (answer: HttpAnswer) =>
+  answer.status === 401 && parseFcmError(answer.body).errorCode === undefined;
 
-  let client: HttpClient | undefined;
-  let closed = false;
-  const post: HttpPost = (url, headers, body) => {
-    client ??= new HttpClient({ ca: settings.ca, maxSockets: concurrency, timeoutMs });
-    return client.post(url, headers, body);
-  };
-  const accessTokens = createFcmAccessTokenSource({
-    identity: settings,
-    post,
+/**
+ * FCM HTTP v1 (reference/providers.md §2). One request per message (v1 has no batch). The
+ * OAuth2 access token is shared by all sends and replaced 5 minutes before it expires; a 401
+ * from the send endpoint (not FCM's THIRD_PARTY_AUTH_ERROR) replaces it once and sends that
+ * message again. `send` never throws: network faults and timeouts are `retry` results.
+ */
+export function createFcmAdapter(settings: FcmSettings, options: FcmAdapterOptions): PushAdapter {
+  const { clock } = options;
+  const http = createProviderHttp(settings.ca, options, 64);
+  const accessTokens = createAccessTokenSource({
+    key: fcmAccessTokenKey(settings),
+    fetch: () => fetchFcmAccessToken(settings, http.post, clock.now()),
     clock,
+    refreshMarginMs: FCM_TOKEN_REFRESH_MARGIN_MS,
     store: options.accessTokens,
   });
-  const limit = createLimiter(concurrency);
-
-  const exchange = async (
-    request: ProviderRequest,
-    accessToken: string,
-  ): Promise<HttpAnswer | PushFailure> => {
-    try {
-      return await post(
-        request.url,
-        { ...request.headers, authorization: `Bearer ${accessToken}` },
-        request.body,
-      );
-    } catch (error) {
-      if (error instanceof HttpTransportError) {
-        const reason = error.reason === 'closed' ? 'adapter_closed' : error.reason;
-        return { ok: false, failure: 'retry', reason };
-      }
-      return { ok: false, failure: 'retry', reason: 'network_error' };
-    }
-  };
 
   const sendOne = async (message: PushMessage): Promise<PushResult> => {
-    if (closed) return { ok: false, failure: 'retry', reason: 'adapter_closed' };
     const request = buildFcmRequest(message, settings, clock.now());
-    let accessToken: string;
-    try {
-      accessToken = await accessTokens.get();
-    } catch (error) {
-      return authFailure(error);
-    }
-    let answer = await exchange(request, accessToken);
-    // Our access token was refused (revoked, or expired early): a new one, and this message again.
-    if ('status' in answer && answer.status === 401 && parseFcmError(answer.body).errorCode === undefined) {
-      try {
-        accessToken = await accessTokens.get({ rejected: accessToken });
-      } catch (error) {
-        return authFailure(error);
-      }
-      answer = await exchange(request, accessToken);
-    }
+    const answer = await sendWithToken(http, accessTokens, {
+      withToken: (accessToken) => ({
+        ...request,
+        headers: { ...request.headers, authorization: `Bearer ${accessToken}` },
+      }),
+      refusesToken,
+    });
     if (!('status' in answer)) return answer;
     if (answer.status >= 200 && answer.status < 300) {
       return { ok: true, providerMessageId: messageName(answer.body) };
     }
     return classifyFcmError(
-      { status: answer.status, body: answer.body, retryAfter: header(answer.headers['retry-after']) },
+      { status: answer.status, body: answer.body, retryAfter: answer.headers['retry-after'] },
       clock.now(),
     );
   };
 
-  const guarded = async (message: PushMessage): Promise<PushResult> => {
-    try {
-      return await sendOne(message);
-    } catch {
-      return { ok: false, failure: 'retry', reason: 'internal_error' };
-    }
-  };
-
   return {
     provider: 'fcm',
-    send(messages: readonly PushMessage[]): Promise<PushResult[]> {
-      return Promise.all(messages.map((message) => limit(() => guarded(message))));
-    },
-    async close(): Promise<void> {
-      closed = true;
-      await client?.close();
-    },
+    send: (messages) => Promise.all(messages.map((message) => sendOne(message).catch(() => INTERNAL_ERROR))),
+    close: () => http.close(),
   } satisfies PushAdapter;
 }

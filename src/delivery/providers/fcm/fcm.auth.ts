@@ -1,23 +1,17 @@
 import type { KeyObject } from 'node:crypto';
 import { SignJWT } from 'jose';
-import type { Clock } from '../../../clock.js';
-import {
-  AccessTokenError,
-  type AccessTokenSource,
-  type AccessTokenStore,
-  type CachedAccessToken,
-  createAccessTokenSource,
-  secretDigest,
-} from '../shared/access-tokens.js';
-import { type HttpPost, HttpTransportError } from '../shared/http-client.js';
-import { parseRetryAfter } from './fcm.errors.js';
+import type { HttpPost } from '../../../net/http-client.js';
+import { parseRetryAfter } from '../retry-after.js';
+import { type CachedAccessToken, secretDigest } from '../shared/access-tokens.js';
+import { AccessTokenError, pushFailure } from '../shared/errors.js';
+import { postForToken } from '../shared/provider-http.js';
 
 /** The one scope FCM HTTP v1 needs. */
 export const FCM_SCOPE = 'https://www.googleapis.com/auth/firebase.messaging';
 /** Google caps assertions at one hour. */
 const ASSERTION_LIFETIME_SECONDS = 3600;
 /** A token is replaced once less than this is left (the Admin SDK's threshold). */
-export const ACCESS_TOKEN_REFRESH_MARGIN_MS = 5 * 60_000;
+export const FCM_TOKEN_REFRESH_MARGIN_MS = 5 * 60_000;
 const JWT_BEARER_GRANT = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 
 /** The service-account fields the OAuth2 flow uses. */
@@ -29,16 +23,11 @@ export interface ServiceAccountIdentity {
 }
 
 /** The store key of a service account's tokens: its e-mail, endpoint and a digest of its key. */
-export function accessTokenKey(
+export function fcmAccessTokenKey(
   identity: Pick<ServiceAccountIdentity, 'clientEmail' | 'tokenUri' | 'privateKey'>,
 ): string {
   const key = identity.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
   return `fcm ${identity.clientEmail} ${identity.tokenUri} ${secretDigest(key)}`;
-}
-
-/** Getting an access token failed; `failure` says how the sends waiting for it fail. */
-export class FcmAuthError extends AccessTokenError {
-  override name = 'FcmAuthError';
 }
 
 /**
@@ -65,10 +54,6 @@ export function createServiceAccountAssertion(
     .sign(identity.privateKey);
 }
 
-function headerValue(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
-}
-
 function oauthErrorName(body: string): string | undefined {
   try {
     const parsed = JSON.parse(body) as { error?: unknown; error_description?: unknown };
@@ -89,8 +74,8 @@ function describe(body: string): string {
   return body.slice(0, 120);
 }
 
-/** Exchanges an assertion for an access token; throws `FcmAuthError`. */
-export async function fetchAccessToken(
+/** Exchanges an assertion for an access token; throws `AccessTokenError`. */
+export async function fetchFcmAccessToken(
   identity: ServiceAccountIdentity,
   post: HttpPost,
   now: number,
@@ -99,26 +84,16 @@ export async function fetchAccessToken(
   try {
     assertion = await createServiceAccountAssertion(identity, now);
   } catch (error) {
-    throw new FcmAuthError('creds', 'oauth_signing_failed', 'the private key cannot sign', undefined, {
+    throw new AccessTokenError(pushFailure('creds', 'oauth_signing_failed'), 'the private key cannot sign', {
       cause: error,
     });
   }
   const form = new URLSearchParams({ grant_type: JWT_BEARER_GRANT, assertion }).toString();
-  let answer: Awaited<ReturnType<HttpPost>>;
-  try {
-    answer = await post(
-      identity.tokenUri,
-      { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-      form,
-    );
-  } catch (error) {
-    const transport = error instanceof HttpTransportError ? error.reason : 'network_error';
-    const reason = transport === 'closed' ? 'adapter_closed' : `oauth_${transport}`;
-    const detail = error instanceof Error ? error.message : String(error);
-    throw new FcmAuthError('retry', reason, `token endpoint unreachable: ${detail}`, undefined, {
-      cause: error,
-    });
-  }
+  const answer = await postForToken(post, 'oauth_', {
+    url: identity.tokenUri,
+    headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+    body: form,
+  });
 
   if (answer.status >= 200 && answer.status < 300) {
     let parsed: { access_token?: unknown; expires_in?: unknown; token_type?: unknown };
@@ -128,14 +103,16 @@ export async function fetchAccessToken(
       parsed = {};
     }
     if (typeof parsed.access_token !== 'string' || parsed.access_token === '') {
-      throw new FcmAuthError(
-        'retry',
-        'oauth_bad_response',
+      throw new AccessTokenError(
+        pushFailure('retry', 'oauth_bad_response'),
         'the token endpoint answered without an access_token',
       );
     }
     if (typeof parsed.token_type === 'string' && parsed.token_type.toLowerCase() !== 'bearer') {
-      throw new FcmAuthError('retry', 'oauth_bad_response', `unexpected token_type ${parsed.token_type}`);
+      throw new AccessTokenError(
+        pushFailure('retry', 'oauth_bad_response'),
+        `unexpected token_type ${parsed.token_type}`,
+      );
     }
     const expiresIn = Number(parsed.expires_in);
     const lifetimeSeconds = Number.isFinite(expiresIn) && expiresIn > 0 ? expiresIn : 3600;
@@ -145,36 +122,14 @@ export async function fetchAccessToken(
   const status = answer.status;
   const name = oauthErrorName(answer.body);
   if (status >= 500 || status === 429 || status === 408) {
-    throw new FcmAuthError(
-      'retry',
-      `oauth_http_${status}`,
+    throw new AccessTokenError(
+      pushFailure('retry', `oauth_http_${status}`, parseRetryAfter(answer.headers['retry-after'], now)),
       `token endpoint answered ${status}: ${describe(answer.body)}`,
-      parseRetryAfter(headerValue(answer.headers['retry-after']), now),
     );
   }
   // 400 invalid_grant (bad key, deleted key, clock skew), 401 invalid_client, 403, …: ours.
-  throw new FcmAuthError(
-    'creds',
-    name !== undefined ? `oauth_${name}` : `oauth_http_${status}`,
+  throw new AccessTokenError(
+    pushFailure('creds', name !== undefined ? `oauth_${name}` : `oauth_http_${status}`),
     `token endpoint refused the service account (${status}): ${describe(answer.body)}`,
   );
-}
-
-export interface FcmAccessTokenOptions {
-  identity: ServiceAccountIdentity;
-  post: HttpPost;
-  clock: Clock;
-  store?: AccessTokenStore | undefined;
-}
-
-/** The service account's access tokens, replaced 5 minutes before they expire. */
-export function createFcmAccessTokenSource(options: FcmAccessTokenOptions): AccessTokenSource {
-  const { identity, post, clock } = options;
-  return createAccessTokenSource({
-    key: accessTokenKey(identity),
-    fetch: () => fetchAccessToken(identity, post, clock.now()),
-    clock,
-    refreshMarginMs: ACCESS_TOKEN_REFRESH_MARGIN_MS,
-    store: options.store,
-  });
 }

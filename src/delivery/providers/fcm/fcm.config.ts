@@ -1,9 +1,10 @@
 import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { type Static, Type } from 'typebox';
 import { Value } from 'typebox/value';
+import type { SettingsCheck } from '../catalogue.js';
 import { checkBaseUrl, checkCa, checkUrl } from '../shared/settings-checks.js';
 
-/** Where FCM HTTP v1 lives; `url` in the credentials overrides it (proxies, local fakes). */
+/** Where FCM HTTP v1 lives; `url` in the settings overrides it (proxies, local fakes). */
 export const FCM_DEFAULT_BASE_URL = 'https://fcm.googleapis.com';
 /** Google's OAuth2 token endpoint, used when the service account carries no `token_uri`. */
 export const GOOGLE_DEFAULT_TOKEN_URI = 'https://oauth2.googleapis.com/token';
@@ -53,8 +54,8 @@ export const FcmServiceAccountSchema = Type.Object(
   },
 );
 
-/** An app's FCM credentials, as operators send them to the admin API. */
-export const FcmCredentialsSchema = Type.Object(
+/** An app's FCM settings, as operators send them to the admin API. */
+export const FcmSettingsSchema = Type.Object(
   {
     service_account: FcmServiceAccountSchema,
     url: Type.Optional(
@@ -83,7 +84,7 @@ export const FcmCredentialsSchema = Type.Object(
 );
 
 export type FcmServiceAccount = Static<typeof FcmServiceAccountSchema>;
-export type FcmCredentials = Static<typeof FcmCredentialsSchema>;
+export type FcmSettingsInput = Static<typeof FcmSettingsSchema>;
 
 /** Everything the adapter needs, checked and parsed once. */
 export interface FcmSettings {
@@ -99,15 +100,7 @@ export interface FcmSettings {
   ca: string | undefined;
 }
 
-export type FcmCredentialsCheck =
-  | { ok: true; credentials: FcmCredentials; settings: FcmSettings }
-  | { ok: false; error: string };
-
-export class FcmCredentialsError extends Error {
-  override name = 'FcmCredentialsError';
-}
-
-const topLevelFields = Object.keys(FcmCredentialsSchema.properties);
+const topLevelFields = Object.keys(FcmSettingsSchema.properties);
 
 function pathOf(instancePath: string): string {
   return instancePath.replace(/^\//, '').replaceAll('/', '.') || 'credentials';
@@ -128,8 +121,8 @@ function schemaProblem(input: unknown): string | undefined {
   if (typeof account === 'string') {
     return 'service_account must be the service-account JSON object itself (the key file’s contents), not a string';
   }
-  if (Value.Check(FcmCredentialsSchema, input)) return undefined;
-  for (const error of Value.Errors(FcmCredentialsSchema, input)) {
+  if (Value.Check(FcmSettingsSchema, input)) return undefined;
+  for (const error of Value.Errors(FcmSettingsSchema, input)) {
     if (error.keyword === 'boolean' || error.keyword === 'additionalProperties') continue;
     const path = pathOf(error.instancePath);
     if (error.keyword === 'required') {
@@ -147,16 +140,16 @@ function schemaProblem(input: unknown): string | undefined {
 }
 
 /**
- * Checks an app's FCM credentials beyond their shape: the key parses as RSA, the URLs are
- * usable, the CA parses. Returns the credentials normalized (`token_uri` filled in, `url`
- * without a trailing slash) and the parsed settings, or one operator-readable problem (an
- * admin-API 400). Messages never contain the key.
+ * Checks an app's FCM settings beyond their shape: the key parses as RSA, the URLs are
+ * usable, the CA parses. Returns the parsed settings (`token_uri` filled in, `url` without a
+ * trailing slash), or one operator-readable problem (an admin-API 400). Messages never contain
+ * the key.
  */
-export function validateFcmCredentials(input: unknown): FcmCredentialsCheck {
+export function validateFcmSettings(input: unknown): SettingsCheck<FcmSettings> {
   const problem = schemaProblem(input);
   if (problem !== undefined) return { ok: false, error: problem };
-  const credentials = input as FcmCredentials;
-  const account = credentials.service_account;
+  const given = input as FcmSettingsInput;
+  const account = given.service_account;
 
   if (!/^[^@\s]+@[^@\s]+$/.test(account.client_email)) {
     return { ok: false, error: 'service_account.client_email must be an e-mail address' };
@@ -188,22 +181,16 @@ export function validateFcmCredentials(input: unknown): FcmCredentialsCheck {
   const tokenUrl = checkUrl(tokenUri, 'service_account.token_uri', ['https:']);
   if (typeof tokenUrl === 'string') return { ok: false, error: tokenUrl };
 
-  const base = checkBaseUrl(credentials.url ?? FCM_DEFAULT_BASE_URL, 'url');
+  const base = checkBaseUrl(given.url ?? FCM_DEFAULT_BASE_URL, 'url');
   if (typeof base !== 'string') return { ok: false, error: base.error };
 
-  if (credentials.ca !== undefined) {
-    const caProblem = checkCa(credentials.ca);
+  if (given.ca !== undefined) {
+    const caProblem = checkCa(given.ca);
     if (caProblem !== undefined) return { ok: false, error: caProblem };
   }
 
-  const normalized: FcmCredentials = {
-    ...credentials,
-    service_account: { ...account, private_key: pem, token_uri: tokenUri },
-    ...(credentials.url !== undefined ? { url: base } : {}),
-  };
   return {
     ok: true,
-    credentials: normalized,
     settings: {
       projectId: account.project_id,
       clientEmail: account.client_email,
@@ -211,7 +198,21 @@ export function validateFcmCredentials(input: unknown): FcmCredentialsCheck {
       privateKeyId: account.private_key_id === '' ? undefined : account.private_key_id,
       tokenUri,
       baseUrl: base,
-      ca: credentials.ca,
+      ca: given.ca,
     },
+  };
+}
+
+/** The non-secret part of the settings, for GET: the account by its e-mail, never its key. */
+export function describeFcmSettings(input: FcmSettingsInput): Record<string, unknown> {
+  const { service_account: account, url, ca, channel_id } = input;
+  return {
+    project_id: account.project_id,
+    client_email: account.client_email,
+    private_key_id: account.private_key_id ?? null,
+    token_uri: account.token_uri ?? null,
+    url: url ?? null,
+    ca: ca === undefined ? null : 'configured',
+    channel_id: channel_id ?? null,
   };
 }

@@ -1,7 +1,6 @@
-import type { FailureClass, PushResult } from '../adapter.js';
+import type { FailureClass } from '../adapter.js';
 import { parseRetryAfter } from '../retry-after.js';
-
-export type PushFailure = Extract<PushResult, { ok: false }>;
+import type { PushFailure } from '../shared/errors.js';
 
 /** What FCM (or whatever stands in front of it) answered. */
 export interface FcmAnswer {
@@ -77,8 +76,6 @@ export function parseFcmError(body: string): FcmErrorInfo {
   }
   return info;
 }
-
-export { parseRetryAfter };
 
 /** The class of one FCM code, or undefined when it says nothing (`UNSPECIFIED_ERROR`, unknown). */
 function classOf(code: string, info: FcmErrorInfo): FailureClass | undefined {

@@ -12,6 +12,8 @@ import { pushMessage as testPushMessage } from '../../../../test/fakes/push-mess
 import { ManualClock } from '../../../../test/helpers/clock.js';
 import { closedAfterEach } from '../../../../test/helpers/closing.js';
 import type { PushAdapter, PushMessage } from '../adapter.js';
+import { settingsOrThrow } from '../catalogue.js';
+import { parseRetryAfter } from '../retry-after.js';
 import {
   type AccessTokenStore,
   type CachedAccessToken,
@@ -19,9 +21,10 @@ import {
 } from '../shared/access-tokens.js';
 import { createFcmAdapter, type FcmAdapterOptions } from './fcm.adapter.js';
 import { FCM_SCOPE } from './fcm.auth.js';
-import { type FcmCredentials, validateFcmCredentials } from './fcm.config.js';
-import { classifyFcmError, parseRetryAfter } from './fcm.errors.js';
+import { type FcmSettingsInput, validateFcmSettings } from './fcm.config.js';
+import { classifyFcmError } from './fcm.errors.js';
 import { buildFcmRequest } from './fcm.request.js';
+import { fcmProvider } from './index.js';
 
 const T0 = Date.UTC(2026, 10, 30, 12, 0, 0);
 const settings = { projectId: 'bellhop-test', baseUrl: 'https://fcm.googleapis.com' };
@@ -205,15 +208,14 @@ describe('classifyFcmError', () => {
   });
 });
 
-describe('validateFcmCredentials', () => {
+describe('validateFcmSettings', () => {
   const account = fakeServiceAccount('https://oauth2.googleapis.com/token');
 
   it('accepts a service-account key file and fills in the defaults', () => {
     const { token_uri: _omitted, ...withoutTokenUri } = account;
-    const check = validateFcmCredentials({ service_account: withoutTokenUri });
+    const check = validateFcmSettings({ service_account: withoutTokenUri });
     expect(check.ok).toBe(true);
     if (!check.ok) return;
-    expect(check.credentials.service_account.token_uri).toBe('https://oauth2.googleapis.com/token');
     expect(check.settings).toMatchObject({
       projectId: 'bellhop-test',
       clientEmail: account.client_email,
@@ -226,7 +228,7 @@ describe('validateFcmCredentials', () => {
   });
 
   it('accepts a url override and a CA', () => {
-    const check = validateFcmCredentials({
+    const check = validateFcmSettings({
       service_account: account,
       url: 'https://proxy.example/fcm/',
       ca: FAKE_FCM_CA,
@@ -261,7 +263,7 @@ describe('validateFcmCredentials', () => {
   ];
   for (const [name, input, message] of cases) {
     it(`refuses ${name}`, () => {
-      const check = validateFcmCredentials(input);
+      const check = validateFcmSettings(input);
       expect(check.ok).toBe(false);
       if (check.ok) return;
       expect(check.error).toMatch(message);
@@ -283,9 +285,11 @@ describe('the FCM adapter, against the fake', () => {
   function adapterFor(
     target: FakeFcm,
     options: Partial<FcmAdapterOptions> = {},
-    credentials: FcmCredentials = target.credentials(),
+    credentials: FcmSettingsInput = target.credentials(),
   ): PushAdapter {
-    return closing.adapter(createFcmAdapter(credentials, { clock, ...options }));
+    return closing.adapter(
+      createFcmAdapter(settingsOrThrow('fcm', validateFcmSettings(credentials)), { clock, ...options }),
+    );
   }
 
   const message = (overrides: Partial<PushMessage> = {}) => pushMessage(clock.now(), overrides);
@@ -657,8 +661,9 @@ describe('the FCM adapter, against the fake', () => {
   });
 
   it('refuses invalid credentials when created', () => {
+    const context = { clock, accessTokens: createMemoryAccessTokenStore() };
     expect(() =>
-      createFcmAdapter({ service_account: { ...fake.serviceAccount, private_key: 'x' } }, { clock }),
+      fcmProvider.createAdapter({ service_account: { ...fake.serviceAccount, private_key: 'x' } }, context),
     ).toThrow(/private_key/);
   });
 });

@@ -1,46 +1,27 @@
-import { type ProviderModule, problemOf } from '../catalogue.js';
+import { defineProvider } from '../catalogue.js';
 import { createFcmAdapter } from './fcm.adapter.js';
 import {
+  describeFcmSettings,
   FCM_DEFAULT_BASE_URL,
-  type FcmCredentials,
-  FcmCredentialsSchema,
-  validateFcmCredentials,
+  FcmSettingsSchema,
+  validateFcmSettings,
 } from './fcm.config.js';
 import { buildFcmRequest } from './fcm.request.js';
 
-export const fcmProvider: ProviderModule = {
+export const fcmProvider = defineProvider({
   id: 'fcm',
-  schema: FcmCredentialsSchema,
-  settings: {
-    validate: problemOf(validateFcmCredentials),
-    describe(settings) {
-      const { service_account: account, url, ca, channel_id } = settings as FcmCredentials;
-      return {
-        project_id: account.project_id,
-        client_email: account.client_email,
-        private_key_id: account.private_key_id ?? null,
-        token_uri: account.token_uri ?? null,
-        url: url ?? null,
-        ca: ca === undefined ? null : 'configured',
-        channel_id: channel_id ?? null,
-      };
-    },
-  },
-  createAdapter: (settings, context) =>
-    createFcmAdapter(settings as FcmCredentials, {
-      clock: context.clock,
-      accessTokens: context.accessTokens,
-    }),
-  messageOptions: (settings) => ({ androidChannelId: (settings as FcmCredentials).channel_id }),
-  buildRequest(message, settings, now) {
-    const credentials = settings as FcmCredentials | undefined;
-    return buildFcmRequest(
+  schema: FcmSettingsSchema,
+  parse: validateFcmSettings,
+  describe: describeFcmSettings,
+  createAdapter: createFcmAdapter,
+  messageOptions: (input) => ({ androidChannelId: input.channel_id }),
+  buildRequest: (message, input, now) =>
+    buildFcmRequest(
       message,
       {
-        projectId: credentials?.service_account.project_id ?? 'inbox',
-        baseUrl: credentials?.url ?? FCM_DEFAULT_BASE_URL,
+        projectId: input?.service_account?.project_id ?? 'inbox',
+        baseUrl: input?.url ?? FCM_DEFAULT_BASE_URL,
       },
       now,
-    );
-  },
-};
+    ),
+});

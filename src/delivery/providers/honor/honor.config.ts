@@ -1,5 +1,6 @@
 import { type Static, Type } from 'typebox';
 import { Value } from 'typebox/value';
+import type { SettingsCheck } from '../catalogue.js';
 import { checkBaseUrl, checkCa, checkUrl } from '../shared/settings-checks.js';
 
 /**
@@ -114,12 +115,6 @@ export interface HonorSettings {
   ca: string | undefined;
 }
 
-export type HonorSettingsCheck = { ok: true; settings: HonorSettings } | { ok: false; error: string };
-
-export class HonorSettingsError extends Error {
-  override name = 'HonorSettingsError';
-}
-
 const fields = Object.keys(HonorSettingsSchema.properties);
 
 /** The first problem of the shape, for an operator; names fields, never repeats a value. */
@@ -154,7 +149,7 @@ function shapeProblem(input: unknown): string | undefined {
  * client secret travels there), the CA. Returns them parsed, with the defaults filled in, or
  * one operator-readable problem (an admin-API 400) that never contains the secret.
  */
-export function validateHonorSettings(input: unknown): HonorSettingsCheck {
+export function validateHonorSettings(input: unknown): SettingsCheck<HonorSettings> {
   const problem = shapeProblem(input);
   if (problem !== undefined) return { ok: false, error: problem };
   const given = input as HonorSettingsInput;
@@ -183,5 +178,21 @@ export function validateHonorSettings(input: unknown): HonorSettingsCheck {
       authUrl,
       ca: given.ca,
     },
+  };
+}
+
+/** The non-secret part of the settings, for GET. */
+export function describeHonorSettings(given: HonorSettingsInput): Record<string, unknown> {
+  return {
+    app_id: given.app_id,
+    client_id: given.client_id,
+    ring_channel_id: given.ring_channel_id ?? null,
+    message_channel_id: given.message_channel_id ?? null,
+    ring_importance: given.ring_importance ?? 'NORMAL',
+    message_importance: given.message_importance ?? 'NORMAL',
+    ring_category: given.ring_category ?? null,
+    url: given.url ?? null,
+    auth_url: given.auth_url ?? null,
+    ca: given.ca === undefined ? null : 'configured',
   };
 }

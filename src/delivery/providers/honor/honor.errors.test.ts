@@ -1,12 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FAKE_HONOR_ERRORS, type FakeHonorErrorName } from '../../../../test/fakes/honor-server.js';
-import {
-  classifyHonorFailure,
-  HONOR_CODES,
-  parseHonorReply,
-  resultsPerToken,
-  untilChinaMidnight,
-} from './honor.errors.js';
+import { msUntilChinaMidnight } from '../shared/china-time.js';
+import { classifyHonorFailure, HONOR_CODES, parseHonorReply, resultsPerToken } from './honor.errors.js';
 
 const T0 = Date.UTC(2026, 10, 30, 12, 0, 0); // 20:00 in China
 const classify = (status: number, body: string, retryAfter?: string) =>
@@ -120,11 +115,11 @@ describe('classifyHonorFailure', () => {
   });
 });
 
-describe('untilChinaMidnight', () => {
+describe('msUntilChinaMidnight', () => {
   it('counts to 00:00 UTC+8', () => {
-    expect(untilChinaMidnight(Date.UTC(2026, 10, 30, 15, 59, 0))).toBe(60_000);
-    expect(untilChinaMidnight(Date.UTC(2026, 10, 30, 16, 0, 0))).toBe(24 * 3600_000);
-    expect(untilChinaMidnight(Date.UTC(2026, 11, 1, 3, 0, 0))).toBe(13 * 3600_000);
+    expect(msUntilChinaMidnight(Date.UTC(2026, 10, 30, 15, 59, 0))).toBe(60_000);
+    expect(msUntilChinaMidnight(Date.UTC(2026, 10, 30, 16, 0, 0))).toBe(24 * 3600_000);
+    expect(msUntilChinaMidnight(Date.UTC(2026, 11, 1, 3, 0, 0))).toBe(13 * 3600_000);
   });
 });
 

@@ -1,11 +1,7 @@
 import type { FailureClass, PushResult } from '../adapter.js';
 import { parseRetryAfter } from '../retry-after.js';
-import { transportReason } from '../shared/provider-http.js';
-
-/** Why no answer came: `timeout`, `network_error`, `tls_error`, or `adapter_closed`. */
-export { transportReason };
-
-export type PushFailure = Extract<PushResult, { ok: false }>;
+import { msUntilChinaMidnight } from '../shared/china-time.js';
+import type { PushFailure } from '../shared/errors.js';
 
 /** What `sendMessage` answered. */
 export interface HonorAnswer {
@@ -62,15 +58,6 @@ export const HONOR_CODES: Readonly<Record<number, { failure: FailureClass; meani
 /** A daily quota: Honor's code for it is not in our sources, its wording is recognisable. */
 const dailyQuota = /quota|daily limit|exceed(s|ed)? the (daily )?limit|超过.*(上限|限额|额度)|当日|每日/i;
 
-const CHINA_OFFSET_MS = 8 * 3600_000;
-const DAY_MS = 24 * 3600_000;
-
-/** Milliseconds from `now` to the next 00:00 in China (UTC+8), when daily quotas start again. */
-export function untilChinaMidnight(now: number): number {
-  const local = now + CHINA_OFFSET_MS;
-  return (Math.floor(local / DAY_MS) + 1) * DAY_MS - local;
-}
-
 const record = (value: unknown): Record<string, unknown> | undefined =>
   typeof value === 'object' && value !== null && !Array.isArray(value)
     ? (value as Record<string, unknown>)
@@ -123,7 +110,7 @@ export function classifyHonorFailure(answer: HonorAnswer, reply: HonorReply, now
   const reason = reply.code === undefined ? `HTTP_${answer.status}` : String(reply.code);
   if (known !== undefined) return withRetryAfter({ ok: false, failure: known.failure, reason }, answer, now);
   if (reply.message !== undefined && dailyQuota.test(reply.message)) {
-    return { ok: false, failure: 'retry', reason, retryAfterMs: untilChinaMidnight(now) };
+    return { ok: false, failure: 'retry', reason, retryAfterMs: msUntilChinaMidnight(now) };
   }
   const failure = answer.status >= 200 && answer.status < 300 ? 'bad_request' : classOfStatus(answer.status);
   return withRetryAfter({ ok: false, failure, reason }, answer, now);

@@ -12,6 +12,7 @@ import { createMemoryAccessTokenStore } from '../shared/access-tokens.js';
 import { createHonorAdapter, type HonorAdapterOptions } from './honor.adapter.js';
 import { honorAccessTokenKey } from './honor.auth.js';
 import { type HonorSettingsInput, validateHonorSettings } from './honor.config.js';
+import { honorProvider } from './index.js';
 
 const T0 = Date.UTC(2026, 10, 30, 12, 0, 0); // 20:00 in China
 
@@ -34,7 +35,7 @@ describe('the Honor adapter, against the fake', () => {
     options: Partial<HonorAdapterOptions> = {},
     settings: HonorSettingsInput = target.settings(),
   ): PushAdapter {
-    return closing.adapter(createHonorAdapter(settings, { clock, ...options }));
+    return closing.adapter(createHonorAdapter(validSettings(settings), { clock, ...options }));
   }
   const message = (overrides: Partial<PushMessage> = {}) => honorMessage(clock.now(), overrides);
   const many = (count: number, prefix = 't') =>
@@ -276,7 +277,8 @@ describe('the Honor adapter, against the fake', () => {
   });
 
   it('refuses invalid settings when created', () => {
-    expect(() => createHonorAdapter({ ...fake.settings(), auth_url: 'http://x' }, { clock })).toThrow(
+    const context = { clock, accessTokens: createMemoryAccessTokenStore() };
+    expect(() => honorProvider.createAdapter({ ...fake.settings(), auth_url: 'http://x' }, context)).toThrow(
       /auth_url/,
     );
   });

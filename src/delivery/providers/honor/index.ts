@@ -1,8 +1,8 @@
-import { type ProviderModule, problemOf } from '../catalogue.js';
+import { defineProvider } from '../catalogue.js';
 import { createHonorAdapter } from './honor.adapter.js';
 import {
+  describeHonorSettings,
   HONOR_HOSTS,
-  type HonorSettingsInput,
   HonorSettingsSchema,
   validateHonorSettings,
 } from './honor.config.js';
@@ -19,34 +19,14 @@ const inboxDefaults: HonorRequestSettings = {
   ringCategory: undefined,
 };
 
-export const honorProvider: ProviderModule = {
+export const honorProvider = defineProvider({
   id: 'honor',
   schema: HonorSettingsSchema,
-  settings: {
-    validate: problemOf(validateHonorSettings),
-    describe(settings) {
-      const given = settings as HonorSettingsInput;
-      return {
-        app_id: given.app_id,
-        client_id: given.client_id,
-        ring_channel_id: given.ring_channel_id ?? null,
-        message_channel_id: given.message_channel_id ?? null,
-        ring_importance: given.ring_importance ?? 'NORMAL',
-        message_importance: given.message_importance ?? 'NORMAL',
-        ring_category: given.ring_category ?? null,
-        url: given.url ?? null,
-        auth_url: given.auth_url ?? null,
-        ca: given.ca === undefined ? null : 'configured',
-      };
-    },
-  },
-  createAdapter: (settings, context) =>
-    createHonorAdapter(settings as HonorSettingsInput, {
-      clock: context.clock,
-      accessTokens: context.accessTokens,
-    }),
-  buildRequest(message, settings, now) {
-    const check = settings === undefined ? undefined : validateHonorSettings(settings);
+  parse: validateHonorSettings,
+  describe: describeHonorSettings,
+  createAdapter: createHonorAdapter,
+  buildRequest(message, input, now) {
+    const check = input === undefined ? undefined : validateHonorSettings(input);
     return buildHonorRequest([message], check?.ok === true ? check.settings : inboxDefaults, now);
   },
-};
+});

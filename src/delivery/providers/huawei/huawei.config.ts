@@ -1,5 +1,6 @@
 import { type Static, Type } from 'typebox';
 import { Value } from 'typebox/value';
+import type { SettingsCheck } from '../catalogue.js';
 import { checkBaseUrl, checkCa, checkUrl } from '../shared/settings-checks.js';
 
 /** Where Push Kit's send API lives; `url` overrides it (proxies, local fakes). */
@@ -96,12 +97,6 @@ export interface HuaweiSettings {
   ca: string | undefined;
 }
 
-export type HuaweiSettingsCheck = { ok: true; settings: HuaweiSettings } | { ok: false; error: string };
-
-export class HuaweiSettingsError extends Error {
-  override name = 'HuaweiSettingsError';
-}
-
 const fields = Object.keys(HuaweiSettingsSchema.properties);
 
 /** The first shape problem, worded for an operator; never echoes a value (the secret). */
@@ -137,7 +132,7 @@ function oneOf<T extends string>(value: string | undefined, allowed: readonly T[
  * and category are Huawei's words. Returns the parsed settings or one operator-readable problem
  * (an admin-API 400) that never contains the secret.
  */
-export function validateHuaweiSettings(input: unknown): HuaweiSettingsCheck {
+export function validateHuaweiSettings(input: unknown): SettingsCheck<HuaweiSettings> {
   const problem = shapeProblem(input);
   if (problem !== undefined) return { ok: false, error: problem };
   const settings = input as HuaweiSettingsInput;
@@ -178,5 +173,20 @@ export function validateHuaweiSettings(input: unknown): HuaweiSettingsCheck {
       authUrl: authUrl.href,
       ca: settings.ca,
     },
+  };
+}
+
+/** The non-secret part of the settings, for GET. */
+export function describeHuaweiSettings(input: HuaweiSettingsInput): Record<string, unknown> {
+  return {
+    app_id: input.app_id,
+    client_id: input.client_id ?? input.app_id,
+    message_channel_id: input.message_channel_id ?? null,
+    ring_channel_id: input.ring_channel_id ?? null,
+    importance: input.importance ?? null,
+    category: input.category ?? null,
+    url: input.url ?? HUAWEI_DEFAULT_URL,
+    auth_url: input.auth_url ?? HUAWEI_DEFAULT_AUTH_URL,
+    ca: input.ca === undefined ? null : 'configured',
   };
 }

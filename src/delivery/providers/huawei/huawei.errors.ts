@@ -1,7 +1,6 @@
-import type { FailureClass, PushResult } from '../adapter.js';
+import type { FailureClass } from '../adapter.js';
 import { parseRetryAfter } from '../retry-after.js';
-
-export type PushFailure = Extract<PushResult, { ok: false }>;
+import type { PushFailure } from '../shared/errors.js';
 
 export const HUAWEI_SUCCESS = '80000000';
 export const HUAWEI_PARTIAL_SUCCESS = '80100000';

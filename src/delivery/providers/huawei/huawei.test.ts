@@ -10,8 +10,11 @@ import {
 } from '../../../../test/fakes/huawei-server.js';
 import { ManualClock } from '../../../../test/helpers/clock.js';
 import type { PushAdapter, PushMessage } from '../adapter.js';
+import { settingsOrThrow } from '../catalogue.js';
 import { type CachedAccessToken, createMemoryAccessTokenStore } from '../shared/access-tokens.js';
 import { createHuaweiAdapter, type HuaweiAdapterOptions } from './huawei.adapter.js';
+import { validateHuaweiSettings } from './huawei.config.js';
+import { huaweiProvider } from './index.js';
 
 const T0 = Date.UTC(2026, 10, 30, 12, 0, 0);
 
@@ -36,7 +39,10 @@ describe('the Huawei adapter, against the fake Push Kit', () => {
     options: Partial<HuaweiAdapterOptions> = {},
     settings: Record<string, unknown> = target.settings(),
   ): PushAdapter {
-    const adapter = createHuaweiAdapter(settings, { clock, ...options });
+    const adapter = createHuaweiAdapter(settingsOrThrow('huawei', validateHuaweiSettings(settings)), {
+      clock,
+      ...options,
+    });
     onTestFinished(() => adapter.close());
     return adapter;
   }
@@ -326,9 +332,10 @@ describe('the Huawei adapter, against the fake Push Kit', () => {
   });
 
   it('refuses invalid settings and options when created', () => {
-    expect(() => createHuaweiAdapter({ app_id: 'x', client_secret: 's' }, { clock })).toThrow(/app_id/);
-    expect(() => createHuaweiAdapter(fake.settings(), { clock, maxTokensPerRequest: 1001 })).toThrow(
-      /maxTokensPerRequest/,
+    const context = { clock, accessTokens: createMemoryAccessTokenStore() };
+    expect(() => huaweiProvider.createAdapter({ app_id: 'x', client_secret: 's' }, context)).toThrow(
+      /app_id/,
     );
+    expect(() => adapterFor(fake, { maxTokensPerRequest: 1001 })).toThrow(/maxTokensPerRequest/);
   });
 });

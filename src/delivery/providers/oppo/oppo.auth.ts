@@ -1,18 +1,10 @@
 import { createHash } from 'node:crypto';
-import type { Clock } from '../../../clock.js';
-import {
-  type AccessTokenSource,
-  type AccessTokenStore,
-  type CachedAccessToken,
-  createAccessTokenSource,
-} from '../shared/access-tokens.js';
-import { type HttpPost, HttpTransportError } from '../shared/http-client.js';
-import {
-  classifyOppoCode,
-  classifyOppoHttpStatus,
-  type PushFailure,
-  parseOppoAnswer,
-} from './oppo.errors.js';
+import type { HttpPost } from '../../../net/http-client.js';
+import type { CachedAccessToken } from '../shared/access-tokens.js';
+import { AccessTokenError, classifyHttpStatus, type PushFailure } from '../shared/errors.js';
+import { postForToken } from '../shared/provider-http.js';
+import type { OppoSettings } from './oppo.config.js';
+import { classifyOppoCode, parseOppoAnswer } from './oppo.errors.js';
 import { OPPO_AUTH_PATH } from './oppo.request.js';
 
 /** OPPO's `auth_token` lives 24 hours. */
@@ -24,6 +16,8 @@ export const OPPO_AUTH_TOKEN_REFRESH_MARGIN_MS = 3600_000;
 export function oppoSign(appKey: string, timestamp: string, masterSecret: string): string {
   return createHash('sha256').update(`${appKey}${timestamp}${masterSecret}`, 'utf8').digest('hex');
 }
+
+type OppoIdentity = Pick<OppoSettings, 'appKey' | 'masterSecret'>;
 
 /**
  * The store key of an app key's tokens on one host. It never contains the secret, but names it
@@ -37,32 +31,13 @@ export function oppoAuthTokenKey(identity: OppoIdentity, baseUrl: string): strin
   return `oppo ${identity.appKey} ${secret.slice(0, 16)} ${baseUrl}`;
 }
 
-/** Getting an `auth_token` failed; `failure` says how the sends waiting for it fail. */
-export class OppoAuthError extends Error {
-  override name = 'OppoAuthError';
-  constructor(readonly result: PushFailure) {
-    super(`OPPO auth failed: ${result.reason}`);
-  }
-}
-
-/** Transport faults as results: `closed` is the adapter's, anything else the network's. */
-export function transportFailure(error: unknown, prefix = ''): PushFailure {
-  const reason = error instanceof HttpTransportError ? error.reason : 'network_error';
-  return {
-    ok: false,
-    failure: 'retry',
-    reason: reason === 'closed' ? 'adapter_closed' : `${prefix}${reason}`,
-  };
-}
-
-export interface OppoIdentity {
-  appKey: string;
-  masterSecret: string;
+function authError(result: PushFailure): AccessTokenError {
+  return new AccessTokenError(result, `OPPO auth failed: ${result.reason}`);
 }
 
 /**
  * `POST <base>/server/v1/auth` with `app_key`, `timestamp` (Unix ms) and `sign`; throws
- * `OppoAuthError`: wrong key or secret (14–19), a disabled app (26–30) → creds; OPPO busy,
+ * `AccessTokenError`: wrong key or secret (14–19), a disabled app (26–30) → creds; OPPO busy,
  * a network fault → retry. Reasons are prefixed `auth_`.
  */
 export async function fetchOppoAuthToken(
@@ -77,54 +52,31 @@ export async function fetchOppoAuthToken(
     timestamp,
     sign: oppoSign(identity.appKey, timestamp, identity.masterSecret),
   });
-  let answer: Awaited<ReturnType<HttpPost>>;
-  try {
-    answer = await post(
-      `${baseUrl}${OPPO_AUTH_PATH}`,
-      { 'content-type': 'application/x-www-form-urlencoded;charset=UTF-8', accept: 'application/json' },
-      form.toString(),
-    );
-  } catch (error) {
-    throw new OppoAuthError(transportFailure(error, 'auth_'));
-  }
+  const answer = await postForToken(post, 'auth_', {
+    url: `${baseUrl}${OPPO_AUTH_PATH}`,
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded;charset=UTF-8',
+      accept: 'application/json',
+    },
+    body: form.toString(),
+  });
   const parsed = parseOppoAnswer(answer.body);
   if (parsed === undefined || answer.status < 200 || answer.status >= 300) {
-    const retryAfter = answer.headers['retry-after'];
-    const failure = classifyOppoHttpStatus(
+    const failure = classifyHttpStatus(
       answer.status >= 200 && answer.status < 300 ? 502 : answer.status,
-      Array.isArray(retryAfter) ? retryAfter[0] : retryAfter,
+      answer.headers['retry-after'],
       now,
     );
-    throw new OppoAuthError({ ...failure, reason: `auth_${failure.reason}` });
+    throw authError({ ...failure, reason: `auth_${failure.reason}` });
   }
   if (parsed.code !== 0) {
     const failure = classifyOppoCode(parsed.code, now);
     // A refused token request is never about one phone.
     const result = failure.failure === 'dead' ? { ...failure, failure: 'creds' as const } : failure;
-    throw new OppoAuthError({ ...result, reason: `auth_${failure.reason}` });
+    throw authError({ ...result, reason: `auth_${failure.reason}` });
   }
   if (parsed.authToken === undefined) {
-    throw new OppoAuthError({ ok: false, failure: 'retry', reason: 'auth_bad_response' });
+    throw authError({ ok: false, failure: 'retry', reason: 'auth_bad_response' });
   }
   return { token: parsed.authToken, expiresAt: now + OPPO_AUTH_TOKEN_LIFETIME_MS };
-}
-
-export interface OppoAuthTokenOptions {
-  identity: OppoIdentity;
-  baseUrl: string;
-  post: HttpPost;
-  clock: Clock;
-  store?: AccessTokenStore | undefined;
-}
-
-/** One host's `auth_token`s for an app key: cached, shared through the store, single-flight. */
-export function createOppoAuthTokenSource(options: OppoAuthTokenOptions): AccessTokenSource {
-  const { identity, baseUrl, post, clock } = options;
-  return createAccessTokenSource({
-    key: oppoAuthTokenKey(identity, baseUrl),
-    fetch: () => fetchOppoAuthToken(identity, baseUrl, post, clock.now()),
-    clock,
-    refreshMarginMs: OPPO_AUTH_TOKEN_REFRESH_MARGIN_MS,
-    store: options.store,
-  });
 }

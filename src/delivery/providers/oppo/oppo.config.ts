@@ -1,5 +1,6 @@
 import { type Static, Type } from 'typebox';
 import { Value } from 'typebox/value';
+import type { SettingsCheck } from '../catalogue.js';
 import { checkBaseUrl, checkCa } from '../shared/settings-checks.js';
 
 /** OPPO PUSH for phones in mainland China (reference/providers.md §5.1). */
@@ -67,7 +68,7 @@ export const OppoSettingsSchema = Type.Object(
   { description: 'OPPO PUSH settings (ColorOS, OnePlus, realme phones); no other fields' },
 );
 
-export type OppoCredentials = Static<typeof OppoSettingsSchema>;
+export type OppoSettingsInput = Static<typeof OppoSettingsSchema>;
 
 /** What the adapter and the request builder use, checked once. */
 export interface OppoSettings {
@@ -82,12 +83,6 @@ export interface OppoSettings {
   url: string;
   intlUrl: string;
   ca: string | undefined;
-}
-
-export type OppoSettingsCheck = { ok: true; settings: OppoSettings } | { ok: false; error: string };
-
-export class OppoSettingsError extends Error {
-  override name = 'OppoSettingsError';
 }
 
 const fields = Object.keys(OppoSettingsSchema.properties);
@@ -135,7 +130,7 @@ function schemaProblem(input: unknown): string | undefined {
  * the parsed settings, or one operator-readable problem (an admin-API 400) that never
  * contains the master secret.
  */
-export function validateOppoSettings(input: unknown): OppoSettingsCheck {
+export function validateOppoSettings(input: unknown): SettingsCheck<OppoSettings> {
   // A field set to undefined (not possible in JSON) is a field left out.
   const present =
     typeof input === 'object' && input !== null && !Array.isArray(input)
@@ -143,7 +138,7 @@ export function validateOppoSettings(input: unknown): OppoSettingsCheck {
       : input;
   const problem = schemaProblem(present);
   if (problem !== undefined) return { ok: false, error: problem };
-  const credentials = present as OppoCredentials;
+  const credentials = present as OppoSettingsInput;
   const url = checkBaseUrl(credentials.url ?? OPPO_DEFAULT_URL, 'url');
   if (typeof url !== 'string') return { ok: false, error: url.error };
   const intlUrl = checkBaseUrl(credentials.intl_url ?? OPPO_DEFAULT_INTL_URL, 'intl_url');
@@ -170,8 +165,7 @@ export function validateOppoSettings(input: unknown): OppoSettingsCheck {
 }
 
 /** The non-secret part of the settings, for the admin API. */
-export function describeOppoSettings(input: unknown): Record<string, unknown> {
-  const settings = input as OppoCredentials;
+export function describeOppoSettings(settings: OppoSettingsInput): Record<string, unknown> {
   return {
     app_key: settings.app_key,
     ring_channel_id: settings.ring_channel_id,

@@ -1,13 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { FAKE_OPPO_MESSAGES } from '../../../../test/fakes/oppo-server.js';
+import { msUntilChinaMidnight } from '../shared/china-time.js';
+import { classifyHttpStatus } from '../shared/errors.js';
 import { oppoSign } from './oppo.auth.js';
-import {
-  classifyOppoCode,
-  classifyOppoHttpStatus,
-  msUntilChinaMidnight,
-  OPPO_CODES,
-  parseOppoAnswer,
-} from './oppo.errors.js';
+import { classifyOppoCode, OPPO_CODES, parseOppoAnswer } from './oppo.errors.js';
 
 /** 2026-11-30 12:00 UTC = 20:00 in China: four hours to the quota reset. */
 const T0 = Date.UTC(2026, 10, 30, 12, 0, 0);
@@ -81,25 +77,25 @@ describe('msUntilChinaMidnight', () => {
   });
 });
 
-describe('classifyOppoHttpStatus', () => {
+describe('classifyHttpStatus', () => {
   it('retries 5xx and 429 honouring Retry-After, flags 401/403, refuses the rest', () => {
-    expect(classifyOppoHttpStatus(502, '7', T0)).toEqual({
+    expect(classifyHttpStatus(502, '7', T0)).toEqual({
       ok: false,
       failure: 'retry',
       reason: 'HTTP_502',
       retryAfterMs: 7000,
     });
-    expect(classifyOppoHttpStatus(429, new Date(T0 + 30_000).toUTCString(), T0)).toMatchObject({
+    expect(classifyHttpStatus(429, new Date(T0 + 30_000).toUTCString(), T0)).toMatchObject({
       failure: 'retry',
       retryAfterMs: 30_000,
     });
-    expect(classifyOppoHttpStatus(503, undefined, T0)).toEqual({
+    expect(classifyHttpStatus(503, undefined, T0)).toEqual({
       ok: false,
       failure: 'retry',
       reason: 'HTTP_503',
     });
-    expect(classifyOppoHttpStatus(403, '5', T0)).toEqual({ ok: false, failure: 'creds', reason: 'HTTP_403' });
-    expect(classifyOppoHttpStatus(404, undefined, T0)).toMatchObject({ failure: 'bad_request' });
+    expect(classifyHttpStatus(403, '5', T0)).toEqual({ ok: false, failure: 'creds', reason: 'HTTP_403' });
+    expect(classifyHttpStatus(404, undefined, T0)).toMatchObject({ failure: 'bad_request' });
   });
 });
 

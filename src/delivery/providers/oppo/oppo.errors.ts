@@ -1,7 +1,6 @@
-import type { FailureClass, PushResult } from '../adapter.js';
-import { parseRetryAfter } from '../retry-after.js';
-
-export type PushFailure = Extract<PushResult, { ok: false }>;
+import type { FailureClass } from '../adapter.js';
+import { msUntilChinaMidnight } from '../shared/china-time.js';
+import type { PushFailure } from '../shared/errors.js';
 
 /** OPPO's return codes and how Bellhop handles each (reference/providers.md §5.1, OPPO's table). */
 export const OPPO_CODES: Readonly<Record<number, { meaning: string; failure: FailureClass }>> = {
@@ -47,15 +46,6 @@ export const OPPO_AUTH_TOKEN_CODES: ReadonlySet<number> = new Set([11, 29]);
 export const OPPO_DAILY_QUOTA_CODES: ReadonlySet<number> = new Set([33, 34]);
 export const OPPO_INVALID_REGISTRATION_ID = 10000;
 
-const CHINA_OFFSET_MS = 8 * 3600_000;
-const DAY_MS = 24 * 3600_000;
-
-/** Milliseconds from `now` to the next midnight in China (UTC+8, no daylight saving). */
-export function msUntilChinaMidnight(now: number): number {
-  const chinaTime = now + CHINA_OFFSET_MS;
-  return DAY_MS - (((chinaTime % DAY_MS) + DAY_MS) % DAY_MS);
-}
-
 /**
  * The failure for an OPPO return code (a response's `code`, or an entry's `errorCode` in a
  * `unicast_batch` answer). `reason` is `OPPO_<code>`. Daily quotas carry `retryAfterMs` until
@@ -67,27 +57,6 @@ export function classifyOppoCode(code: number, now: number): PushFailure {
   const failure = known?.failure ?? (code < 0 ? 'retry' : 'bad_request');
   const result: PushFailure = { ok: false, failure, reason: `OPPO_${code}` };
   if (OPPO_DAILY_QUOTA_CODES.has(code)) result.retryAfterMs = msUntilChinaMidnight(now);
-  return result;
-}
-
-/**
- * An answer that is not OPPO's JSON (a proxy, a load balancer): by HTTP status. 5xx, 408 and
- * 429 → retry with `Retry-After`; 401/403 → creds; any other → bad_request.
- */
-export function classifyOppoHttpStatus(
-  status: number,
-  retryAfter: string | undefined,
-  now: number,
-): PushFailure {
-  const failure: FailureClass =
-    status >= 500 || status === 429 || status === 408
-      ? 'retry'
-      : status === 401 || status === 403
-        ? 'creds'
-        : 'bad_request';
-  const result: PushFailure = { ok: false, failure, reason: `HTTP_${status}` };
-  const retryAfterMs = failure === 'retry' ? parseRetryAfter(retryAfter, now) : undefined;
-  if (retryAfterMs !== undefined) result.retryAfterMs = retryAfterMs;
   return result;
 }
 

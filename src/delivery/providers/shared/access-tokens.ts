@@ -1,23 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Clock } from '../../../clock.js';
 
-/**
- * Getting an access token failed; `failure` says how the sends waiting for it fail. Each
- * provider names its own (`class FcmAuthError extends AccessTokenError`).
- */
-export class AccessTokenError extends Error {
-  constructor(
-    readonly failure: 'creds' | 'retry',
-    /** e.g. `oauth_invalid_client`, `oauth_http_503`, `oauth_timeout`. */
-    readonly reason: string,
-    message: string,
-    readonly retryAfterMs?: number | undefined,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-}
-
 export interface CachedAccessToken {
   token: string;
   /** Unix ms. */
@@ -54,7 +37,7 @@ export function createMemoryAccessTokenStore(): AccessTokenStore {
 export interface AccessTokenSourceOptions {
   /** The store key: names the provider and the credential, never contains a secret. */
   key: string;
-  /** Asks the provider for a new token; throws the provider's own error on failure. */
+  /** Asks the provider for a new token; throws an `AccessTokenError` on failure. */
   fetch: () => Promise<CachedAccessToken>;
   clock: Clock;
   /** A token is replaced once less than this is left. */

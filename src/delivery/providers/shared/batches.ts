@@ -1,4 +1,5 @@
-import type { PushMessage } from '../adapter.js';
+import type { PushMessage, PushResult } from '../adapter.js';
+import { INTERNAL_ERROR } from './errors.js';
 
 /** Messages that differ only in their token and delivery id, at most `maxSize` of them. */
 export interface MessageBatch {
@@ -35,4 +36,34 @@ export function batchIdenticalMessages(messages: readonly PushMessage[], maxSize
     batch.messages.push(message);
   });
   return batches;
+}
+
+const ringsFirst = (a: MessageBatch, b: MessageBatch) =>
+  Number(b.messages[0]?.channel === 'ring') - Number(a.messages[0]?.channel === 'ring');
+
+/**
+ * Sends the batches at once, rings first (they take the first free connections), and writes
+ * each batch's results over `results` at its messages' positions. A batch whose `send` throws
+ * (a fault of ours) is `internal_error`, tried again later.
+ */
+export async function sendBatches(
+  results: PushResult[],
+  batches: readonly MessageBatch[],
+  send: (batch: MessageBatch) => Promise<PushResult[]>,
+): Promise<PushResult[]> {
+  await Promise.all(
+    [...batches].sort(ringsFirst).map(async (batch) => {
+      const answers = await send(batch).catch(() => batch.messages.map(() => INTERNAL_ERROR));
+      batch.indexes.forEach((position, index) => {
+        const result = answers[index];
+        if (result !== undefined) results[position] = result;
+      });
+    }),
+  );
+  return results;
+}
+
+/** What a message gets when no batch answers for it: tried again. */
+export function noResults(messages: readonly PushMessage[]): PushResult[] {
+  return messages.map(() => ({ ok: false, failure: 'retry', reason: 'no_result' }));
 }

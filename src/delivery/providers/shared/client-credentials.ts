@@ -1,13 +1,6 @@
-import type { Clock } from '../../../clock.js';
-import {
-  type AccessTokenSource,
-  type AccessTokenStore,
-  type CachedAccessToken,
-  createAccessTokenSource,
-  secretDigest,
-} from './access-tokens.js';
-import type { HttpAnswer, HttpPost } from './http-client.js';
-import { transportReason } from './provider-http.js';
+import type { HttpAnswer, HttpPost } from '../../../net/http-client.js';
+import { secretDigest } from './access-tokens.js';
+import { postForToken } from './provider-http.js';
 
 /** A client of a token endpoint that takes the OAuth 2.0 client-credentials grant. */
 export interface ClientCredentials {
@@ -29,31 +22,23 @@ const DEFAULT_LIFETIME_SECONDS = 3600;
 
 /**
  * POSTs the client-credentials grant (form `grant_type=client_credentials`, `client_id`,
- * `client_secret`) to the token endpoint. An exchange that got no answer throws what
- * `unreachable` makes of its reason: `adapter_closed` once closed, else `oauth_<transport reason>`
- * (e.g. `oauth_timeout`).
+ * `client_secret`) to the token endpoint. An exchange that got no answer throws an
+ * `AccessTokenError` (`oauth_<transport reason>`, e.g. `oauth_timeout`; `adapter_closed`).
  */
 export async function postClientCredentials(
   credentials: ClientCredentials,
   post: HttpPost,
-  unreachable: (reason: string) => Error,
 ): Promise<ClientCredentialsAnswer> {
   const form = new URLSearchParams({
     grant_type: 'client_credentials',
     client_id: credentials.clientId,
     client_secret: credentials.clientSecret,
   }).toString();
-  let answer: HttpAnswer;
-  try {
-    answer = await post(
-      credentials.authUrl,
-      { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-      form,
-    );
-  } catch (error) {
-    const reason = transportReason(error);
-    throw unreachable(reason === 'adapter_closed' ? reason : `oauth_${reason}`);
-  }
+  const answer = await postForToken(post, 'oauth_', {
+    url: credentials.authUrl,
+    headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+    body: form,
+  });
   return { status: answer.status, headers: answer.headers, fields: jsonObject(answer.body) };
 }
 
@@ -90,24 +75,4 @@ export function describedError(fields: Record<string, unknown>): string {
  */
 export function clientCredentialsTokenKey(provider: string, credentials: ClientCredentials): string {
   return `${provider} ${credentials.clientId} ${secretDigest(credentials.clientSecret)} ${credentials.authUrl}`;
-}
-
-/** A client's access tokens, got by `fetch`, shared through `store` and replaced `refreshMarginMs` early. */
-export function createClientCredentialsTokenSource(options: {
-  provider: string;
-  credentials: ClientCredentials;
-  fetch: (credentials: ClientCredentials, post: HttpPost, now: number) => Promise<CachedAccessToken>;
-  post: HttpPost;
-  clock: Clock;
-  refreshMarginMs: number;
-  store?: AccessTokenStore | undefined;
-}): AccessTokenSource {
-  const { credentials, post, clock } = options;
-  return createAccessTokenSource({
-    key: clientCredentialsTokenKey(options.provider, credentials),
-    fetch: () => options.fetch(credentials, post, clock.now()),
-    clock,
-    refreshMarginMs: options.refreshMarginMs,
-    store: options.store,
-  });
 }

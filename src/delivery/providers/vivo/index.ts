@@ -1,26 +1,21 @@
-import { type ProviderModule, problemOf } from '../catalogue.js';
+import { defineProvider } from '../catalogue.js';
 import { createVivoAdapter } from './vivo.adapter.js';
 import {
   describeVivoSettings,
   VIVO_DEFAULT_BASE_URL,
-  type VivoSettingsInput,
   VivoSettingsSchema,
   validateVivoSettings,
 } from './vivo.config.js';
 import { buildVivoSendRequest } from './vivo.request.js';
 
-export const vivoProvider: ProviderModule = {
+export const vivoProvider = defineProvider({
   id: 'vivo',
   schema: VivoSettingsSchema,
-  settings: {
-    validate: problemOf(validateVivoSettings),
-    describe: describeVivoSettings,
-  },
-  createAdapter: (settings, context) =>
-    createVivoAdapter(settings, { clock: context.clock, accessTokens: context.accessTokens }),
-  buildRequest(message, settings, now) {
-    const input = settings as VivoSettingsInput | undefined;
-    return buildVivoSendRequest(
+  parse: validateVivoSettings,
+  describe: describeVivoSettings,
+  createAdapter: createVivoAdapter,
+  buildRequest: (message, input, now) =>
+    buildVivoSendRequest(
       message,
       {
         appId: input?.app_id ?? 'inbox',
@@ -29,6 +24,5 @@ export const vivoProvider: ProviderModule = {
         messageCategory: input?.message_category ?? 'DEVICE_REMINDER',
       },
       now,
-    );
-  },
-};
+    ),
+});

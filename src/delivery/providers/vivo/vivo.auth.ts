@@ -1,14 +1,15 @@
 import { createHash } from 'node:crypto';
+import type { HttpPost } from '../../../net/http-client.js';
 import type { CachedAccessToken } from '../shared/access-tokens.js';
-import type { HttpPost } from '../shared/http-client.js';
-import { transportFailure } from '../shared/provider-http.js';
+import { AccessTokenError } from '../shared/errors.js';
+import { postForToken } from '../shared/provider-http.js';
 import type { VivoSettings } from './vivo.config.js';
-import { classifyVivoHttpAnswer, type PushFailure, parseVivoAnswer } from './vivo.errors.js';
+import { classifyVivoHttpAnswer, parseVivoAnswer } from './vivo.errors.js';
 
 /** An authToken lives one day … */
 export const VIVO_AUTH_TOKEN_LIFETIME_MS = 24 * 3_600_000;
 /** … and is replaced after an hour, as vivo advises (tokens of one app coexist). */
-export const VIVO_AUTH_REFRESH_MARGIN_MS = 23 * 3_600_000;
+export const VIVO_AUTH_TOKEN_REFRESH_MARGIN_MS = 23 * 3_600_000;
 
 /** `sign` of `/message/auth`: lowercase hex MD5 of appId + appKey + timestamp + appSecret. */
 export function vivoSign(appId: string, appKey: string, timestamp: number, appSecret: string): string {
@@ -29,22 +30,9 @@ export function vivoAuthTokenKey(
   return `vivo ${settings.appId} ${credential} ${settings.authUrl}`;
 }
 
-/** Getting an authToken failed: `result` is how the sends waiting for it fail. */
-export class VivoAuthError extends Error {
-  override name = 'VivoAuthError';
-  constructor(
-    /** `creds` or `retry`; reason e.g. `auth_vivo_10000`, `auth_HTTP_503`, `auth_network_error`. */
-    readonly result: PushFailure,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-}
-
 /**
  * `POST /message/auth` (reference/providers.md §5.2) → a token valid one day. Throws
- * `VivoAuthError`: `retry` when vivo cannot be reached, is busy or over a quota; `creds` for
+ * `AccessTokenError`: `retry` when vivo cannot be reached, is busy or over a quota; `creds` for
  * every refusal (a wrong AppKey or AppSecret signs wrongly; a clock ten minutes off too).
  */
 export async function fetchVivoAuthToken(
@@ -58,18 +46,11 @@ export async function fetchVivoAuthToken(
     timestamp: now,
     sign: vivoSign(settings.appId, settings.appKey, now, settings.appSecret),
   });
-  let answer: Awaited<ReturnType<HttpPost>>;
-  try {
-    answer = await post(settings.authUrl, { 'content-type': 'application/json; charset=utf-8' }, body);
-  } catch (error) {
-    const { reason } = transportFailure(error);
-    const detail = error instanceof Error ? error.message : String(error);
-    throw new VivoAuthError(
-      { ok: false, failure: 'retry', reason: reason === 'adapter_closed' ? reason : `auth_${reason}` },
-      `vivo auth unreachable: ${detail}`,
-      { cause: error },
-    );
-  }
+  const answer = await postForToken(post, 'auth_', {
+    url: settings.authUrl,
+    headers: { 'content-type': 'application/json; charset=utf-8' },
+    body,
+  });
   const parsed = parseVivoAnswer(answer.body);
   if (answer.status === 200 && parsed.result === 0 && parsed.authToken !== undefined) {
     return { token: parsed.authToken, expiresAt: now + VIVO_AUTH_TOKEN_LIFETIME_MS };
@@ -78,9 +59,9 @@ export async function fetchVivoAuthToken(
   const described = parsed.desc === undefined ? '' : `: ${parsed.desc}`;
   const reason = `auth_${failure.reason}`;
   if (failure.failure === 'retry') {
-    throw new VivoAuthError({ ...failure, reason }, `vivo auth answered ${failure.reason}${described}`);
+    throw new AccessTokenError({ ...failure, reason }, `vivo auth answered ${failure.reason}${described}`);
   }
-  throw new VivoAuthError(
+  throw new AccessTokenError(
     { ok: false, failure: 'creds', reason },
     `vivo refused the app's App ID, AppKey or AppSecret (${failure.reason})${described}`,
   );

@@ -1,5 +1,6 @@
 import { type Static, Type } from 'typebox';
 import { Value } from 'typebox/value';
+import type { SettingsCheck } from '../catalogue.js';
 import { checkBaseUrl, checkCa, checkUrl } from '../shared/settings-checks.js';
 
 /** vivo PUSH's JSON API (reference/providers.md §5.2); `url` overrides it (proxies, local fakes). */
@@ -88,12 +89,6 @@ export interface VivoSettings {
   ca: string | undefined;
 }
 
-export type VivoSettingsCheck = { ok: true; settings: VivoSettings } | { ok: false; error: string };
-
-export class VivoSettingsError extends Error {
-  override name = 'VivoSettingsError';
-}
-
 const fields = Object.keys(VivoSettingsSchema.properties);
 
 /** The first schema problem, worded for an operator; never echoes a value (the secret). */
@@ -136,7 +131,7 @@ export function isSystemCategory(value: string): boolean {
  * URLs and CA. Returns the parsed settings or one operator-readable problem (an admin-API 400)
  * that never contains the secret.
  */
-export function validateVivoSettings(input: unknown): VivoSettingsCheck {
+export function validateVivoSettings(input: unknown): SettingsCheck<VivoSettings> {
   const problem = schemaProblem(input);
   if (problem !== undefined) return { ok: false, error: problem };
   const value = input as VivoSettingsInput;
@@ -180,8 +175,7 @@ export function validateVivoSettings(input: unknown): VivoSettingsCheck {
  * The non-secret part of the settings, for GET: never the secret, and the AppKey only by its
  * first characters (vivo's console lists it among the app's keys).
  */
-export function describeVivoSettings(input: unknown): Record<string, unknown> {
-  const value = input as VivoSettingsInput;
+export function describeVivoSettings(value: VivoSettingsInput): Record<string, unknown> {
   return {
     app_id: value.app_id,
     app_key: value.app_key.length > 8 ? `${value.app_key.slice(0, 4)}…` : '…',

@@ -1,10 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  classifyVivoAnswer,
-  invalidUserFailure,
-  msUntilChinaMidnight,
-  parseVivoAnswer,
-} from './vivo.errors.js';
+import { msUntilChinaMidnight } from '../shared/china-time.js';
+import { classifyVivoAnswer, invalidUserFailure, parseVivoAnswer } from './vivo.errors.js';
 
 // 2026-11-30 12:00 UTC = 20:00 in China: the quotas reset in 4 hours.
 const T0 = Date.UTC(2026, 10, 30, 12, 0, 0);

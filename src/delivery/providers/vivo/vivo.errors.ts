@@ -1,8 +1,7 @@
-import type { FailureClass, PushResult } from '../adapter.js';
-import { parseRetryAfter } from '../retry-after.js';
-import type { HttpAnswer } from '../shared/http-client.js';
-
-export type PushFailure = Extract<PushResult, { ok: false }>;
+import type { HttpAnswer } from '../../../net/http-client.js';
+import type { FailureClass } from '../adapter.js';
+import { msUntilChinaMidnight } from '../shared/china-time.js';
+import { classifyHttpStatus, type PushFailure } from '../shared/errors.js';
 
 /** vivo answers HTTP 200 with `{result, desc, …}`; `result` 0 is success. */
 export interface VivoAnswer {
@@ -78,15 +77,6 @@ export function parseVivoAnswer(body: string): VivoAnswer {
   };
 }
 
-const HOUR_MS = 3_600_000;
-const CHINA_OFFSET_MS = 8 * HOUR_MS;
-
-/** Milliseconds from `now` to the next midnight in China (UTC+8), when vivo's daily quotas reset. */
-export function msUntilChinaMidnight(now: number): number {
-  const day = Math.floor((now + CHINA_OFFSET_MS) / (24 * HOUR_MS));
-  return (day + 1) * 24 * HOUR_MS - CHINA_OFFSET_MS - now;
-}
-
 /** The class of a non-zero `result` (reference/providers.md §5.2). */
 export function vivoResultClass(result: number): FailureClass {
   switch (result) {
@@ -135,27 +125,15 @@ export function classifyVivoAnswer(
     }
     return failure;
   }
-  const status = answer.status;
-  if (status >= 200 && status < 300) return { ok: false, failure: 'retry', reason: 'bad_response' };
-  if (status >= 500 || status === 429 || status === 408) {
-    const failure: PushFailure = { ok: false, failure: 'retry', reason: `HTTP_${status}` };
-    const retryAfterMs = parseRetryAfter(answer.retryAfter, now);
-    if (retryAfterMs !== undefined) failure.retryAfterMs = retryAfterMs;
-    return failure;
-  }
-  if (status === 401 || status === 403) return { ok: false, failure: 'creds', reason: `HTTP_${status}` };
-  return { ok: false, failure: 'bad_request', reason: `HTTP_${status}` };
+  if (answer.status >= 200 && answer.status < 300)
+    return { ok: false, failure: 'retry', reason: 'bad_response' };
+  return classifyHttpStatus(answer.status, answer.retryAfter, now);
 }
 
 /** `classifyVivoAnswer` for an answer as the HTTP client gives it. */
 export function classifyVivoHttpAnswer(answer: HttpAnswer, now: number): PushFailure {
-  const retryAfter = answer.headers['retry-after'];
   return classifyVivoAnswer(
-    {
-      status: answer.status,
-      body: answer.body,
-      retryAfter: Array.isArray(retryAfter) ? retryAfter[0] : retryAfter,
-    },
+    { status: answer.status, body: answer.body, retryAfter: answer.headers['retry-after'] },
     now,
   );
 }

@@ -5,7 +5,9 @@ import { type FakeVivo, type FakeVivoAnswer, startFakeVivo } from '../../../../t
 import { ManualClock } from '../../../../test/helpers/clock.js';
 import { closedAfterEach } from '../../../../test/helpers/closing.js';
 import type { PushAdapter, PushMessage } from '../adapter.js';
+import { settingsOrThrow } from '../catalogue.js';
 import { type CachedAccessToken, createMemoryAccessTokenStore } from '../shared/access-tokens.js';
+import { vivoProvider } from './index.js';
 import { createVivoAdapter, type VivoAdapterOptions } from './vivo.adapter.js';
 import { vivoAuthTokenKey, vivoSign } from './vivo.auth.js';
 import { type VivoSettings, validateVivoSettings } from './vivo.config.js';
@@ -33,7 +35,9 @@ describe('vivo adapter against the fake vivo PUSH', () => {
     options: Partial<VivoAdapterOptions> = {},
     settings: Record<string, unknown> = target.credentials(),
   ): PushAdapter {
-    return closing.adapter(createVivoAdapter(settings, { clock, ...options }));
+    return closing.adapter(
+      createVivoAdapter(settingsOrThrow('vivo', validateVivoSettings(settings)), { clock, ...options }),
+    );
   }
 
   const message = (overrides: Partial<PushMessage> = {}): PushMessage =>
@@ -320,6 +324,9 @@ describe('vivo adapter against the fake vivo PUSH', () => {
   });
 
   it('refuses invalid settings when created', () => {
-    expect(() => createVivoAdapter({ ...fake.credentials(), app_id: 'x' }, { clock })).toThrow(/app_id/);
+    const context = { clock, accessTokens: createMemoryAccessTokenStore() };
+    expect(() => vivoProvider.createAdapter({ ...fake.credentials(), app_id: 'x' }, context)).toThrow(
+      /app_id/,
+    );
   });
 });

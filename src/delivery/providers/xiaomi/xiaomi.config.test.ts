@@ -2,7 +2,7 @@ import { Value } from 'typebox/value';
 import { describe, expect, it } from 'vitest';
 import { FAKE_XIAOMI_CA } from '../../../../test/fakes/xiaomi-server.js';
 import { xiaomiProvider } from './index.js';
-import { validateXiaomiCredentials, XIAOMI_REGION_URLS, XiaomiCredentialsSchema } from './xiaomi.config.js';
+import { validateXiaomiSettings, XIAOMI_REGION_URLS, XiaomiSettingsSchema } from './xiaomi.config.js';
 
 const secret = 'SECRETsecretSECRET12==';
 const valid = {
@@ -13,14 +13,14 @@ const valid = {
 };
 
 function error(input: unknown): string {
-  const result = validateXiaomiCredentials(input);
+  const result = validateXiaomiSettings(input);
   if (result.ok) throw new Error('expected a validation error');
   return result.error;
 }
 
-describe('validateXiaomiCredentials', () => {
+describe('validateXiaomiSettings', () => {
   it('accepts the console values, in China by default', () => {
-    const result = validateXiaomiCredentials(valid);
+    const result = validateXiaomiSettings(valid);
     expect(result).toEqual({
       ok: true,
       settings: {
@@ -33,23 +33,23 @@ describe('validateXiaomiCredentials', () => {
         ca: undefined,
       },
     });
-    expect(Value.Check(XiaomiCredentialsSchema, valid)).toBe(true);
+    expect(Value.Check(XiaomiSettingsSchema, valid)).toBe(true);
   });
 
   it.each(Object.entries(XIAOMI_REGION_URLS))('sends region %s to %s', (region, url) => {
-    const result = validateXiaomiCredentials({ ...valid, region });
+    const result = validateXiaomiSettings({ ...valid, region });
     expect(result.ok && result.settings.baseUrl).toBe(url);
   });
 
   it('lets url replace the region’s host, and a deployment replace the region table', () => {
-    const overridden = validateXiaomiCredentials({
+    const overridden = validateXiaomiSettings({
       ...valid,
       region: 'europe',
       url: 'https://proxy.example/mi/',
     });
     expect(overridden.ok && overridden.settings.baseUrl).toBe('https://proxy.example/mi');
     const table = { ...XIAOMI_REGION_URLS, india: 'http://127.0.0.1:9/india' };
-    const routed = validateXiaomiCredentials({ ...valid, region: 'india' }, table);
+    const routed = validateXiaomiSettings({ ...valid, region: 'india' }, table);
     expect(routed.ok && routed.settings.baseUrl).toBe('http://127.0.0.1:9/india');
   });
 
@@ -60,8 +60,8 @@ describe('validateXiaomiCredentials', () => {
       ca: FAKE_XIAOMI_CA,
       url: 'http://127.0.0.1:8080',
     };
-    expect(validateXiaomiCredentials(full).ok).toBe(true);
-    expect(Value.Check(XiaomiCredentialsSchema, full)).toBe(true);
+    expect(validateXiaomiSettings(full).ok).toBe(true);
+    expect(Value.Check(XiaomiSettingsSchema, full)).toBe(true);
   });
 
   it('explains the shape', () => {

@@ -1,4 +1,5 @@
 import { type Static, Type } from 'typebox';
+import type { SettingsCheck } from '../catalogue.js';
 import { checkBaseUrl, checkCa } from '../shared/settings-checks.js';
 
 /**
@@ -22,9 +23,9 @@ export const XIAOMI_DEFAULT_REGION: XiaomiRegion = 'cn';
 
 /**
  * An app's MiPush settings as operators send them to the admin API. The schema checks types
- * only: `validateXiaomiCredentials` words every other problem for an operator.
+ * only: `validateXiaomiSettings` words every other problem for an operator.
  */
-export const XiaomiCredentialsSchema = Type.Object(
+export const XiaomiSettingsSchema = Type.Object(
   {
     app_secret: Type.String({
       description: 'the AppSecret of the app in the Xiaomi push console (sent as `Authorization: key=…`)',
@@ -62,7 +63,7 @@ export const XiaomiCredentialsSchema = Type.Object(
   { additionalProperties: false, description: 'Xiaomi MiPush settings' },
 );
 
-export type XiaomiCredentials = Static<typeof XiaomiCredentialsSchema>;
+export type XiaomiSettingsInput = Static<typeof XiaomiSettingsSchema>;
 
 /** Everything the adapter needs, checked once. */
 export interface XiaomiSettings {
@@ -76,13 +77,7 @@ export interface XiaomiSettings {
   ca: string | undefined;
 }
 
-export type XiaomiCredentialsCheck = { ok: true; settings: XiaomiSettings } | { ok: false; error: string };
-
-export class XiaomiCredentialsError extends Error {
-  override name = 'XiaomiCredentialsError';
-}
-
-const fields = Object.keys(XiaomiCredentialsSchema.properties);
+const fields = Object.keys(XiaomiSettingsSchema.properties);
 const required = ['app_secret', 'package_name', 'ring_channel_id', 'message_channel_id'];
 /** An Android application id: two or more dot-separated Java identifiers. */
 const packagePattern = /^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)+$/;
@@ -98,11 +93,11 @@ function isRegion(value: string): value is XiaomiRegion {
  * `region` in `regionUrls` (Xiaomi's, unless a deployment routes regions elsewhere). Returns
  * one operator-readable problem (an admin-API 400) otherwise; never echoes `app_secret`.
  */
-export function validateXiaomiCredentials(
+export function validateXiaomiSettings(
   input: unknown,
   regionUrls: XiaomiRegionUrls = XIAOMI_REGION_URLS,
-): XiaomiCredentialsCheck {
-  const fail = (error: string): XiaomiCredentialsCheck => ({ ok: false, error });
+): SettingsCheck<XiaomiSettings> {
+  const fail = (error: string): SettingsCheck<XiaomiSettings> => ({ ok: false, error });
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     return fail('Xiaomi settings must be a JSON object');
   }
@@ -120,44 +115,57 @@ export function validateXiaomiCredentials(
     if (record[field] !== undefined && typeof record[field] !== 'string')
       return fail(`${field} must be a string`);
   }
-  const credentials = record as XiaomiCredentials;
+  const given = record as XiaomiSettingsInput;
 
-  if (!/^[\x21-\x7e]{8,256}$/.test(credentials.app_secret)) {
+  if (!/^[\x21-\x7e]{8,256}$/.test(given.app_secret)) {
     return fail(
       'app_secret must be the AppSecret from the Xiaomi console (8 or more visible characters, no spaces)',
     );
   }
-  if (credentials.package_name.length > 255 || !packagePattern.test(credentials.package_name)) {
+  if (given.package_name.length > 255 || !packagePattern.test(given.package_name)) {
     return fail('package_name must be an Android package name such as com.example.doorbell');
   }
   for (const field of ['ring_channel_id', 'message_channel_id'] as const) {
-    if (!channelPattern.test(credentials[field])) {
+    if (!channelPattern.test(given[field])) {
       return fail(
         `${field} must be a channel id from the Xiaomi console (1–128 characters, no spaces or commas)`,
       );
     }
   }
-  const region = credentials.region ?? XIAOMI_DEFAULT_REGION;
+  const region = given.region ?? XIAOMI_DEFAULT_REGION;
   if (!isRegion(region)) return fail(`region must be one of ${XIAOMI_REGIONS.join(', ')}`);
-  if (credentials.app_id !== undefined && !/^\d{1,32}$/.test(credentials.app_id)) {
+  if (given.app_id !== undefined && !/^\d{1,32}$/.test(given.app_id)) {
     return fail('app_id must be the AppID from the Xiaomi console (digits)');
   }
-  const base = checkBaseUrl(credentials.url ?? regionUrls[region], 'url');
+  const base = checkBaseUrl(given.url ?? regionUrls[region], 'url');
   if (typeof base !== 'string') return fail(base.error);
-  if (credentials.ca !== undefined) {
-    const problem = checkCa(credentials.ca);
+  if (given.ca !== undefined) {
+    const problem = checkCa(given.ca);
     if (problem !== undefined) return fail(problem);
   }
   return {
     ok: true,
     settings: {
-      appSecret: credentials.app_secret,
-      packageName: credentials.package_name,
+      appSecret: given.app_secret,
+      packageName: given.package_name,
       region,
       baseUrl: base,
-      ringChannelId: credentials.ring_channel_id,
-      messageChannelId: credentials.message_channel_id,
-      ca: credentials.ca,
+      ringChannelId: given.ring_channel_id,
+      messageChannelId: given.message_channel_id,
+      ca: given.ca,
     },
+  };
+}
+
+/** The non-secret part of the settings, for GET: never `app_secret`. */
+export function describeXiaomiSettings(given: XiaomiSettingsInput): Record<string, unknown> {
+  return {
+    app_id: given.app_id ?? null,
+    package_name: given.package_name,
+    region: given.region ?? XIAOMI_DEFAULT_REGION,
+    ring_channel_id: given.ring_channel_id,
+    message_channel_id: given.message_channel_id,
+    url: given.url ?? null,
+    ca: given.ca === undefined ? null : 'configured',
   };
 }

@@ -1,10 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import {
-  classifyXiaomiCode,
-  classifyXiaomiStatus,
-  msUntilChinaMidnight,
-  parseXiaomiAnswer,
-} from './xiaomi.errors.js';
+import { msUntilChinaMidnight } from '../shared/china-time.js';
+import { classifyHttpStatus } from '../shared/errors.js';
+import { classifyXiaomiCode, parseXiaomiAnswer } from './xiaomi.errors.js';
 
 // 20:00 in China.
 const now = Date.UTC(2026, 10, 30, 12, 0, 0);
@@ -72,24 +69,24 @@ describe('msUntilChinaMidnight', () => {
   });
 });
 
-describe('classifyXiaomiStatus', () => {
+describe('classifyHttpStatus', () => {
   it('retries 5xx, 429 and 408 (honouring Retry-After), flags 401/403, refuses other 4xx', () => {
-    expect(classifyXiaomiStatus(502, undefined, now)).toEqual({
+    expect(classifyHttpStatus(502, undefined, now)).toEqual({
       ok: false,
       failure: 'retry',
       reason: 'HTTP_502',
     });
-    expect(classifyXiaomiStatus(429, '30', now)).toEqual({
+    expect(classifyHttpStatus(429, '30', now)).toEqual({
       ok: false,
       failure: 'retry',
       reason: 'HTTP_429',
       retryAfterMs: 30_000,
     });
-    expect(classifyXiaomiStatus(503, new Date(now + 120_000).toUTCString(), now).retryAfterMs).toBe(120_000);
-    expect(classifyXiaomiStatus(408, undefined, now).failure).toBe('retry');
-    expect(classifyXiaomiStatus(401, undefined, now).failure).toBe('creds');
-    expect(classifyXiaomiStatus(403, undefined, now).failure).toBe('creds');
-    expect(classifyXiaomiStatus(404, undefined, now).failure).toBe('bad_request');
+    expect(classifyHttpStatus(503, new Date(now + 120_000).toUTCString(), now).retryAfterMs).toBe(120_000);
+    expect(classifyHttpStatus(408, undefined, now).failure).toBe('retry');
+    expect(classifyHttpStatus(401, undefined, now).failure).toBe('creds');
+    expect(classifyHttpStatus(403, undefined, now).failure).toBe('creds');
+    expect(classifyHttpStatus(404, undefined, now).failure).toBe('bad_request');
   });
 });
 

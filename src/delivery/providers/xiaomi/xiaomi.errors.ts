@@ -1,17 +1,6 @@
-import type { FailureClass, PushResult } from '../adapter.js';
-import { parseRetryAfter } from '../retry-after.js';
-
-export type PushFailure = Extract<PushResult, { ok: false }>;
-
-/** China Standard Time, where MiPush's daily quotas are counted: UTC+8, no daylight saving. */
-const CHINA_OFFSET_MS = 8 * 3600 * 1000;
-const DAY_MS = 24 * 3600 * 1000;
-
-/** Milliseconds from `now` until the next midnight in China (UTC+8), when daily quotas reset. */
-export function msUntilChinaMidnight(now: number): number {
-  const local = now + CHINA_OFFSET_MS;
-  return (Math.floor(local / DAY_MS) + 1) * DAY_MS - local;
-}
+import type { FailureClass } from '../adapter.js';
+import { msUntilChinaMidnight } from '../shared/china-time.js';
+import type { PushFailure } from '../shared/errors.js';
 
 type XiaomiClass = FailureClass | 'quota';
 
@@ -90,23 +79,6 @@ export function parseXiaomiAnswer(body: string): XiaomiAnswerBody | undefined {
     messageId: typeof data?.id === 'string' ? data.id : undefined,
     badRegIds: new Set(bad.split(',').filter((token) => token !== '')),
   };
-}
-
-/** An HTTP answer nothing in the body explains. */
-export function classifyXiaomiStatus(
-  status: number,
-  retryAfter: string | undefined,
-  now: number,
-): PushFailure {
-  const reason = `HTTP_${status}`;
-  if (status >= 500 || status === 429 || status === 408) {
-    const failure: PushFailure = { ok: false, failure: 'retry', reason };
-    const retryAfterMs = parseRetryAfter(retryAfter, now);
-    if (retryAfterMs !== undefined) failure.retryAfterMs = retryAfterMs;
-    return failure;
-  }
-  if (status === 401 || status === 403) return { ok: false, failure: 'creds', reason };
-  return { ok: false, failure: 'bad_request', reason };
 }
 
 /**

@@ -10,11 +10,18 @@ import {
 import { ManualClock } from '../../../../test/helpers/clock.js';
 import { closedAfterEach } from '../../../../test/helpers/closing.js';
 import type { PushAdapter, PushMessage } from '../adapter.js';
+import { settingsOrThrow } from '../catalogue.js';
+import { createMemoryAccessTokenStore } from '../shared/access-tokens.js';
+import { xiaomiProvider } from './index.js';
 import { createXiaomiAdapter, type XiaomiAdapterOptions } from './xiaomi.adapter.js';
-import type { XiaomiCredentials } from './xiaomi.config.js';
+import { validateXiaomiSettings, type XiaomiRegionUrls, type XiaomiSettingsInput } from './xiaomi.config.js';
 import { classifyXiaomiCode } from './xiaomi.errors.js';
 
 const T0 = Date.UTC(2026, 10, 30, 12, 0, 0);
+
+function parsed(input: Record<string, unknown>, regionUrls?: XiaomiRegionUrls) {
+  return settingsOrThrow('xiaomi', validateXiaomiSettings(input, regionUrls));
+}
 
 describe('the Xiaomi adapter, against the fake', () => {
   let clock: ManualClock;
@@ -22,11 +29,11 @@ describe('the Xiaomi adapter, against the fake', () => {
   const closing = closedAfterEach();
 
   const adapter = (
-    overrides: Partial<XiaomiCredentials> = {},
+    overrides: Partial<XiaomiSettingsInput> = {},
     options: Partial<XiaomiAdapterOptions> = {},
   ): PushAdapter => {
     return closing.adapter(
-      createXiaomiAdapter({ ...fake.credentials(), ...overrides }, { clock, ...options }),
+      createXiaomiAdapter(parsed({ ...fake.credentials(), ...overrides }), { clock, ...options }),
     );
   };
   const message = (overrides: Partial<PushMessage> = {}) => xiaomiMessage(clock.now(), overrides);
@@ -200,7 +207,7 @@ describe('the Xiaomi adapter, against the fake', () => {
     const regionUrls = fake.regionUrls();
     const { url: _url, ...withoutUrl } = fake.credentials();
     for (const region of ['russia', 'singapore'] as const) {
-      const sender = createXiaomiAdapter({ ...withoutUrl, region }, { clock, regionUrls });
+      const sender = createXiaomiAdapter(parsed({ ...withoutUrl, region }, regionUrls), { clock });
       closing.adapter(sender);
       expect((await sender.send([message()]))[0]?.ok).toBe(true);
     }
@@ -223,7 +230,7 @@ describe('the Xiaomi adapter, against the fake', () => {
 
   it('verifies the server certificate: without the CA, the fake is refused', async () => {
     const { ca: _ca, ...withoutCa } = fake.credentials();
-    const sender = createXiaomiAdapter(withoutCa, { clock });
+    const sender = createXiaomiAdapter(parsed(withoutCa), { clock });
     closing.adapter(sender);
     expect(await sender.send([message()])).toEqual([{ ok: false, failure: 'retry', reason: 'tls_error' }]);
     expect(fake.requestCount).toBe(0);
@@ -240,7 +247,8 @@ describe('the Xiaomi adapter, against the fake', () => {
   });
 
   it('refuses invalid settings and options when created', () => {
-    expect(() => createXiaomiAdapter({ ...fake.credentials(), region: 'moon' }, { clock })).toThrow(
+    const context = { clock, accessTokens: createMemoryAccessTokenStore() };
+    expect(() => xiaomiProvider.createAdapter({ ...fake.credentials(), region: 'moon' }, context)).toThrow(
       /region must be one of/,
     );
     expect(() => adapter({}, { batchSize: 1001 })).toThrow(RangeError);

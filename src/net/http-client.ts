@@ -170,39 +170,3 @@ export class HttpClient {
     this.httpAgent = undefined;
   }
 }
-
-export interface PooledPostOptions {
-  /** Extra trusted CA certificates (PEM), added to the public roots. */
-  ca?: string | undefined;
-  /** Requests in flight at once: the connections per host. */
-  concurrency: number;
-  timeoutMs: number;
-}
-
-/**
- * An adapter's `post`: the options checked at once (RangeError), one keep-alive pool created on
- * first use, and after `close` nothing sent (`closed`).
- */
-export function createPooledPost(options: PooledPostOptions): { post: HttpPost; close(): Promise<void> } {
-  if (!Number.isInteger(options.concurrency) || options.concurrency < 1) {
-    throw new RangeError('concurrency must be an integer ≥ 1');
-  }
-  if (!(options.timeoutMs > 0)) throw new RangeError('requestTimeoutMs must be > 0');
-  let client: HttpClient | undefined;
-  let closed = false;
-  return {
-    post: (url, headers, body) => {
-      if (closed) return Promise.reject(new HttpTransportError('closed', 'the HTTP client is closed'));
-      client ??= new HttpClient({
-        ca: options.ca,
-        maxSockets: options.concurrency,
-        timeoutMs: options.timeoutMs,
-      });
-      return client.post(url, headers, body);
-    },
-    close: async () => {
-      closed = true;
-      await client?.close();
-    },
-  };
-}

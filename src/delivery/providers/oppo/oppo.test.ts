@@ -9,14 +9,16 @@ import {
 import { ManualClock } from '../../../../test/helpers/clock.js';
 import { closedAfterEach } from '../../../../test/helpers/closing.js';
 import type { PushAdapter, PushMessage, PushResult } from '../adapter.js';
+import { settingsOrThrow } from '../catalogue.js';
 import {
   type AccessTokenStore,
   type CachedAccessToken,
   createMemoryAccessTokenStore,
 } from '../shared/access-tokens.js';
+import { oppoProvider } from './index.js';
 import { createOppoAdapter, type OppoAdapterOptions } from './oppo.adapter.js';
 import { oppoAuthTokenKey, oppoSign } from './oppo.auth.js';
-import type { OppoCredentials } from './oppo.config.js';
+import { validateOppoSettings } from './oppo.config.js';
 import { notifyIdOf } from './oppo.request.js';
 
 /** 20:00 in China: the daily quota resets in four hours. */
@@ -34,7 +36,10 @@ describe('the OPPO adapter, against the fake', () => {
     overrides: Record<string, unknown> = {},
   ): PushAdapter {
     return closing.adapter(
-      createOppoAdapter(fake.credentials(overrides) as OppoCredentials, { clock, ...options }),
+      createOppoAdapter(settingsOrThrow('oppo', validateOppoSettings(fake.credentials(overrides))), {
+        clock,
+        ...options,
+      }),
     );
   }
 
@@ -409,8 +414,7 @@ describe('the OPPO adapter, against the fake', () => {
   });
 
   it('refuses invalid settings when created', () => {
-    expect(() => createOppoAdapter({ app_key: 'k' } as OppoCredentials, { clock })).toThrow(
-      /missing master_secret/,
-    );
+    const context = { clock, accessTokens: createMemoryAccessTokenStore() };
+    expect(() => oppoProvider.createAdapter({ app_key: 'k' }, context)).toThrow(/missing master_secret/);
   });
 });
