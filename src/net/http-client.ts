@@ -108,26 +108,7 @@ export class HttpClient {
         },
         (response) => {
           answered = true;
-          const chunks: Buffer[] = [];
-          let size = 0;
-          response.on('data', (chunk: Buffer) => {
-            if (size < MAX_BODY_BYTES) chunks.push(chunk);
-            size += chunk.length;
-          });
-          response.on('end', () => {
-            finish(undefined, {
-              status: response.statusCode ?? 0,
-              headers: response.headers,
-              body: Buffer.concat(chunks).toString('utf8').slice(0, MAX_BODY_BYTES),
-            });
-          });
-          response.on('error', (error) => {
-            finish(new HttpTransportError('network_error', error.message, { cause: error }));
-          });
-          // After `end` this is a no-op; before it, the answer was cut off.
-          response.on('close', () => {
-            finish(new HttpTransportError('network_error', 'the connection closed mid-answer'));
-          });
+          readAnswer(response, finish);
         },
       );
       const timer = setTimeout(() => {
@@ -169,4 +150,31 @@ export class HttpClient {
     this.httpsAgent = undefined;
     this.httpAgent = undefined;
   }
+}
+
+/** Reads an answer's body (at most MAX_BODY_BYTES of it) and settles the request with it. */
+function readAnswer(
+  response: http.IncomingMessage,
+  finish: (error: Error | undefined, answer?: HttpAnswer) => void,
+): void {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  response.on('data', (chunk: Buffer) => {
+    if (size < MAX_BODY_BYTES) chunks.push(chunk);
+    size += chunk.length;
+  });
+  response.on('end', () => {
+    finish(undefined, {
+      status: response.statusCode ?? 0,
+      headers: response.headers,
+      body: Buffer.concat(chunks).toString('utf8').slice(0, MAX_BODY_BYTES),
+    });
+  });
+  response.on('error', (error) => {
+    finish(new HttpTransportError('network_error', error.message, { cause: error }));
+  });
+  // After `end` this is a no-op; before it, the answer was cut off.
+  response.on('close', () => {
+    finish(new HttpTransportError('network_error', 'the connection closed mid-answer'));
+  });
 }
