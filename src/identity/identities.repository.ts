@@ -1,4 +1,4 @@
-import { PostgresAdapter } from 'kysely';
+import { isPostgres } from '../db/dialect.js';
 import type { Executor, IdentitiesTable, IdentityProvider } from '../db/schema.js';
 
 export type IdentityRow = Omit<IdentitiesTable, 'id'> & { id: number };
@@ -67,6 +67,6 @@ export async function deleteIdentitiesOfUser(db: Executor, userId: number): Prom
  * locks the user row; SQLite has one writer (and Kysely one connection) at a time already.
  */
 export async function lockUser(trx: Executor, userId: number): Promise<void> {
-  if (!(trx.getExecutor().adapter instanceof PostgresAdapter)) return;
+  if (!isPostgres(trx)) return;
   await trx.selectFrom('users').select('id').where('id', '=', userId).forUpdate().execute();
 }
