@@ -239,10 +239,11 @@ describe.each(testDialects())('delivery pipeline on %s', (dialect) => {
       return notification.deliveries[0]?.attempts === 2 ? notification : undefined;
     }, 'the second attempt');
     expect(second.deliveries[0]).toMatchObject({ status: 'retrying', reason: 'TooManyRequests' });
-    // Retry-After (60 s) is honoured: 10 s later nothing has happened.
+    // Retry-After (60 s) is honoured: 10 s later the worker finds nothing due.
     t.clock.advance(10_000);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    expect((await read(id)).deliveries[0]?.attempts).toBe(2);
+    await t.worker.considered();
+    expect((await read(id)).deliveries[0]).toMatchObject({ status: 'retrying', attempts: 2 });
+    expect(apns.sent.filter((message) => message.token === token)).toHaveLength(2);
     t.clock.advance(60_000);
     const done = await settled(id);
     expect(done.deliveries[0]).toMatchObject({ status: 'sent', attempts: 3 });
@@ -259,7 +260,8 @@ describe.each(testDialects())('delivery pipeline on %s', (dialect) => {
     const result = await settled(id);
     expect(result.deliveries[0]).toMatchObject({ status: 'expired', attempts: 1 });
     t.clock.advance(120_000);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await t.worker.considered();
+    expect((await read(id)).deliveries[0]).toMatchObject({ status: 'expired', attempts: 1 });
     expect(apns.sent.filter((message) => message.token === token)).toHaveLength(1);
   });
 

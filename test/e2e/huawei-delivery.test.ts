@@ -171,7 +171,8 @@ describe.each(testDialects())('delivery through Huawei Push Kit on %s', (dialect
     await calls.until(id, 'the retry', (view) => view.deliveries[0]?.status === 'retrying');
     expect(requestsFor(osToken)).toHaveLength(1);
     t.clock.advance(29_000);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await t.worker.considered();
+    expect((await calls.read(id)).deliveries[0]).toMatchObject({ status: 'retrying', attempts: 1 });
     expect(requestsFor(osToken)).toHaveLength(1);
     t.clock.advance(1_001);
     const result = await settled(id);

@@ -100,7 +100,9 @@ describe.each(testDialects())('delivery through vivo PUSH on %s', (dialect) => {
       body: 'Front door lock',
       localized: { de: { title: 'Batterie schwach', body: 'Schloss an der Haustür' } },
     });
-    const result = await settled(id);
+    // Each of the 1005 is recorded with vivo's taskId by a statement of its own: on PostgreSQL
+    // and a loaded machine, over 30 s.
+    const result = await settled(id, 120_000);
     expect(result.counts).toEqual({ sent: 1005 });
     expect({
       send: vivo.counts.send - before.send,
@@ -121,7 +123,7 @@ describe.each(testDialects())('delivery through vivo PUSH on %s', (dialect) => {
       notifyType: 4,
       timeToLive: 86_400,
     });
-  });
+  }, 180_000);
 
   it('removes the registrations vivo reports dead: invalidUser 1 / 2 in a list, 10302 on its own', async () => {
     const user = await registerUser(t.app);
@@ -155,7 +157,12 @@ describe.each(testDialects())('delivery through vivo PUSH on %s', (dialect) => {
     const result = await settled(await send({ channel: 'ring', users: [user.id], title: 'Doorbell' }));
     expect(result.deliveries[0]?.status).toBe('sent');
     expect(vivo.tokensIssued).toBe(issued + 1);
-    expect(vivo.received.slice(mark).map((entry) => [entry.endpoint, entry.result])).toEqual([
+    // This phone's requests and the authentications only: work of other tests still under way
+    // (its leases ran out when the clock jumped) would add its own requests.
+    const own = vivo.received
+      .slice(mark)
+      .filter((entry) => entry.endpoint === 'auth' || entry.regIds[0] === `expiry-${user.id}`);
+    expect(own.map((entry) => [entry.endpoint, entry.result])).toEqual([
       ['send', 10000],
       ['auth', 0],
       ['send', 0],

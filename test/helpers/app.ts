@@ -9,6 +9,7 @@ import { createSecretBox, type SecretBox } from '../../src/crypto/secret-box.js'
 import { createDatabase, type DatabaseHandle, type Dialect } from '../../src/db/database.js';
 import { migrateToLatest } from '../../src/db/migrate.js';
 import type { ProviderCatalogue } from '../../src/delivery/providers/catalogue.js';
+import type { DeliveryQueue } from '../../src/delivery/queue/queue.js';
 import type { TypedApp } from '../../src/http/typed-app.js';
 import { createLogger } from '../../src/logger.js';
 import { createServices, type Services } from '../../src/services.js';
@@ -70,7 +71,15 @@ export interface TestApp {
   database: TestDatabase;
   services: Services;
   /** Stops and starts the delivery worker, as a worker process going away and coming back. */
-  worker: { stop(): Promise<void>; start(): void };
+  worker: {
+    stop(): Promise<void>;
+    start(): void;
+    /**
+     * Resolves once the worker's queue has looked for due work, after this call, and found
+     * none with no batch in hand: what a test waits for before it asserts that nothing was sent.
+     */
+    considered(): Promise<void>;
+  };
   close(): Promise<void>;
 }
 
@@ -112,6 +121,7 @@ export async function createTestApp(
   const services = createTestServices(database, environment, { ...options, clock });
   const app = await buildApp(services.config, services);
   await app.ready();
+  const idle = watchIdle(services.queue);
   let stopWorker = options.worker === true ? services.startWorker() : undefined;
   return {
     app,
@@ -126,6 +136,7 @@ export async function createTestApp(
       start() {
         stopWorker ??= services.startWorker();
       },
+      considered: () => idle.next(2),
     },
     close: async () => {
       await app.close();
@@ -133,6 +144,36 @@ export async function createTestApp(
       await stopWorker?.();
       await database.drop();
     },
+  };
+}
+
+/**
+ * Counts the queue's idle signals (nothing due, nothing in hand) by wrapping the hooks the
+ * worker starts it with. `next(n)` waits for the n-th signal from now: the second one comes
+ * from a look at the table that began after the call.
+ */
+function watchIdle(queue: DeliveryQueue) {
+  let signals = 0;
+  const waiters = new Set<{ at: number; resolve: () => void }>();
+  const start = queue.start.bind(queue);
+  queue.start = (handler, hooks = {}) =>
+    start(handler, {
+      ...hooks,
+      idle: () => {
+        hooks.idle?.();
+        signals += 1;
+        for (const waiter of waiters) {
+          if (signals < waiter.at) continue;
+          waiters.delete(waiter);
+          waiter.resolve();
+        }
+      },
+    });
+  return {
+    next: (count: number) =>
+      new Promise<void>((resolve) => {
+        waiters.add({ at: signals + count, resolve });
+      }),
   };
 }
 

@@ -59,7 +59,7 @@ export function deliveryCalls(current: () => { t: TestApp; key: string }) {
     getApp: async <T>(bundleid: string): Promise<T> =>
       json<T>(await app().inject({ method: 'GET', url: `/v1/admin/apps/${bundleid}`, headers: admin() })),
     send: (payload: Record<string, unknown>) => api().send(payload),
-    settled: (id: string) => api().settled(id),
+    settled: (id: string, boundMs?: number) => api().settled(id, boundMs),
     read: (id: string) => api().read(id),
     /** Waits until the notification's view passes `check` (`what`: for the timeout's message). */
     until: (id: string, what: string, check: (view: NotificationView) => boolean) =>

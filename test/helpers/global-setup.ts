@@ -13,6 +13,13 @@ export const defaultRedisUrl = 'redis://127.0.0.1:6379';
  */
 export default async function setup(project: TestProject): Promise<void> {
   buildBundle();
+  // TEST_DIALECTS=sqlite (npm run test:fast): SQLite only, and no Redis, for the edit loop.
+  if (process.env.TEST_DIALECTS === 'sqlite') {
+    project.provide('dialects', ['sqlite']);
+    project.provide('postgresUrl', '');
+    project.provide('redisUrl', '');
+    return;
+  }
   const explicit = process.env.TEST_POSTGRES_URL;
   const url = explicit ?? defaultPostgresUrl;
   const problem = await postgresProblem(url);

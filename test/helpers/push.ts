@@ -41,11 +41,15 @@ export function pushApi(app: TypedApp, key: string) {
       return (response.json() as { id: string }).id;
     },
     read,
-    /** Waits until no delivery of the notification is pending. */
-    settled: (id: string) =>
-      eventually(async () => {
-        const view = await read(id);
-        return view.state === 'pending' ? undefined : view;
-      }, `notification ${id} to settle`),
+    /** Waits until no delivery of the notification is pending (`boundMs`: see `eventually`). */
+    settled: (id: string, boundMs?: number) =>
+      eventually(
+        async () => {
+          const view = await read(id);
+          return view.state === 'pending' ? undefined : view;
+        },
+        `notification ${id} to settle`,
+        boundMs,
+      ),
   };
 }

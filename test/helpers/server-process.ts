@@ -16,6 +16,8 @@ function startCommand(): string[] {
 
 export interface ServerProcess {
   url: string;
+  /** The push channel's TLS port the process chose (CHANNEL_PORT 0), as its banner shows it. */
+  channelPort: number | undefined;
   child: ChildProcess;
   output: () => string;
   /** SIGKILL: no shutdown work at all, as in a crash. */
@@ -68,8 +70,10 @@ export async function startServerProcess(
       reject(new Error(`server exited with ${code}:\n${output}`));
     });
   });
+  const channelPort = /Push channel: TLS port (\d+)/.exec(output)?.[1];
   return {
     url,
+    channelPort: channelPort === undefined ? undefined : Number(channelPort),
     child,
     output: () => output,
     async kill() {

@@ -181,7 +181,9 @@ describe.skipIf(!runs)('2 API + 2 worker processes on PostgreSQL and Redis', () 
       // Smaller batches: the fake APNs shares this test process's CPU with the test, and
       // answers that come later than the adapter's timeout would be retried (sent twice).
       WORKER_BATCH_SIZE: '200',
-      WORKER_LEASE_SECONDS: process.env.CLUSTER_LEASE ?? '5',
+      // Leases are renewed every third of their length while a worker sends; 10 s leaves a worker
+      // starved by this machine's other work some seconds to get a renewal through.
+      WORKER_LEASE_SECONDS: process.env.CLUSTER_LEASE ?? '10',
       BELLHOP_ADMIN_KEY: adminKey,
       BELLHOP_MASTER_KEY: randomBytes(32).toString('base64'),
       ARGON2_MEMORY_KIB: '64',

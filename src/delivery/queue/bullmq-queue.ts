@@ -3,6 +3,7 @@ import { type Kysely, sql } from 'kysely';
 import type { Clock } from '../../clock.js';
 import type { Database } from '../../db/schema.js';
 import type { RedisHandle } from '../../redis/redis.js';
+import { whileLeased } from './lease.js';
 import type { DeliveryQueue } from './queue.js';
 
 export interface BullmqQueueOptions {
@@ -14,6 +15,8 @@ export interface BullmqQueueOptions {
   /** Jobs worked on at once by this process. */
   concurrency: number;
   leaseMs: number;
+  /** How often the lease of deliveries being sent is renewed; a third of the lease unless given. */
+  renewEveryMs?: number;
   /** How often due deliveries the queue has lost track of are looked for in the database. */
   sweepMs: number;
   onError: (error: unknown) => void;
@@ -143,17 +146,6 @@ export function createBullmqQueue(options: BullmqQueueOptions): DeliveryQueue & 
     return rows.map((row) => row.id);
   }
 
-  /** Extends the lease of those of `ids` still being sent. */
-  async function extend(ids: readonly string[]): Promise<void> {
-    await db
-      .updateTable('deliveries')
-      .set({ due_at: clock.now() + options.leaseMs })
-      .where('id', 'in', ids)
-      // Leased rows only (a leased row is always due at its lease's end), by primary key.
-      .where('status', '=', 'sending')
-      .execute();
-  }
-
   /** Those of `ids` not settled, with when they are due again (Unix ms). */
   async function unsettled(ids: readonly string[]) {
     const rows = await db
@@ -182,14 +174,7 @@ export function createBullmqQueue(options: BullmqQueueOptions): DeliveryQueue & 
             if (claimed.length > 0) {
               // The lease lasts while this process works on the deliveries (a slow provider, a
               // loaded machine); it runs out only when the process is gone.
-              const heartbeat = setInterval(() => {
-                extend(claimed).catch(options.onError);
-              }, options.leaseMs / 3);
-              try {
-                await handler(claimed).catch(options.onError);
-              } finally {
-                clearInterval(heartbeat);
-              }
+              await whileLeased(options, claimed, () => handler(claimed)).catch(options.onError);
             }
             await enqueue(await unsettled(ids));
           } catch (error) {

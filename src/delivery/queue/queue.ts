@@ -10,8 +10,9 @@ export interface DeliveryQueue {
    */
   enqueue(jobs: ReadonlyArray<{ id: string; dueAt: number; priority: number }>): Promise<void>;
   /**
-   * Starts handing due deliveries to `handler`, leased: a delivery whose handler neither
-   * settles nor reschedules it before the lease ends is handed out again.
+   * Starts handing due deliveries to `handler`, leased; the lease is renewed while the
+   * handler runs. A delivery is handed out again when its lease ends: its process is gone, or
+   * its handler returned without settling or rescheduling it.
    */
   start(handler: (ids: string[]) => Promise<void>, hooks?: QueueHooks): void;
   /** Stops taking work and waits for the handler calls in progress. */

@@ -1,6 +1,7 @@
 import { type Kysely, PostgresAdapter, sql } from 'kysely';
 import type { Clock } from '../../clock.js';
 import type { Database } from '../../db/schema.js';
+import { whileLeased } from './lease.js';
 import { type Wakeup, wakeupChannel } from './pg-wakeup.js';
 import type { DeliveryQueue, QueueHooks } from './queue.js';
 
@@ -11,6 +12,8 @@ export interface SqlQueueOptions {
   /** Longest wait between looks at the table when nothing woke the consumer. */
   pollMs: number;
   leaseMs: number;
+  /** How often the lease of a batch being handled is renewed; a third of the lease unless given. */
+  renewEveryMs?: number;
   /** Claimed batches handled at once. */
   concurrency: number;
   /** Cross-process wake-ups (PostgreSQL); without it other processes' work waits for a poll. */
@@ -95,7 +98,9 @@ export function createSqlQueue(
         const ids = await claim(options.batchSize);
         if (ids.length > 0) {
           drained = false;
-          const batch: Promise<void> = handler(ids)
+          // The lease lasts while this process works on the batch; it runs out only when the
+          // process is gone (or the handler left the deliveries as they were).
+          const batch: Promise<void> = whileLeased(options, ids, () => handler(ids))
             .catch(options.onError)
             .finally(() => {
               inFlight.delete(batch);
