@@ -95,28 +95,39 @@ export async function settleDeliveries(
   }
 }
 
-/** Records sends the provider answered with a message id of its own. */
+/**
+ * Records sends the provider answered with a message id of its own: one statement per id, as a
+ * list call (vivo's taskId, a MiPush batch) answers every delivery of a fan-out with one id.
+ */
 export async function recordSentWithIds(
   db: Executor,
-  sent: ReadonlyArray<{ row: Pick<ClaimedDelivery, 'id' | 'attempts'>; messageId: string }>,
+  sent: ReadonlyArray<{ row: Pick<ClaimedDelivery, 'id'>; messageId: string }>,
   now: number,
 ): Promise<void> {
   if (sent.length === 0) return;
+  const byMessage = new Map<string, string[]>();
+  for (const { row, messageId } of sent) {
+    const ids = byMessage.get(messageId);
+    if (ids === undefined) byMessage.set(messageId, [row.id]);
+    else ids.push(row.id);
+  }
   await db.transaction().execute(async (trx) => {
-    for (const { row, messageId } of sent) {
-      await trx
-        .updateTable('deliveries')
-        .set({
-          status: 'sent',
-          reason: null,
-          due_at: null,
-          updated_at: now,
-          sent_at: now,
-          provider_message_id: messageId,
-          attempts: row.attempts + 1,
-        })
-        .where('id', '=', row.id)
-        .execute();
+    for (const [messageId, ids] of byMessage) {
+      for (const part of chunks(ids, IDS_PER_STATEMENT)) {
+        await trx
+          .updateTable('deliveries')
+          .set((eb) => ({
+            status: 'sent',
+            reason: null,
+            due_at: null,
+            updated_at: now,
+            sent_at: now,
+            provider_message_id: messageId,
+            attempts: eb('attempts', '+', 1),
+          }))
+          .where('id', 'in', part)
+          .execute();
+      }
     }
   });
 }
