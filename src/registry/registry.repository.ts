@@ -48,15 +48,11 @@ export function registrationKey(registration: { channel: string; push_token: str
 }
 
 /**
- * One statement: a push token already on this channel is updated in place, otherwise a row is
- * added. Returns the row's `created_at`, which equals the new `updated_at` only for a row just
- * added, or nothing when the condition left the row alone (it is another owner's).
- *
- * Written as SQL text rather than with the query builder: it is the hottest write of the API,
- * and building a query is most of a small query's cost. The same text is valid in SQLite and
- * PostgreSQL. The narrow statements exist for SQLite, which rewrites the entries of every index
- * holding a column the statement sets (owner, session), changed or not: a phone re-registering
- * its token in the same session then writes the row alone.
+ * A token already on this channel is updated in place, else a row is added; returns the row's
+ * `created_at` (equal to `updated_at` only for a row just added), or nothing when `condition`
+ * left the row alone. SQL text, not the query builder: building a query is most of a small
+ * query's cost. The narrow conditions exist for SQLite, which rewrites the entries of every
+ * index holding a column the statement sets (owner, session), changed or not.
  */
 function upsertStatement(name: string, changes: readonly UpsertColumn[], condition: string) {
   return namedStatement(
@@ -89,10 +85,7 @@ const upsertAny = upsertStatement('upsert_registration_any', changedColumns, '')
 const comparedColumns = upsertColumns.filter((column) => column !== 'created_at' && column !== 'updated_at');
 const nullableColumns: ReadonlySet<string> = new Set(['session_id', 'provider_token', 'apns_environment']);
 
-/**
- * Row `r` holds `value(column)` in every compared column. `=` where a column cannot be null:
- * PostgreSQL finds rows by an index only through `=`.
- */
+/** Row `r` holds `value(column)` in every compared column; `=` where it can (PostgreSQL's index). */
 function holdsValues(value: (column: UpsertColumn) => string): string {
   return comparedColumns
     .map((column) =>
@@ -104,10 +97,9 @@ function holdsValues(value: (column: UpsertColumn) => string): string {
 }
 
 /**
- * Finds the row's `created_at` when the row for this token already holds exactly these values
- * (same user, same session, same fields) and was written at or after `written_since`:
- * re-registering it would change nothing but its time, so it is not written. Apps re-register
- * their token at every start; most registrations are this case.
+ * The row's `created_at` when it already holds exactly these values and was written at or after
+ * `written_since`: rewriting it would change only its time. Apps re-register their token at
+ * every start; most registrations are this case.
  */
 const findUnchanged = namedStatement(
   'find_unchanged_registration',
@@ -115,6 +107,7 @@ const findUnchanged = namedStatement(
   where ${holdsValues((column) => `@${column}`)} and r.updated_at >= @written_since`,
   [...comparedColumns, 'written_since'],
 );
+type UnchangedParameter = (typeof findUnchanged.sqliteNames)[number];
 
 const countRegistrations = namedStatement(
   'count_registrations',
@@ -123,11 +116,10 @@ const countRegistrations = namedStatement(
 );
 
 /**
- * PostgreSQL only: `upsertOwnRegistrations` in one statement, the registrations passed as one
- * JSON parameter. The lookup of an unchanged row is a scalar subquery, run per row through the
- * unique index whatever the planner believes of the table's size (a join may be planned as a
- * scan, and a prepared statement keeps the plan made while the table was small). A subquery,
- * in RETURNING or in a CTE, sees the table as it was before the statement.
+ * PostgreSQL only: `upsertOwnRegistrations`, the registrations as one JSON parameter. An
+ * unchanged row is looked up by a scalar subquery, per row through the unique index (a join may
+ * be planned as a scan, and a prepared statement keeps the plan made while the table was
+ * small). A subquery, in RETURNING or in a CTE, sees the table as before the statement.
  */
 const upsertOwnBatch = namedStatement(
   'upsert_own_registrations',
@@ -161,9 +153,7 @@ function createdAtOf(result: QueryResult<unknown>): number | undefined {
   return row === undefined ? undefined : Number(row.created_at);
 }
 
-function countOf(result: QueryResult<unknown>): number {
-  return Number((result.rows[0] as { n: number } | undefined)?.n ?? 0);
-}
+const countOf = (result: QueryResult<unknown>) => Number((result.rows[0] as { n?: number })?.n ?? 0);
 
 /** What became of an upsert of the caller's own token. */
 export interface OwnUpsert {
@@ -173,22 +163,42 @@ export interface OwnUpsert {
   rowsAfter?: number | undefined;
 }
 
-/** A statement of an own-token upsert with its values, for a runner to run. */
+/** Written out rather than spread: made on most requests, and a spread costs several times more. */
+function unchangedValues(r: NewRegistration, writtenSince: number): StatementValues<UnchangedParameter> {
+  return {
+    user_id: r.user_id,
+    session_id: r.session_id,
+    channel: r.channel,
+    push_token: r.push_token,
+    language: r.language,
+    dev: r.dev,
+    bundleid: r.bundleid,
+    os: r.os,
+    os_token: r.os_token,
+    push_platform: r.push_platform,
+    phone_model: r.phone_model,
+    provider: r.provider,
+    provider_token: r.provider_token,
+    apns_environment: r.apns_environment,
+    written_since: writtenSince,
+  };
+}
+
+/** A statement with its values, for a runner to run. */
 interface Step {
   statement: NamedStatement<string>;
   values: StatementValues<string>;
 }
 
-const step = <Name extends string>(statement: NamedStatement<Name>, values: StatementValues<Name>): Step => ({
-  statement,
-  values,
-});
+function step<Name extends string>(statement: NamedStatement<Name>, values: StatementValues<Name>): Step {
+  return { statement, values };
+}
 
 /**
- * The own-token upsert, written once for the runners below: each statement is yielded, and
- * its result sent back. An unchanged row written at or after `writtenSince` is left alone
- * (`undefined`: always written). Returns `undefined` when another user holds the token, else
- * the row's `created_at` and, for a row just added, the user's row count on the channel after it.
+ * The own-token upsert, once for both runners below: each statement is yielded, its result sent
+ * back. An unchanged row written at or after `writtenSince` (`undefined`: none) is left alone.
+ * `undefined` when another user holds the token, else the row's `created_at` and, for a row just
+ * added, the user's row count on the channel after it.
  */
 function* ownUpsertSteps(
   registration: NewRegistration,
@@ -196,7 +206,7 @@ function* ownUpsertSteps(
 ): Generator<Step, OwnUpsert | undefined, QueryResult<unknown>> {
   if (writtenSince !== undefined) {
     const unchangedSince = createdAtOf(
-      yield step(findUnchanged, { ...registration, written_since: writtenSince }),
+      yield step(findUnchanged, unchangedValues(registration, writtenSince)),
     );
     if (unchangedSince !== undefined) return { createdAt: unchangedSince };
   }
