@@ -1,9 +1,15 @@
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { CompiledQuery, Kysely, PostgresDialect, type QueryResult, sql } from 'kysely';
+import { CompiledQuery, Kysely, PostgresAdapter, PostgresDialect, type QueryResult, sql } from 'kysely';
 import pg from 'pg';
 import type { DatabaseConfig } from '../config.js';
+import {
+  bindByName,
+  type NamedStatement,
+  preparedStatementName,
+  type StatementValues,
+} from './named-statement.js';
 import type { Database, Executor } from './schema.js';
 import { startCheckpointer } from './sqlite-checkpointer.js';
 import { GroupCommitSqliteDialect, type RunStatement } from './sqlite-driver.js';
@@ -32,36 +38,31 @@ export interface DatabaseHandle {
 // BIGINT (int8) holds millisecond timestamps and ids, all far below 2^53.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
 
-/**
- * SQL texts run as named (server-side prepared) statements on PostgreSQL: parsed and planned
- * once per connection instead of on every call. Only texts registered here, so that the
- * prepared statements per connection stay few.
- */
-const namedStatements = new Map<string, string>();
-
-export function prepareOnPostgres(text: string, name: string): void {
-  namedStatements.set(text, name);
-}
-
 const directRunners = new WeakMap<
   object,
   (text: string, parameters: readonly unknown[]) => Promise<QueryResult<unknown>>
 >();
 
 /**
- * A compiled statement on `db`. On SQLite (outside a transaction) it goes straight to the
+ * A named statement on `db`. On SQLite (outside a transaction) it goes straight to the
  * group-commit driver: Kysely's connection handling is several promises per query, a cost the
  * API's hottest statements (a phone re-registering its token) do without. Elsewhere, and in a
- * transaction, through Kysely as usual.
+ * transaction, through Kysely as usual; on PostgreSQL as a prepared statement of its own.
  */
-export function executeCompiled<Row>(
+export function executeNamed<Row, Name extends string>(
   db: Executor,
-  text: string,
-  parameters: unknown[],
+  statement: NamedStatement<Name>,
+  values: StatementValues<Name>,
 ): Promise<QueryResult<Row>> {
   const run = directRunners.get(db);
-  if (run !== undefined) return run(text, parameters) as Promise<QueryResult<Row>>;
-  return db.executeQuery<Row>(CompiledQuery.raw(text, parameters));
+  if (run !== undefined) {
+    return run(statement.sqlite, bindByName(statement.sqliteNames, values)) as Promise<QueryResult<Row>>;
+  }
+  const query =
+    db.getExecutor().adapter instanceof PostgresAdapter
+      ? CompiledQuery.raw(statement.postgres, bindByName(statement.postgresNames, values))
+      : CompiledQuery.raw(statement.sqlite, bindByName(statement.sqliteNames, values));
+  return db.executeQuery<Row>(query);
 }
 
 /** Runs statements that depend on each other's answers as one unit of the SQLite driver's group. */
@@ -78,11 +79,16 @@ export function groupedWorkOf(db: Executor): GroupedWorkRunner | undefined {
   return groupedWorkRunners.get(db);
 }
 
-class NamedStatementClient extends pg.Client {
+/**
+ * Runs the texts of named statements as server-side prepared statements: parsed and planned
+ * once per connection instead of on every call. Only those, so that the prepared statements
+ * per connection stay few; each connection keeps its own.
+ */
+class PreparingClient extends pg.Client {
   // biome-ignore lint/suspicious/noExplicitAny: pg's query has many overloads; this adds a case.
   override query(config: any, values?: any, callback?: any): any {
     const name =
-      typeof config === 'string' && callback === undefined ? namedStatements.get(config) : undefined;
+      typeof config === 'string' && callback === undefined ? preparedStatementName(config) : undefined;
     if (name === undefined) return super.query(config, values, callback);
     return super.query({ name, text: config, values });
   }
@@ -184,7 +190,7 @@ export function createDatabase(config: DatabaseConfig, options: DatabaseOptions 
       connectionString: config.url,
       max,
       connectionTimeoutMillis: 5_000,
-      Client: NamedStatementClient,
+      Client: PreparingClient,
     });
     // An idle client that loses its server connection emits 'error' on the pool; without a
     // listener that would crash the process instead of letting the pool reconnect.

@@ -3,19 +3,12 @@ import { groupedWorkOf } from '../db/database.js';
 import type { Executor } from '../db/schema.js';
 import {
   type NewRegistration,
+  type OwnUpsert,
   registrationKey,
+  upsertOwnRegistration,
   upsertOwnRegistrationNow,
   upsertOwnRegistrations,
-  upsertRegistration,
 } from './registry.repository.js';
-
-/** What became of an upsert of the caller's own token. */
-export interface OwnUpsert {
-  /** The row's `created_at`: equal to the upsert's `updated_at` only for a row just added. */
-  createdAt: number;
-  /** The user's rows on the channel right after the write, when the write could count them. */
-  rowsAfter?: number | undefined;
-}
 
 export interface RegistrationWriter {
   /**
@@ -26,44 +19,58 @@ export interface RegistrationWriter {
 }
 
 /**
- * On PostgreSQL, registrations arriving together are written together: one statement (one round
- * trip, one commit, one wake-up of a server process) for every registration that arrived while
- * earlier batches were in flight. A statement per request kept both the server and the database
- * switching between connections for single rows. Batches adapt to the load by themselves: a
- * request arriving at an idle writer goes out alone, at once; under load each batch holds what
- * arrived while up to `maxInFlight` others were at the database.
- *
- * On SQLite statements are function calls and commits are already grouped by the driver: each
- * registration is looked up (an unchanged one is not written), written, and for a new row
- * counted, as one unit of work of the driver's group. As statements of their own, each would
- * wait for a group of its own: a new token three groups, the slowest answers of the API.
+ * How own-token upserts reach the database; each leaves the same rows and gives the same answers.
+ * - `grouped` (SQLite): each registration's statements run as one unit of work of the
+ *   group-commit driver. As statements of their own, each would wait for a group of its own:
+ *   a new token three groups, the slowest answers of the API.
+ * - `batched` (PostgreSQL): registrations arriving together are written by one statement (one
+ *   round trip, one commit, one wake-up of a server process) for every registration that arrived
+ *   while earlier batches were in flight; `statements` for each when a batch is refused. A
+ *   statement per request kept both the server and the database switching between connections
+ *   for single rows. Batches adapt to the load by themselves: a request arriving at an idle
+ *   writer goes out alone, at once; under load each batch holds what arrived while up to
+ *   `maxInFlight` others were at the database.
+ * - `statements` (either): one statement after another.
  */
+export type WritePath = 'grouped' | 'batched' | 'statements';
+
+export interface RegistrationWriterOptions {
+  /**
+   * A re-registration that changes nothing is not written while its row is younger than this.
+   * 0: always written.
+   */
+  refreshMs?: number;
+  /** By default the fastest the database offers: `grouped` on SQLite, `batched` on PostgreSQL. */
+  path?: WritePath;
+  maxBatch?: number;
+  maxInFlight?: number;
+}
+
 export function createRegistrationWriter(
   db: Executor,
-  options: { maxBatch?: number; maxInFlight?: number; refreshMs?: number } = {},
+  options: RegistrationWriterOptions = {},
 ): RegistrationWriter {
   const refreshMs = options.refreshMs ?? 0;
+  const writtenSince = (registration: NewRegistration) =>
+    refreshMs > 0 ? registration.updated_at - refreshMs : undefined;
   const groupedWork = groupedWorkOf(db);
-  if (groupedWork !== undefined) {
+  const onPostgres = db.getExecutor().adapter instanceof PostgresAdapter;
+  const path = options.path ?? (onPostgres ? 'batched' : 'grouped');
+  if (path === 'grouped') {
+    if (groupedWork === undefined) throw new Error('grouped writes need the SQLite group-commit driver');
     return {
       upsertOwn(registration) {
-        const writtenSince = refreshMs > 0 ? registration.updated_at - refreshMs : undefined;
-        return groupedWork((run) => upsertOwnRegistrationNow(run, db, registration, writtenSince));
+        const since = writtenSince(registration);
+        return groupedWork((run) => upsertOwnRegistrationNow(run, registration, since));
       },
     };
   }
-  if (!(db.getExecutor().adapter instanceof PostgresAdapter)) {
-    throw new Error('registrations are written through the SQLite group-commit driver or to PostgreSQL');
-  }
-  return createBatchingWriter(db, options.maxBatch ?? 200, options.maxInFlight ?? 4, refreshMs);
-}
-
-/** The common case first: the same phone in the same session. */
-async function upsertOwnAlone(db: Executor, registration: NewRegistration): Promise<OwnUpsert | undefined> {
-  const row =
-    (await upsertRegistration(db, registration, 'same-session')) ??
-    (await upsertRegistration(db, registration, 'same-user'));
-  return row === undefined ? undefined : { createdAt: row.created_at };
+  const statements: RegistrationWriter = {
+    upsertOwn: (registration) => upsertOwnRegistration(db, registration, writtenSince(registration)),
+  };
+  if (path === 'statements') return statements;
+  if (!onPostgres) throw new Error('batched writes need PostgreSQL');
+  return createBatchingWriter(db, options.maxBatch ?? 200, options.maxInFlight ?? 4, refreshMs, statements);
 }
 
 interface PendingUpsert {
@@ -77,6 +84,7 @@ function createBatchingWriter(
   maxBatch: number,
   maxInFlight: number,
   refreshMs: number,
+  alone: RegistrationWriter,
 ): RegistrationWriter {
   // A burst of requests read in one turn of the event loop goes out in batches of this size as
   // it is read, so that the database works on the first ones while the rest are parsed.
@@ -138,7 +146,7 @@ function createBatchingWriter(
 
   async function writeAlone(upsert: PendingUpsert): Promise<void> {
     try {
-      upsert.resolve(await upsertOwnAlone(db, upsert.registration));
+      upsert.resolve(await alone.upsertOwn(upsert.registration));
     } catch (error) {
       upsert.reject(error);
     }

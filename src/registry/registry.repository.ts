@@ -1,12 +1,19 @@
-import { CompiledQuery, type QueryResult, type RawBuilder, sql } from 'kysely';
-import { executeCompiled, prepareOnPostgres, type RunStatement } from '../db/database.js';
+import type { QueryResult } from 'kysely';
+import { executeNamed } from '../db/database.js';
+import {
+  type NamedStatement,
+  namedStatement,
+  runNamedNow,
+  type StatementValues,
+} from '../db/named-statement.js';
 import type { Executor, RegistrationsTable } from '../db/schema.js';
+import type { RunStatement } from '../db/sqlite-driver.js';
 
 export type Channel = RegistrationsTable['channel'];
 export type RegistrationRow = Omit<RegistrationsTable, 'seq'> & { seq: number };
 export type NewRegistration = Omit<RegistrationRow, 'seq'>;
 
-/** The columns an upsert writes, in the order of its parameters. */
+/** The columns an upsert writes. */
 const upsertColumns = [
   'user_id',
   'session_id',
@@ -25,13 +32,14 @@ const upsertColumns = [
   'created_at',
   'updated_at',
 ] as const satisfies ReadonlyArray<keyof NewRegistration>;
+type UpsertColumn = (typeof upsertColumns)[number];
 
+const columnList = upsertColumns.join(', ');
+const changesOf = (columns: readonly UpsertColumn[]) =>
+  columns.map((column) => `${column} = excluded.${column}`).join(', ');
 /** The columns an upsert changes in a row that already holds the token. */
-const upsertChangedColumns = upsertColumns.filter(
+const changedColumns = upsertColumns.filter(
   (column) => column !== 'channel' && column !== 'push_token' && column !== 'created_at',
-);
-const upsertChanges = sql.raw(
-  upsertChangedColumns.map((column) => `${column} = excluded.${column}`).join(', '),
 );
 
 /** A registration's identity: one row per push token and channel. */
@@ -39,45 +47,105 @@ export function registrationKey(registration: { channel: string; push_token: str
   return `${registration.channel}\u0000${registration.push_token}`;
 }
 
-/** Whose row an upsert may change; a row of anyone else is left alone (nothing returned). */
-export type UpsertScope =
-  /** Only a row of the same user and session: the columns that identify the owner stay as they are. */
-  | 'same-session'
-  /** Only a row of the same user: its session becomes the caller's. */
-  | 'same-user'
-  /** Any row: the token moves to the caller (a phone that changed accounts). */
-  | 'any';
+/**
+ * A token already on this channel is updated in place, else a row is added; returns the row's
+ * `created_at` (equal to `updated_at` only for a row just added), or nothing when `condition`
+ * left the row alone. SQL text, not the query builder: building a query is most of a small
+ * query's cost. The narrow conditions exist for SQLite, which rewrites the entries of every
+ * index holding a column the statement sets (owner, session), changed or not.
+ */
+function upsertStatement(name: string, changes: readonly UpsertColumn[], condition: string) {
+  return namedStatement(
+    name,
+    `insert into registrations (${columnList})
+    values (${upsertColumns.map((column) => `@${column}`).join(', ')})
+    on conflict (channel, push_token) do update set ${changesOf(changes)}
+    ${condition}
+    returning created_at`,
+    upsertColumns,
+  );
+}
+
+/** Only a row of the same user and session: the columns that identify the owner stay as they are. */
+const upsertSameSession = upsertStatement(
+  'upsert_registration_same_session',
+  changedColumns.filter((column) => column !== 'user_id' && column !== 'session_id'),
+  'where registrations.user_id = excluded.user_id and registrations.session_id = excluded.session_id',
+);
+/** Only a row of the same user: its session becomes the caller's. */
+const upsertSameUser = upsertStatement(
+  'upsert_registration_same_user',
+  changedColumns,
+  'where registrations.user_id = excluded.user_id',
+);
+/** Any row: the token moves to the caller (a phone that changed accounts). */
+const upsertAny = upsertStatement('upsert_registration_any', changedColumns, '');
+
+/** Columns a re-registration compares; owner and route included, times not. */
+const comparedColumns = upsertColumns.filter((column) => column !== 'created_at' && column !== 'updated_at');
+const nullableColumns: ReadonlySet<string> = new Set(['session_id', 'provider_token', 'apns_environment']);
+
+/** Row `r` holds `value(column)` in every compared column; `=` where it can (PostgreSQL's index). */
+function holdsValues(value: (column: UpsertColumn) => string): string {
+  return comparedColumns
+    .map((column) =>
+      nullableColumns.has(column)
+        ? `r.${column} is not distinct from ${value(column)}`
+        : `r.${column} = ${value(column)}`,
+    )
+    .join(' and ');
+}
 
 /**
- * One statement: a push token already on this channel is updated in place, otherwise a row is
- * added. Returns the row's `created_at`, which equals the new `updated_at` only for a row just
- * added, or nothing when `scope` left the row alone.
- *
- * Written as one SQL text rather than with the query builder, and compiled once: it is the
- * hottest write of the API. The same text is valid in SQLite and PostgreSQL. The narrow scopes
- * exist for SQLite, which rewrites the entries of every index holding a column the statement
- * sets (owner, session), changed or not: a phone re-registering its token in the same session
- * then writes the row alone.
+ * The row's `created_at` when it already holds exactly these values and was written at or after
+ * `written_since`: rewriting it would change only its time. Apps re-register their token at
+ * every start; most registrations are this case.
  */
-export async function upsertRegistration(
-  db: Executor,
-  registration: NewRegistration,
-  scope: UpsertScope,
-): Promise<{ created_at: number } | undefined> {
-  const { text, parameters } = upsertStatement(db, registration, scope);
-  const createdAt = createdAtOf(await executeCompiled(db, text, parameters));
-  return createdAt === undefined ? undefined : { created_at: createdAt };
-}
+const findUnchanged = namedStatement(
+  'find_unchanged_registration',
+  `select r.created_at from registrations r
+  where ${holdsValues((column) => `@${column}`)} and r.updated_at >= @written_since`,
+  [...comparedColumns, 'written_since'],
+);
+type UnchangedParameter = (typeof findUnchanged.sqliteNames)[number];
 
-/** A compiled statement and its parameters. */
-interface Statement {
-  text: string;
-  parameters: unknown[];
-}
+const countRegistrations = namedStatement(
+  'count_registrations',
+  'select count(*) as n from registrations where user_id = @user_id and channel = @channel',
+  ['user_id', 'channel'],
+);
 
-function upsertStatement(db: Executor, registration: NewRegistration, scope: UpsertScope): Statement {
-  return { text: upsertText(db, scope), parameters: upsertColumns.map((column) => registration[column]) };
-}
+/**
+ * PostgreSQL only: `upsertOwnRegistrations`, the registrations as one JSON parameter. An
+ * unchanged row is looked up by a scalar subquery, per row through the unique index (a join may
+ * be planned as a scan, and a prepared statement keeps the plan made while the table was
+ * small). A subquery, in RETURNING or in a CTE, sees the table as before the statement.
+ */
+const upsertOwnBatch = namedStatement(
+  'upsert_own_registrations',
+  `with input as (
+    select i.*, (
+      select r.created_at from registrations r
+      where r.channel = i.channel and r.push_token = i.push_token and ${holdsValues((column) => `i.${column}`)}
+      and r.updated_at >= @written_since
+    ) as unchanged_since
+    from json_populate_recordset(null::registrations, @registrations::json) i
+  ), written as (
+    insert into registrations (${columnList})
+    select ${columnList} from input where unchanged_since is null
+    order by channel, push_token
+    on conflict (channel, push_token) do update set ${changesOf(changedColumns)}
+    where registrations.user_id = excluded.user_id
+    returning channel, push_token, created_at, case when created_at = updated_at then (
+      select count(*) from registrations mine
+      where mine.user_id = registrations.user_id and mine.channel = registrations.channel
+    ) end as rows_before
+  )
+  select channel, push_token, created_at, rows_before from written
+  union all
+  select channel, push_token, unchanged_since, null from input where unchanged_since is not null`,
+  ['written_since', 'registrations'],
+);
 
 /** The `created_at` of a statement's first row, if it returned one. */
 function createdAtOf(result: QueryResult<unknown>): number | undefined {
@@ -85,123 +153,125 @@ function createdAtOf(result: QueryResult<unknown>): number | undefined {
   return row === undefined ? undefined : Number(row.created_at);
 }
 
-/** Columns a re-registration compares; owner and route included, times not. */
-const comparedColumns = upsertColumns.filter((column) => column !== 'created_at' && column !== 'updated_at');
-const nullableColumns: ReadonlySet<string> = new Set(['session_id', 'provider_token', 'apns_environment']);
+const countOf = (result: QueryResult<unknown>) => Number((result.rows[0] as { n?: number })?.n ?? 0);
 
-/**
- * Row `r` holds `value(column)` in every compared column. `=` where a column cannot be null:
- * PostgreSQL finds rows by an index only through `=`.
- */
-function holdsValues(value: (column: (typeof comparedColumns)[number]) => RawBuilder<unknown>) {
-  return sql.join(
-    comparedColumns.map((column) =>
-      nullableColumns.has(column)
-        ? sql`r.${sql.ref(column)} is not distinct from ${value(column)}`
-        : sql`r.${sql.ref(column)} = ${value(column)}`,
-    ),
-    sql` and `,
-  );
+/** What became of an upsert of the caller's own token. */
+export interface OwnUpsert {
+  /** The row's `created_at`: equal to the upsert's `updated_at` only for a row just added. */
+  createdAt: number;
+  /** The user's rows on the channel right after the write, when the write could count them. */
+  rowsAfter?: number | undefined;
+}
+
+/** Written out rather than spread: made on most requests, and a spread costs several times more. */
+function unchangedValues(r: NewRegistration, writtenSince: number): StatementValues<UnchangedParameter> {
+  return {
+    user_id: r.user_id,
+    session_id: r.session_id,
+    channel: r.channel,
+    push_token: r.push_token,
+    language: r.language,
+    dev: r.dev,
+    bundleid: r.bundleid,
+    os: r.os,
+    os_token: r.os_token,
+    push_platform: r.push_platform,
+    phone_model: r.phone_model,
+    provider: r.provider,
+    provider_token: r.provider_token,
+    apns_environment: r.apns_environment,
+    written_since: writtenSince,
+  };
+}
+
+/** A statement with its values, for a runner to run. */
+interface Step {
+  statement: NamedStatement<string>;
+  values: StatementValues<string>;
+}
+
+function step<Name extends string>(statement: NamedStatement<Name>, values: StatementValues<Name>): Step {
+  return { statement, values };
 }
 
 /**
- * Finds the row's `created_at` when the row for this token already holds exactly these values
- * (same user, same session, same fields) and was written at or after `writtenSince`:
- * re-registering it would change nothing but its time, so it is not written. Apps re-register
- * their token at every start; most registrations are this case.
+ * The own-token upsert, once for both runners below: each statement is yielded, its result sent
+ * back. An unchanged row written at or after `writtenSince` (`undefined`: none) is left alone.
+ * `undefined` when another user holds the token, else the row's `created_at` and, for a row just
+ * added, the user's row count on the channel after it.
  */
-function findUnchangedStatement(
-  db: Executor,
-  registration: NewRegistration,
-  writtenSince: number,
-): Statement {
-  const text = compiledOnce(db, 'find_unchanged_registration', () => {
-    const parameter = () => sql`${null}`;
-    return sql`select r.created_at from registrations r where ${holdsValues(parameter)} and r.updated_at >= ${0}`;
-  });
-  const parameters: unknown[] = comparedColumns.map((column) => registration[column]);
-  parameters.push(writtenSince);
-  return { text, parameters };
-}
-
-/**
- * SQLite: the own-token upsert of `upsertOwnRegistrations` for one registration, its statements
- * run at once by `run` (one unit of work of the group-commit driver). An unchanged row written
- * at or after `writtenSince` is left alone (`undefined`: always written). Returns `undefined`
- * when another user holds the token, else the row's `created_at` and, for a row just added,
- * the user's row count on the channel after it.
- */
-export function upsertOwnRegistrationNow(
-  run: RunStatement,
-  db: Executor,
+function* ownUpsertSteps(
   registration: NewRegistration,
   writtenSince: number | undefined,
-): { createdAt: number; rowsAfter?: number } | undefined {
-  const runStatement = ({ text, parameters }: Statement) => run(text, parameters);
+): Generator<Step, OwnUpsert | undefined, QueryResult<unknown>> {
   if (writtenSince !== undefined) {
-    const unchangedSince = createdAtOf(runStatement(findUnchangedStatement(db, registration, writtenSince)));
+    const unchangedSince = createdAtOf(
+      yield step(findUnchanged, unchangedValues(registration, writtenSince)),
+    );
     if (unchangedSince !== undefined) return { createdAt: unchangedSince };
   }
   // The common case first: the same phone in the same session.
   const createdAt =
-    createdAtOf(runStatement(upsertStatement(db, registration, 'same-session'))) ??
-    createdAtOf(runStatement(upsertStatement(db, registration, 'same-user')));
+    createdAtOf(yield step(upsertSameSession, registration)) ??
+    createdAtOf(yield step(upsertSameUser, registration));
   if (createdAt === undefined) return undefined;
   if (createdAt !== registration.updated_at) return { createdAt };
-  const counted = runStatement(countStatement(db, registration.user_id, registration.channel));
-  return { createdAt, rowsAfter: countOf(counted) };
+  return { createdAt, rowsAfter: countOf(yield step(countRegistrations, registration)) };
 }
 
 /**
- * PostgreSQL only: the own-token upsert of `upsertRegistration` for many registrations (no
- * token twice) in one statement, rows passed as one JSON parameter. A row that already holds
- * exactly the registration and was written at or after `writtenSince` is left alone, as
- * the SQLite `upsertOwnRegistrationNow` does. Rows are written in token order, so that two batches
- * sharing tokens lock them in the same order (no deadlock). Returns, per registration,
- * `undefined` when another user holds the token, else the row's `created_at` and, for a row
- * just added, the user's row count on the channel after the statement.
+ * SQLite: the own-token upsert with its statements run at once by `run`, as one unit of work
+ * of the group-commit driver (as statements of their own, each would wait for a group).
+ */
+export function upsertOwnRegistrationNow(
+  run: RunStatement,
+  registration: NewRegistration,
+  writtenSince: number | undefined,
+): OwnUpsert | undefined {
+  const steps = ownUpsertSteps(registration, writtenSince);
+  let next = steps.next();
+  while (next.done !== true) next = steps.next(runNamedNow(run, next.value.statement, next.value.values));
+  return next.value;
+}
+
+/** The own-token upsert, statement by statement, on either database. */
+export async function upsertOwnRegistration(
+  db: Executor,
+  registration: NewRegistration,
+  writtenSince: number | undefined,
+): Promise<OwnUpsert | undefined> {
+  const steps = ownUpsertSteps(registration, writtenSince);
+  let next = steps.next();
+  while (next.done !== true)
+    next = steps.next(await executeNamed(db, next.value.statement, next.value.values));
+  return next.value;
+}
+
+/**
+ * Writes the registration whoever holds its token: the token moves to the caller. Returns the
+ * row's `created_at`.
+ */
+export async function takeOverRegistration(db: Executor, registration: NewRegistration): Promise<number> {
+  const createdAt = createdAtOf(await executeNamed(db, upsertAny, registration));
+  if (createdAt === undefined) throw new Error('an unconditional upsert returned no row');
+  return createdAt;
+}
+
+/**
+ * PostgreSQL only: the own-token upsert of many registrations (no token twice) in one
+ * statement, with the answers of `upsertOwnRegistration`; `writtenSince` applies to all.
+ * Rows are written in token order, so that two batches sharing tokens lock them in the same
+ * order (no deadlock); a row added reports the user's count after the whole statement.
  */
 export async function upsertOwnRegistrations(
   db: Executor,
   registrations: readonly NewRegistration[],
   writtenSince: number,
-): Promise<Array<{ createdAt: number; rowsAfter?: number } | undefined>> {
-  const text = compiledOnce(db, 'upsert_own_registrations', () => {
-    const columns = sql.raw(upsertColumns.join(', '));
-    const unchanged = holdsValues((column) => sql`i.${sql.ref(column)}`);
-    // The lookup of an unchanged row is a scalar subquery, run per row through the unique index
-    // whatever the planner believes of the table's size (a join may be planned as a scan, and a
-    // prepared statement keeps the plan made while the table was small).
-    // A subquery, in RETURNING or in a CTE, sees the table as it was before the statement.
-    return sql`
-    with input as (
-      select i.*, (
-        select r.created_at from registrations r
-        where r.channel = i.channel and r.push_token = i.push_token and ${unchanged}
-        and r.updated_at >= ${0}
-      ) as unchanged_since
-      from json_populate_recordset(null::registrations, ${''}::json) i
-    ), written as (
-      insert into registrations (${columns})
-      select ${columns} from input where unchanged_since is null
-      order by channel, push_token
-      on conflict (channel, push_token) do update set ${upsertChanges}
-      where registrations.user_id = excluded.user_id
-      returning channel, push_token, created_at, case when created_at = updated_at then (
-        select count(*) from registrations mine
-        where mine.user_id = registrations.user_id and mine.channel = registrations.channel
-      ) end as rows_before
-    )
-    select channel, push_token, created_at, rows_before from written
-    union all
-    select channel, push_token, unchanged_since, null from input where unchanged_since is not null`;
-  });
-  const result = await db.executeQuery<{
-    channel: string;
-    push_token: string;
-    created_at: number;
-    rows_before: number | null;
-  }>(CompiledQuery.raw(text, [writtenSince, JSON.stringify(registrations)]));
+): Promise<Array<OwnUpsert | undefined>> {
+  const result = await executeNamed<
+    { channel: string; push_token: string; created_at: number; rows_before: number | null },
+    'written_since' | 'registrations'
+  >(db, upsertOwnBatch, { written_since: writtenSince, registrations: JSON.stringify(registrations) });
   const written = new Map(result.rows.map((row) => [registrationKey(row), row]));
   const addedPerUser = new Map<string, number>();
   const userKey = (registration: NewRegistration) => `${registration.user_id} ${registration.channel}`;
@@ -221,74 +291,12 @@ export async function upsertOwnRegistrations(
 }
 
 /**
- * A statement's SQL, compiled once per dialect (building it is most of a small query's cost)
- * and run as a named prepared statement on PostgreSQL.
- */
-const compiledTexts = new WeakMap<object, Map<string, string>>();
-
-function compiledOnce(db: Executor, name: string, build: () => { compile(db: Executor): { sql: string } }) {
-  const adapter = db.getExecutor().adapter;
-  let texts = compiledTexts.get(adapter.constructor);
-  if (texts === undefined) {
-    texts = new Map();
-    compiledTexts.set(adapter.constructor, texts);
-  }
-  let text = texts.get(name);
-  if (text === undefined) {
-    text = build().compile(db).sql;
-    texts.set(name, text);
-    prepareOnPostgres(text, `bellhop_${name}`);
-  }
-  return text;
-}
-
-function countStatement(db: Executor, userId: number, channel: Channel): Statement {
-  const text = compiledOnce(
-    db,
-    'count_registrations',
-    () => sql`select count(*) as n from registrations where user_id = ${0} and channel = ${''}`,
-  );
-  return { text, parameters: [userId, channel] };
-}
-
-function countOf(result: QueryResult<unknown>): number {
-  return Number((result.rows[0] as { n: number } | undefined)?.n ?? 0);
-}
-
-function upsertText(db: Executor, scope: UpsertScope): string {
-  return compiledOnce(db, `upsert_registration_${scope.replace('-', '_')}`, () => {
-    const placeholders = sql.join(upsertColumns.map(() => sql`${null}`));
-    const ownerColumns: readonly string[] = ['user_id', 'session_id'];
-    const changes =
-      scope === 'same-session'
-        ? sql.raw(
-            upsertChangedColumns
-              .filter((column) => !ownerColumns.includes(column))
-              .map((column) => `${column} = excluded.${column}`)
-              .join(', '),
-          )
-        : upsertChanges;
-    const condition = {
-      'same-session': sql`where registrations.user_id = excluded.user_id and registrations.session_id = excluded.session_id`,
-      'same-user': sql`where registrations.user_id = excluded.user_id`,
-      any: sql``,
-    }[scope];
-    return sql`
-    insert into registrations (${sql.raw(upsertColumns.join(', '))})
-    values (${placeholders})
-    on conflict (channel, push_token) do update set ${changes}
-    ${condition}
-    returning created_at`;
-  });
-}
-
-/**
  * Keeps the user's `keep` most recently registered rows on the channel. Counting first keeps
  * the common case (under the limit) a read.
  */
 export async function trimRegistrations(db: Executor, userId: number, channel: Channel, keep: number) {
-  const { text, parameters } = countStatement(db, userId, channel);
-  if (countOf(await executeCompiled(db, text, parameters)) <= keep) return;
+  const counted = await executeNamed(db, countRegistrations, { user_id: userId, channel });
+  if (countOf(counted) <= keep) return;
   await db
     .deleteFrom('registrations')
     .where(

@@ -3,7 +3,7 @@ import { isForeignKeyViolation } from '../db/errors.js';
 import type { Executor } from '../db/schema.js';
 import { AppError } from '../errors.js';
 import type { AuthenticatedSession } from '../http/auth.js';
-import { createRegistrationWriter } from './registration-writer.js';
+import { createRegistrationWriter, type RegistrationWriter } from './registration-writer.js';
 import {
   type Channel,
   deleteRegistration,
@@ -13,9 +13,9 @@ import {
   listRegistrations,
   type NewRegistration,
   type RegistrationRow,
+  takeOverRegistration,
   trimRegistrations,
   updateRegistration,
-  upsertRegistration,
 } from './registry.repository.js';
 import { routeRegistration } from './routing.js';
 
@@ -58,6 +58,8 @@ export interface RegistryDeps {
   defaultBundleId: string;
   /** Recognises push tokens issued by Bellhop's own push channel. */
   isChannelToken?: (token: string) => boolean;
+  /** Writes the caller's own tokens; by default the fastest way the database offers. */
+  writer?: RegistrationWriter;
 }
 
 /** `zh_CN` and `zh-CN` are the same language tag. */
@@ -83,7 +85,7 @@ function toRegistration(row: RegistrationRow): Registration {
 
 export function createRegistryService(deps: RegistryDeps) {
   const { db, clock } = deps;
-  const writer = createRegistrationWriter(db, { refreshMs: deps.refreshMs });
+  const writer = deps.writer ?? createRegistrationWriter(db, { refreshMs: deps.refreshMs });
 
   function routeColumns(registration: Parameters<typeof routeRegistration>[0]) {
     const route = routeRegistration(registration, deps.isChannelToken);
@@ -135,7 +137,7 @@ export function createRegistryService(deps: RegistryDeps) {
         // user, may take the user past the limit.
         const own = await writer.upsertOwn(registration);
         if (own !== undefined && own.createdAt !== now) return;
-        if (own === undefined) await upsertRegistration(db, registration, 'any');
+        if (own === undefined) await takeOverRegistration(db, registration);
         else rowsAfter = own.rowsAfter;
       } catch (error) {
         // The session ended (logout, password change) while this request was in flight.
