@@ -1,5 +1,6 @@
-import { type Kysely, PostgresAdapter, sql } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { Clock } from '../../clock.js';
+import { isPostgres } from '../../db/dialect.js';
 import type { Database } from '../../db/schema.js';
 import { whileLeased } from './lease.js';
 import { type Wakeup, wakeupChannel } from './pg-wakeup.js';
@@ -30,16 +31,24 @@ export interface SqlQueueOptions {
 export function createSqlQueue(
   options: SqlQueueOptions,
 ): DeliveryQueue & { claim(limit: number): Promise<string[]> } {
-  const { db, clock } = options;
-  const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
-  let running = false;
-  let wake: (() => void) | undefined;
-  let nextDue = Number.POSITIVE_INFINITY;
-  let loop: Promise<void> | undefined;
+  return new SqlQueue(options);
+}
 
-  async function claim(limit: number): Promise<string[]> {
+class SqlQueue implements DeliveryQueue {
+  private readonly postgres: boolean;
+  private running = false;
+  private wake: (() => void) | undefined;
+  private nextDue = Number.POSITIVE_INFINITY;
+  private loop: Promise<void> | undefined;
+
+  constructor(private readonly options: SqlQueueOptions) {
+    this.postgres = isPostgres(options.db);
+  }
+
+  async claim(limit: number): Promise<string[]> {
+    const { db, clock } = this.options;
     const now = clock.now();
-    const leaseUntil = now + options.leaseMs;
+    const leaseUntil = now + this.options.leaseMs;
     const due = db
       .selectFrom('deliveries')
       .select('id')
@@ -56,7 +65,7 @@ export function createSqlQueue(
         due_at: leaseUntil,
         updated_at: now,
       })
-      .where('id', 'in', postgres ? due.forUpdate().skipLocked() : due)
+      .where('id', 'in', this.postgres ? due.forUpdate().skipLocked() : due)
       .where('due_at', '<=', now)
       .returning('id')
       .execute();
@@ -64,8 +73,8 @@ export function createSqlQueue(
   }
 
   /** One index look-up on `deliveries_due` (due_at first); without it, a scan of every pending row. */
-  async function nextDueAt(): Promise<number> {
-    const row = await db
+  private async nextDueAt(): Promise<number> {
+    const row = await this.options.db
       .selectFrom('deliveries')
       .select((eb) => eb.fn.min('due_at').as('due'))
       .where('due_at', 'is not', null)
@@ -73,78 +82,91 @@ export function createSqlQueue(
     return row?.due === null || row?.due === undefined ? Number.POSITIVE_INFINITY : Number(row.due);
   }
 
-  function sleep(ms: number): Promise<void> {
+  private sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(done, Math.max(0, ms));
-      function done() {
+      let timer: NodeJS.Timeout | undefined;
+      const done = () => {
         clearTimeout(timer);
-        wake = undefined;
+        this.wake = undefined;
         resolve();
-      }
-      wake = done;
+      };
+      timer = setTimeout(done, Math.max(0, ms));
+      this.wake = done;
     });
   }
 
-  async function run(handler: (ids: string[]) => Promise<void>, hooks: QueueHooks): Promise<void> {
+  /** Hands a claimed batch to the handler, its lease renewed while the handler works on it. */
+  private handOver(
+    ids: string[],
+    handler: (ids: string[]) => Promise<void>,
+    inFlight: Set<Promise<void>>,
+    whenSettled: () => void,
+  ): void {
+    // The lease lasts while this process works on the batch; it runs out only when the
+    // process is gone (or the handler left the deliveries as they were).
+    const batch: Promise<void> = whileLeased(this.options, ids, () => handler(ids))
+      .catch(this.options.onError)
+      .finally(() => {
+        inFlight.delete(batch);
+        whenSettled();
+      });
+    inFlight.add(batch);
+  }
+
+  private async run(handler: (ids: string[]) => Promise<void>, hooks: QueueHooks): Promise<void> {
+    const { clock, batchSize, concurrency, pollMs } = this.options;
     // Several batches in flight, so that one slow provider answer does not stall the rest.
     const inFlight = new Set<Promise<void>>();
     let drained = false;
-    while (running) {
+    while (this.running) {
       try {
-        if (inFlight.size >= options.concurrency) {
+        if (inFlight.size >= concurrency) {
           await Promise.race(inFlight);
           continue;
         }
-        const ids = await claim(options.batchSize);
+        const ids = await this.claim(batchSize);
         if (ids.length > 0) {
           drained = false;
-          // The lease lasts while this process works on the batch; it runs out only when the
-          // process is gone (or the handler left the deliveries as they were).
-          const batch: Promise<void> = whileLeased(options, ids, () => handler(ids))
-            .catch(options.onError)
-            .finally(() => {
-              inFlight.delete(batch);
-              if (drained && inFlight.size === 0) hooks.idle?.();
-            });
-          inFlight.add(batch);
+          this.handOver(ids, handler, inFlight, () => {
+            if (drained && inFlight.size === 0) hooks.idle?.();
+          });
           continue;
         }
         drained = true;
         if (inFlight.size === 0) hooks.idle?.();
-        nextDue = Math.min(await nextDueAt(), clock.now() + options.pollMs);
-        if (!running) break;
-        await sleep(nextDue - clock.now());
-        nextDue = Number.POSITIVE_INFINITY;
+        this.nextDue = Math.min(await this.nextDueAt(), clock.now() + pollMs);
+        if (!this.running) break;
+        await this.sleep(this.nextDue - clock.now());
+        this.nextDue = Number.POSITIVE_INFINITY;
       } catch (error) {
-        options.onError(error);
-        if (running) await sleep(options.pollMs);
+        this.options.onError(error);
+        if (this.running) await this.sleep(pollMs);
       }
     }
     await Promise.all(inFlight);
   }
 
-  return {
-    claim,
-    async enqueue(jobs) {
-      let earliest = Number.POSITIVE_INFINITY;
-      for (const job of jobs) if (job.dueAt < earliest) earliest = job.dueAt;
-      if (earliest <= nextDue) wake?.();
-      if (options.wakeup !== undefined && earliest <= clock.now()) {
-        // Not awaited: the caller's answer does not wait for other processes' wake-up.
-        void sql`select pg_notify(${wakeupChannel}, '')`.execute(db).catch(options.onError);
-      }
-    },
-    start(handler, hooks = {}) {
-      if (running) return;
-      running = true;
-      loop = run(handler, hooks);
-      void options.wakeup?.listen(() => wake?.()).catch(options.onError);
-    },
-    async stop() {
-      running = false;
-      wake?.();
-      await options.wakeup?.close();
-      await loop;
-    },
-  };
+  async enqueue(jobs: Parameters<DeliveryQueue['enqueue']>[0]): Promise<void> {
+    let earliest = Number.POSITIVE_INFINITY;
+    for (const job of jobs) if (job.dueAt < earliest) earliest = job.dueAt;
+    if (earliest <= this.nextDue) this.wake?.();
+    if (this.options.wakeup !== undefined && earliest <= this.options.clock.now()) {
+      // Not awaited: the caller's answer does not wait for other processes' wake-up.
+      void sql`select pg_notify(${wakeupChannel}, '')`.execute(this.options.db).catch(this.options.onError);
+    }
+  }
+
+  start(handler: (ids: string[]) => Promise<void>, hooks: QueueHooks = {}): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run(handler, hooks);
+    void this.options.wakeup?.listen(() => this.wake?.()).catch(this.options.onError);
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    await this.options.wakeup?.close();
+    await this.loop;
+  }
 }
