@@ -1,10 +1,10 @@
-import { DelayedError, Queue, Worker } from 'bullmq';
+import { DelayedError, type Job, Queue, Worker } from 'bullmq';
 import { type Kysely, sql } from 'kysely';
 import type { Clock } from '../../clock.js';
 import type { Database } from '../../db/schema.js';
 import type { RedisHandle } from '../../redis/redis.js';
 import { whileLeased } from './lease.js';
-import type { DeliveryQueue } from './queue.js';
+import type { DeliveryQueue, QueueHooks } from './queue.js';
 
 export interface BullmqQueueOptions {
   redis: RedisHandle;
@@ -72,32 +72,47 @@ export function claimStatement(
  *   Redis may so get a second job: the claim makes that harmless.
  */
 export function createBullmqQueue(options: BullmqQueueOptions): DeliveryQueue & { sweep(): Promise<number> } {
-  const { db, clock, redis } = options;
-  const prefix = redis.prefix;
-  const queue = new Queue<JobData>(QUEUE, {
-    connection: redis.connection({ maxRetriesPerRequest: 1 }),
-    prefix,
-    defaultJobOptions: { removeOnComplete: true, removeOnFail: true },
-  });
-  queue.on('error', options.onError);
-  let worker: Worker<JobData> | undefined;
-  let sweepTimer: NodeJS.Timeout | undefined;
+  return new BullmqQueue(options);
+}
 
-  async function enqueue(deliveries: ReadonlyArray<{ id: string; dueAt: number; priority: number }>) {
-    const now = clock.now();
+type Due = { id: string; dueAt: number; priority: number };
+
+class BullmqQueue implements DeliveryQueue {
+  private readonly queue: Queue<JobData>;
+  private worker: Worker<JobData> | undefined;
+  private sweepTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly options: BullmqQueueOptions) {
+    this.queue = new Queue<JobData>(QUEUE, {
+      connection: options.redis.connection({ maxRetriesPerRequest: 1 }),
+      prefix: options.redis.prefix,
+      defaultJobOptions: { removeOnComplete: true, removeOnFail: true },
+    });
+    this.queue.on('error', options.onError);
+  }
+
+  /** Jobs of at most a batch of deliveries each, grouped by priority and due time. */
+  private jobsOf(deliveries: readonly Due[]): Array<{ ids: string[]; dueAt: number; priority: number }> {
+    const now = this.options.clock.now();
     const groups = new Map<string, { ids: string[]; dueAt: number; priority: number }>();
     const jobs: Array<{ ids: string[]; dueAt: number; priority: number }> = [];
     for (const delivery of deliveries) {
       const dueAt = delivery.dueAt <= now ? now : Math.ceil(delivery.dueAt / DUE_BUCKET_MS) * DUE_BUCKET_MS;
       const key = `${delivery.priority}/${dueAt}`;
       let group = groups.get(key);
-      if (group === undefined || group.ids.length >= options.batchSize) {
+      if (group === undefined || group.ids.length >= this.options.batchSize) {
         group = { ids: [], dueAt, priority: delivery.priority };
         groups.set(key, group);
         jobs.push(group);
       }
       group.ids.push(delivery.id);
     }
+    return jobs;
+  }
+
+  async enqueue(deliveries: readonly Due[]): Promise<void> {
+    const now = this.options.clock.now();
+    const jobs = this.jobsOf(deliveries);
     for (let index = 0; index < jobs.length; index += 100) {
       const chunk = jobs.slice(index, index + 100).map((job) => ({
         name: 'deliver',
@@ -108,7 +123,7 @@ export function createBullmqQueue(options: BullmqQueueOptions): DeliveryQueue & 
       let timer: NodeJS.Timeout | undefined;
       try {
         await Promise.race([
-          queue.addBulk(chunk),
+          this.queue.addBulk(chunk),
           new Promise((_, reject) => {
             timer = setTimeout(
               () => reject(new Error('Redis did not take the jobs in time')),
@@ -118,7 +133,7 @@ export function createBullmqQueue(options: BullmqQueueOptions): DeliveryQueue & 
         ]);
       } catch (error) {
         // Stored is accepted: the sweep enqueues these deliveries once Redis answers again.
-        options.onError(error);
+        this.options.onError(error);
         return;
       } finally {
         clearTimeout(timer);
@@ -126,29 +141,32 @@ export function createBullmqQueue(options: BullmqQueueOptions): DeliveryQueue & 
     }
   }
 
-  async function sweep(): Promise<number> {
+  async sweep(): Promise<number> {
+    const { db, clock } = this.options;
     const rows = await db
       .selectFrom('deliveries')
       .select(['id', 'due_at', 'priority'])
-      .where('due_at', '<=', clock.now() - options.sweepMs - options.leaseMs)
+      .where('due_at', '<=', clock.now() - this.options.sweepMs - this.options.leaseMs)
       .orderBy('priority')
       .orderBy('due_at')
       .limit(SWEEP_LIMIT)
       .execute();
-    await enqueue(rows.map((row) => ({ id: row.id, dueAt: Number(row.due_at), priority: row.priority })));
+    await this.enqueue(
+      rows.map((row) => ({ id: row.id, dueAt: Number(row.due_at), priority: row.priority })),
+    );
     return rows.length;
   }
 
   /** Claims due rows among `ids` for this worker, with a lease; the ids it got. */
-  async function claim(ids: readonly string[]): Promise<string[]> {
-    const now = clock.now();
-    const rows = await claimStatement(db, ids, now, now + options.leaseMs).execute();
+  private async claim(ids: readonly string[]): Promise<string[]> {
+    const now = this.options.clock.now();
+    const rows = await claimStatement(this.options.db, ids, now, now + this.options.leaseMs).execute();
     return rows.map((row) => row.id);
   }
 
   /** Those of `ids` not settled, with when they are due again (Unix ms). */
-  async function unsettled(ids: readonly string[]) {
-    const rows = await db
+  private async unsettled(ids: readonly string[]): Promise<Due[]> {
+    const rows = await this.options.db
       .selectFrom('deliveries')
       .select(['id', 'due_at', 'priority'])
       .where('id', 'in', ids)
@@ -160,53 +178,54 @@ export function createBullmqQueue(options: BullmqQueueOptions): DeliveryQueue & 
     );
   }
 
-  return {
-    enqueue,
-    sweep,
-    start(handler, hooks = {}) {
-      if (worker !== undefined) return;
-      worker = new Worker<JobData>(
-        QUEUE,
-        async (job, token) => {
-          const ids = job.data.ids;
-          try {
-            const claimed = await claim(ids);
-            if (claimed.length > 0) {
-              // The lease lasts while this process works on the deliveries (a slow provider, a
-              // loaded machine); it runs out only when the process is gone.
-              await whileLeased(options, claimed, () => handler(claimed)).catch(options.onError);
-            }
-            await enqueue(await unsettled(ids));
-          } catch (error) {
-            // The database did not answer: the same job again in a second.
-            options.onError(error);
-            await job.moveToDelayed(Date.now() + 1_000, token);
-            throw new DelayedError();
-          }
-        },
-        {
-          connection: redis.connection(),
-          prefix,
-          concurrency: options.concurrency,
-          // A crashed worker's jobs come back after about a lease; the database lease decides.
-          lockDuration: options.leaseMs,
-          stalledInterval: options.leaseMs,
-          maxStalledCount: 1_000_000,
-        },
-      );
-      worker.on('error', options.onError);
-      worker.on('drained', () => hooks.idle?.());
-      const tick = () => {
-        sweep().catch(options.onError);
-      };
-      sweepTimer = setInterval(tick, options.sweepMs);
-      tick();
-    },
-    async stop() {
-      clearInterval(sweepTimer);
-      // Waits for the jobs in progress: their deliveries are settled, rescheduled or leased.
-      await worker?.close();
-      await queue.close();
-    },
-  };
+  /** One job: claim its deliveries, hand them to the handler under a lease, enqueue what is left. */
+  private async work(
+    job: Job<JobData>,
+    token: string | undefined,
+    handler: (ids: string[]) => Promise<void>,
+  ) {
+    const ids = job.data.ids;
+    try {
+      const claimed = await this.claim(ids);
+      if (claimed.length > 0) {
+        // The lease lasts while this process works on the deliveries (a slow provider, a
+        // loaded machine); it runs out only when the process is gone.
+        await whileLeased(this.options, claimed, () => handler(claimed)).catch(this.options.onError);
+      }
+      await this.enqueue(await this.unsettled(ids));
+    } catch (error) {
+      // The database did not answer: the same job again in a second.
+      this.options.onError(error);
+      await job.moveToDelayed(Date.now() + 1_000, token);
+      throw new DelayedError();
+    }
+  }
+
+  start(handler: (ids: string[]) => Promise<void>, hooks: QueueHooks = {}): void {
+    if (this.worker !== undefined) return;
+    const { redis, leaseMs, onError } = this.options;
+    this.worker = new Worker<JobData>(QUEUE, (job, token) => this.work(job, token, handler), {
+      connection: redis.connection(),
+      prefix: redis.prefix,
+      concurrency: this.options.concurrency,
+      // A crashed worker's jobs come back after about a lease; the database lease decides.
+      lockDuration: leaseMs,
+      stalledInterval: leaseMs,
+      maxStalledCount: 1_000_000,
+    });
+    this.worker.on('error', onError);
+    this.worker.on('drained', () => hooks.idle?.());
+    const tick = () => {
+      this.sweep().catch(onError);
+    };
+    this.sweepTimer = setInterval(tick, this.options.sweepMs);
+    tick();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.sweepTimer);
+    // Waits for the jobs in progress: their deliveries are settled, rescheduled or leased.
+    await this.worker?.close();
+    await this.queue.close();
+  }
 }
