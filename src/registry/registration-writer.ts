@@ -79,6 +79,25 @@ interface PendingUpsert {
   reject(error: unknown): void;
 }
 
+/**
+ * Up to `maxBatch` registrations, no token twice: one statement may not touch a row twice, so
+ * a repeat waits for the next batch (and so sees this one's result, as it would alone).
+ */
+function splitBatch(pending: readonly PendingUpsert[], maxBatch: number) {
+  const batch: PendingUpsert[] = [];
+  const later: PendingUpsert[] = [];
+  const keys = new Set<string>();
+  for (const upsert of pending) {
+    const key = registrationKey(upsert.registration);
+    if (batch.length >= maxBatch || keys.has(key)) later.push(upsert);
+    else {
+      keys.add(key);
+      batch.push(upsert);
+    }
+  }
+  return { batch, later };
+}
+
 function createBatchingWriter(
   db: Executor,
   maxBatch: number,
@@ -103,22 +122,8 @@ function createBatchingWriter(
     });
   }
 
-  /**
-   * Up to `maxBatch` registrations, no token twice: one statement may not touch a row twice, so
-   * a repeat waits for the next batch (and so sees this one's result, as it would alone).
-   */
   function takeBatch(): PendingUpsert[] {
-    const batch: PendingUpsert[] = [];
-    const later: PendingUpsert[] = [];
-    const keys = new Set<string>();
-    for (const upsert of pending) {
-      const key = registrationKey(upsert.registration);
-      if (batch.length >= maxBatch || keys.has(key)) later.push(upsert);
-      else {
-        keys.add(key);
-        batch.push(upsert);
-      }
-    }
+    const { batch, later } = splitBatch(pending, maxBatch);
     pending = later;
     return batch;
   }
