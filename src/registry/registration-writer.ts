@@ -1,5 +1,5 @@
-import { PostgresAdapter } from 'kysely';
 import { groupedWorkOf } from '../db/database.js';
+import { isPostgres } from '../db/dialect.js';
 import type { Executor } from '../db/schema.js';
 import {
   type NewRegistration,
@@ -54,7 +54,7 @@ export function createRegistrationWriter(
   const writtenSince = (registration: NewRegistration) =>
     refreshMs > 0 ? registration.updated_at - refreshMs : undefined;
   const groupedWork = groupedWorkOf(db);
-  const onPostgres = db.getExecutor().adapter instanceof PostgresAdapter;
+  const onPostgres = isPostgres(db);
   const path = options.path ?? (onPostgres ? 'batched' : 'grouped');
   if (path === 'grouped') {
     if (groupedWork === undefined) throw new Error('grouped writes need the SQLite group-commit driver');
