@@ -111,11 +111,18 @@ export class HttpClient {
           readAnswer(response, finish);
         },
       );
-      const timer = setTimeout(() => {
-        const error = new HttpTransportError('timeout', `no answer within ${this.options.timeoutMs} ms`);
-        finish(error);
-        request.destroy(error);
-      }, this.options.timeoutMs);
+      // After a stall of the loop (a starved process) expired timers run before the sockets are
+      // read: the timeout waits for that turn of I/O, so an answer that has arrived wins.
+      const timer = setTimeout(
+        () =>
+          setImmediate(() => {
+            if (settled) return;
+            const error = new HttpTransportError('timeout', `no answer within ${this.options.timeoutMs} ms`);
+            finish(error);
+            request.destroy(error);
+          }),
+        this.options.timeoutMs,
+      );
       request.on('error', (error: NodeJS.ErrnoException) => {
         if (settled) return;
         if (error instanceof HttpTransportError) {

@@ -26,6 +26,8 @@ export interface PendingRequest {
   connection: Http2Connection | undefined;
   stream: ClientHttp2Stream | undefined;
   timer: NodeJS.Timeout | undefined;
+  /** The answer's headers arrived (its body may still be on its way). */
+  answered?: boolean;
 }
 
 /** What a connection tells its pool. */
@@ -166,7 +168,13 @@ export class Http2Connection {
     this.inFlight.add(request);
     this.requests += 1;
     if (this.inFlight.size === 1) this.session.ref();
-    request.timer = setTimeout(() => this.timedOut(request), this.options.requestTimeoutMs);
+    // A loop stalled past the timeout (a starved process) runs expired timers before it reads
+    // the sockets: the check waits for one turn of I/O, so an answer that has arrived is read
+    // first instead of being taken for a timeout and sent again.
+    request.timer = setTimeout(
+      () => setImmediate(() => this.timedOut(request)),
+      this.options.requestTimeoutMs,
+    );
 
     let status: number | undefined;
     let headers: IncomingHttpHeaders = {};
@@ -179,6 +187,7 @@ export class Http2Connection {
     stream.on('response', (answered: IncomingHttpHeaders) => {
       status = Number(answered[':status']);
       headers = answered;
+      request.answered = true;
     });
     stream.on('data', (chunk: string) => {
       if (body.length < this.options.maxBodyChars) body += chunk;
@@ -226,6 +235,16 @@ export class Http2Connection {
   }
 
   private timedOut(request: PendingRequest): void {
+    if (request.settled) return;
+    if (request.answered === true) {
+      // Its answer is coming in: one more period for the body, then it times out as any other.
+      request.answered = false;
+      request.timer = setTimeout(
+        () => setImmediate(() => this.timedOut(request)),
+        this.options.requestTimeoutMs,
+      );
+      return;
+    }
     const stream = request.stream;
     this.events.outcome(request, { kind: 'lost', reason: 'timeout' });
     if (stream !== undefined && !stream.closed) stream.close(h2.NGHTTP2_CANCEL);

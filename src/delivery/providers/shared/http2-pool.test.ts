@@ -8,6 +8,7 @@ import {
   type ServerHttp2Stream,
 } from 'node:http2';
 import { type AddressInfo, createServer as createTcpServer, type Server, type Socket } from 'node:net';
+import { Worker } from 'node:worker_threads';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../../test/helpers/clock.js';
 import { type Http2Outcome, Http2Pool, type Http2PoolOptions } from './http2-pool.js';
@@ -255,5 +256,49 @@ describe('Http2Pool: close', () => {
     expect(answered(await inFlight)).toEqual({ status: 200, body: 'done' });
     await closing;
     expect(await pool.post('/three', {}, '')).toEqual({ kind: 'lost', reason: 'adapter_closed' });
+  });
+});
+
+/**
+ * A server on a thread of its own, so that it answers while this thread is blocked. It says
+ * when a request arrived, and answers it `delayMs` later.
+ */
+async function startThreadServer(delayMs: number): Promise<{ origin: string; worker: Worker }> {
+  const worker = new Worker(
+    `const { parentPort, workerData } = require('node:worker_threads');
+     const http2 = require('node:http2');
+     const server = http2.createServer();
+     server.on('stream', (stream) => {
+       stream.resume();
+       stream.on('end', () => {
+         parentPort.postMessage({ arrived: true });
+         setTimeout(() => { stream.respond({ ':status': 200 }); stream.end('late'); }, workerData.delayMs);
+       });
+     });
+     server.listen(0, '127.0.0.1', () => parentPort.postMessage({ port: server.address().port }));`,
+    { eval: true, workerData: { delayMs } },
+  );
+  cleanups.push(async () => {
+    await worker.terminate();
+  });
+  const [ready] = (await once(worker, 'message')) as [{ port: number }];
+  return { origin: `http://127.0.0.1:${ready.port}`, worker };
+}
+
+describe('Http2Pool: a stalled event loop', () => {
+  it('reads an answer that arrived while the loop was blocked past the timeout, instead of timing out', async () => {
+    const server = await startThreadServer(50);
+    const pool = createPool(server.origin, { requestTimeoutMs: 200 });
+    const arrivals: unknown[] = [];
+    server.worker.on('message', (message) => arrivals.push(message));
+    expect(answered(await pool.post('/warm', {}, ''))).toEqual({ status: 200, body: 'late' });
+    const pending = pool.post('/stalled', {}, '');
+    while (arrivals.length < 2) await new Promise((resolve) => setImmediate(resolve));
+    // This thread is busy (a starved process) well past the timeout; the answer comes meanwhile.
+    const busyUntil = performance.now() + 700;
+    while (performance.now() < busyUntil) {
+      // spin
+    }
+    expect(answered(await pending)).toEqual({ status: 200, body: 'late' });
   });
 });
