@@ -13,8 +13,8 @@ export type Channel = RegistrationsTable['channel'];
 export type RegistrationRow = Omit<RegistrationsTable, 'seq'> & { seq: number };
 export type NewRegistration = Omit<RegistrationRow, 'seq'>;
 
-/** The columns an upsert writes. */
-const upsertColumns = [
+/** The columns an upsert writes: every column of a row but its `seq`. */
+export const upsertColumns = [
   'user_id',
   'session_id',
   'channel',

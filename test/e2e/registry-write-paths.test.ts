@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Dialect } from '../../src/db/database.js';
 import { AppError } from '../../src/errors.js';
 import { createRegistrationWriter, type WritePath } from '../../src/registry/registration-writer.js';
-import type { Channel } from '../../src/registry/registry.repository.js';
+import { type Channel, upsertColumns } from '../../src/registry/registry.repository.js';
 import { createRegistryService, type RegistrationInput } from '../../src/registry/registry.service.js';
 import { createTestDatabase, type TestDatabase, testDialects } from '../helpers/app.js';
 import { ManualClock } from '../helpers/clock.js';
@@ -127,24 +127,7 @@ const pathsOf = (dialect: Dialect): WritePath[] =>
 async function rowsOf(path: Path) {
   const rows = await path.database.handle.db
     .selectFrom('registrations')
-    .select([
-      'user_id',
-      'session_id',
-      'channel',
-      'push_token',
-      'language',
-      'dev',
-      'bundleid',
-      'os',
-      'os_token',
-      'push_platform',
-      'phone_model',
-      'provider',
-      'provider_token',
-      'apns_environment',
-      'created_at',
-      'updated_at',
-    ])
+    .select([...upsertColumns])
     .orderBy('channel')
     .orderBy('push_token')
     .execute();

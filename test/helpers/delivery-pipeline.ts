@@ -3,24 +3,11 @@ import { afterAll, beforeAll, beforeEach, expect } from 'vitest';
 import type { Dialect } from '../../src/db/database.js';
 import { scriptedProvider } from '../fakes/scripted-provider.js';
 import { createTestApp, json, type TestApp } from './app.js';
+import type { NotificationView } from './push.js';
 import { eventually } from './wait.js';
 
-export interface Notification {
-  id: string;
-  state: string;
-  targets: number;
-  counts: Record<string, number>;
-  deliveries: Array<{
-    id: string;
-    user_id: number;
-    provider: string;
-    token: string;
-    status: string;
-    reason: string | null;
-    attempts: number;
-    provider_message_id: string | null;
-  }>;
-}
+/** A notification as `GET /v1/push/{id}` shows it. */
+export type Notification = NotificationView;
 
 export const bundle = 'com.example.doorbell';
 
